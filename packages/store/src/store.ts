@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto'
+import { constants } from 'node:fs'
+import { lstat, mkdir, open, opendir, readdir, realpath, rm, rmdir } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
+import { addAbortSignal, Readable } from 'node:stream'
+import { syncDir, TempFile } from './atomic-write.js'
+import {
+  InvalidKeyError,
+  InvalidNamespaceError,
+  NotFoundError,
+  StoreError,
+  StoreIOError,
+  toStoreError,
+} from './errors.js'
+import {
+  decodeHeader,
+  encodeHeader,
+  HEADER_PROBE_BYTES,
+  headerLength,
+  MAX_KEY_BYTES,
+} from './object-header.js'
+import { ObjectReadStream } from './object-read-stream.js'
+import { casPathTransform, type PathTransform } from './path-transform.js'
+import { iterateSource, type Source } from './source.js'
+import { sweepTemporaries } from './sweep.js'
+
+export interface StoreOptions {
+  /** Folder that holds everything; created if missing. */
+  root: string
+  /** Key → relative path inside a namespace. Default: casPathTransform. */
+  pathTransform?: PathTransform
+  /** Namespace used when a call names none. Default: 'self'. */
+  defaultNamespace?: string
+}
+
+export interface ObjectStat {
+  key: string
+  namespace: string
+  /** Content bytes (the object's header is not counted). */
+  size: number
+  mtimeMs: number
+}
+
+export interface NamespaceOption {
+  namespace?: string | undefined
+}
+export interface WriteOptions extends NamespaceOption {
+  signal?: AbortSignal | undefined
+}
+export interface ReadOptions extends NamespaceOption {
+  start?: number | undefined
+  /** Inclusive, like fs.createReadStream. */
+  end?: number | undefined
+}
+
+export const DEFAULT_NAMESPACE = 'self'
+export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/i
+const TMP_DIR = '.tmp'
+const CID_KEY_LENGTH = 64
+const DIR_MODE = 0o700
+
+/**
+ * A content-addressed blob store on the local file system: `<root>/<namespace>/<pathTransform(key)>`.
+ * Writes are atomic and durable (temp file → fsync → rename → fsync folder); reads stream with backpressure.
+ */
+export class Store {
+  readonly root: string
+  private readonly transform: PathTransform
+  private readonly defaultNamespace: string
+  private opening: Promise<void> | undefined
+  private realRoot = ''
+
+  constructor(options: StoreOptions) {
+    this.root = options.root
+    this.transform = options.pathTransform ?? casPathTransform
+    this.defaultNamespace = validateNamespace(options.defaultNamespace ?? DEFAULT_NAMESPACE)
+  }
+
+  /** Creates the folders and sweeps temporaries left by crashed writers. Every method awaits it. */
+  open(): Promise<void> {
+    this.opening ??= this.doOpen()
+    return this.opening
+  }
+
+  /** Stores content under the SHA-256 of its bytes (lowercase hex); identical content is stored once. */
+  async put(source: Source, opts: WriteOptions = {}): Promise<{ key: string; size: number }> {
+    await this.open()
+    const namespace = this.namespaceOf(opts)
+    const tmp = await this.createTemp(headerLength('0'.repeat(CID_KEY_LENGTH)))
+    try {
+      const hash = createHash('sha256')
+      let size = 0
+      for await (const chunk of this.iterate(source, opts.signal)) {
+        hash.update(chunk)
+        size += chunk.byteLength
+        await tmp.append(chunk)
+      }
+      const key = hash.digest('hex')
+      const path = this.pathOf(namespace, key)
+      if (await this.holds(path, headerLength(key) + size)) {
+        await tmp.discard()
+        return { key, size }
+      }
+      await tmp.writeAt(encodeHeader(key), 0)
+      await tmp.commit(path, (dir) => this.assertInside(dir))
+      return { key, size }
+    } catch (err) {
+      await tmp.discard()
+      throw toStoreError('put', this.root, this.root, err)
+    }
+  }
+
+  /** Stores content under a key of the caller's choosing, replacing any object already there atomically. */
+  async write(key: string, source: Source, opts: WriteOptions = {}): Promise<{ size: number }> {
+    await this.open()
+    const namespace = this.namespaceOf(opts)
+    const path = this.pathOf(namespace, key)
+    const tmp = await this.createTemp(0)
+    try {
+      await tmp.append(encodeHeader(key))
+      let size = 0
+      for await (const chunk of this.iterate(source, opts.signal)) {
+        size += chunk.byteLength
+        await tmp.append(chunk)
+      }
+      await tmp.commit(path, (dir) => this.assertInside(dir))
+      return { size }
+    } catch (err) {
+      await tmp.discard()
+      throw toStoreError('write', path, this.root, err)
+    }
+  }
+
+  /** Streams an object's bytes; a missing object is a NotFoundError emitted as 'error'. */
+  read(key: string, opts: ReadOptions = {}): Readable {
+    let namespace: string
+    let path: string
+    try {
+      namespace = this.namespaceOf(opts)
+      path = this.pathOf(namespace, key)
+    } catch (err) {
+      return Readable.from(
+        (async function* () {
+          yield* []
+          throw err
+        })(),
+      )
+    }
+    return new ObjectReadStream({
+      path,
+      root: this.root,
+      key,
+      namespace,
+      start: opts.start,
+      end: opts.end,
+      beforeOpen: async () => {
+        await this.open()
+        await this.assertInside(join(path, '..'))
+      },
+    })
+  }
+
+  async stat(key: string, opts: NamespaceOption = {}): Promise<ObjectStat> {
+    await this.open()
+    const namespace = this.namespaceOf(opts)
+    const path = this.pathOf(namespace, key)
+    try {
+      const info = await lstat(path)
+      if (!info.isFile()) throw new NotFoundError(key, namespace)
+      return { key, namespace, size: info.size - headerLength(key), mtimeMs: info.mtimeMs }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(key, namespace)
+      throw toStoreError('stat', path, this.root, err)
+    }
+  }
+
+  async has(key: string, opts: NamespaceOption = {}): Promise<boolean> {
+    try {
+      await this.stat(key, opts)
+      return true
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ERR_NOT_FOUND') return false
+      throw err
+    }
+  }
+
+  /** Removes an object; false when there was none. Emptied folders are removed too. */
+  async delete(key: string, opts: NamespaceOption = {}): Promise<boolean> {
+    await this.open()
+    const namespace = this.namespaceOf(opts)
+    const path = this.pathOf(namespace, key)
+    try {
+      await rm(path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw toStoreError('delete', path, this.root, err)
+    }
+    await this.pruneEmptyFolders(namespace, path)
+    return true
+  }
+
+  /** The keys of every object in a namespace, in no particular order. */
+  async *list(namespace?: string): AsyncGenerator<string> {
+    for await (const entry of this.entries(namespace)) yield entry.key
+  }
+
+  /** Every object in a namespace with its size; files that are not objects of this key are skipped. */
+  async *entries(namespace?: string): AsyncGenerator<ObjectStat> {
+    await this.open()
+    const ns = this.namespaceOf({ namespace })
+    const base = join(this.root, ns)
+    for await (const path of walkFiles(base)) {
+      const entry = await this.readEntry(ns, base, path)
+      if (entry) yield entry
+    }
+  }
+
+  async *namespaces(): AsyncGenerator<string> {
+    await this.open()
+    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+      if (entry.isDirectory() && NAMESPACE_PATTERN.test(entry.name)) yield entry.name
+    }
+  }
+
+  async usage(namespace?: string): Promise<{ bytes: number; count: number }> {
+    let bytes = 0
+    let count = 0
+    for await (const entry of this.entries(namespace)) {
+      bytes += entry.size
+      count += 1
+    }
+    return { bytes, count }
+  }
+
+  /** Removes every namespace and its objects. */
+  async clear(): Promise<void> {
+    const all: string[] = []
+    for await (const ns of this.namespaces()) all.push(ns)
+    for (const ns of all) await rm(join(this.root, ns), { recursive: true, force: true })
+    await syncDir(this.root)
+  }
+
+  private async doOpen(): Promise<void> {
+    try {
+      await mkdir(join(this.root, TMP_DIR), { recursive: true, mode: DIR_MODE })
+      this.realRoot = await realpath(this.root)
+      await sweepTemporaries(join(this.root, TMP_DIR))
+    } catch (err) {
+      this.opening = undefined
+      throw toStoreError('open', this.root, this.root, err)
+    }
+  }
+
+  private async createTemp(reserve: number): Promise<TempFile> {
+    try {
+      return await TempFile.create(join(this.root, TMP_DIR), reserve)
+    } catch (err) {
+      throw toStoreError('create temporary file', join(this.root, TMP_DIR), this.root, err)
+    }
+  }
+
+  private iterate(source: Source, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+    signal?.throwIfAborted()
+    if (signal && source instanceof Readable) addAbortSignal(signal, source)
+    const chunks = iterateSource(source)
+    if (!signal) return chunks
+    return (async function* () {
+      for await (const chunk of chunks) {
+        signal.throwIfAborted()
+        yield chunk
+      }
+    })()
+  }
+
+  private namespaceOf(opts: NamespaceOption): string {
+    return opts.namespace === undefined ? this.defaultNamespace : validateNamespace(opts.namespace)
+  }
+
+  /** The object's path; refuses keys and transform results that could leave the namespace folder. */
+  private pathOf(namespace: string, key: string): string {
+    validateKey(key)
+    const rel = this.transform(key)
+    const segments = typeof rel === 'string' ? rel.split('/') : []
+    if (
+      segments.length === 0 ||
+      rel.includes('\0') ||
+      rel.includes('\\') ||
+      segments.some((s) => s === '' || s === '.' || s === '..')
+    ) {
+      throw new InvalidKeyError(
+        `path transform returned an unsafe path for ${JSON.stringify(key).slice(0, 80)}`,
+      )
+    }
+    const base = join(this.root, namespace)
+    const path = join(base, ...segments)
+    if (!path.startsWith(base + sep)) throw new InvalidKeyError('path escapes its namespace')
+    return path
+  }
+
+  /** Symlinked folders must not lead outside the root. */
+  private async assertInside(dir: string): Promise<void> {
+    let real: string
+    try {
+      real = await realpath(dir)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) {
+      throw new StoreIOError('access', dir, new Error('folder resolves outside the store root (symlink)'))
+    }
+  }
+
+  private async holds(path: string, expectedSize: number): Promise<boolean> {
+    try {
+      const info = await lstat(path)
+      return info.isFile() && info.size === expectedSize
+    } catch {
+      return false
+    }
+  }
+
+  private async readEntry(namespace: string, base: string, path: string): Promise<ObjectStat | undefined> {
+    let handle: Awaited<ReturnType<typeof open>> | undefined
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+      const info = await handle.stat()
+      const probe = Buffer.allocUnsafe(Math.min(info.size, HEADER_PROBE_BYTES))
+      const { bytesRead } = await handle.read(probe, 0, probe.length, 0)
+      const header = decodeHeader(probe.subarray(0, bytesRead), path)
+      if (this.transform(header.key).split('/').join(sep) !== relative(base, path)) return undefined
+      return { key: header.key, namespace, size: info.size - header.length, mtimeMs: info.mtimeMs }
+    } catch {
+      // Vanished since the walk, a stray file or a damaged header: not an object we can name.
+      return undefined
+    } finally {
+      await handle?.close()
+    }
+  }
+
+  private async pruneEmptyFolders(namespace: string, path: string): Promise<void> {
+    const stop = join(this.root, namespace)
+    let dir = join(path, '..')
+    while (dir.startsWith(stop + sep)) {
+      try {
+        await rmdir(dir)
+      } catch {
+        return
+      }
+      dir = join(dir, '..')
+    }
+  }
+}
+
+export function validateNamespace(namespace: unknown): string {
+  if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
+    throw new InvalidNamespaceError(namespace)
+  }
+  return namespace
+}
+
+export function validateKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new InvalidKeyError('not a string')
+  if (key.length === 0) throw new InvalidKeyError('empty')
+  if (key.includes('\0')) throw new InvalidKeyError('contains NUL')
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
+    throw new InvalidKeyError(`longer than ${MAX_KEY_BYTES} bytes`)
+}
+
+async function* walkFiles(dir: string): AsyncGenerator<string> {
+  let handle: Awaited<ReturnType<typeof opendir>>
+  try {
+    handle = await opendir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  }
+  for await (const entry of handle) {
+    const path = join(dir, entry.name)
+    // Symlinks are neither followed nor listed.
+    if (entry.isDirectory()) yield* walkFiles(path)
+    else if (entry.isFile()) yield path
+  }
+}
