@@ -1,1 +1,32 @@
-export {}
+export type { NodeBackend } from './backend.js'
+export { CasNode, type CasNodeOptions, VERSION } from './cas-node.js'
+export {
+  DEFAULT_API_PORT,
+  DEFAULT_P2P_HOST,
+  DEFAULT_P2P_PORT,
+  DEFAULT_REPLICATION,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  helpText,
+  type LoadConfigResult,
+  loadConfig,
+  type NodeConfig,
+  OPTIONS,
+} from './config.js'
+export { type HostPort, parseBytes, parseDuration, parseHostPort } from './config-values.js'
+export { assertNotRunning, type DataDir, OWNER_KEY_FILE, prepareDataDir } from './data-dir.js'
+export { ConfigError, DataDirError, HttpError, NodeError, NodeRunningError, PortInUseError } from './errors.js'
+export { type ByteRange, parseRange } from './http/byte-range.js'
+export { createLogger } from './logger.js'
+export { type MetricsSnapshot, NodeMetrics } from './metrics.js'
+export {
+  DEFAULT_API_URL,
+  isAlive,
+  RUNTIME_FILE,
+  type RuntimeInfo,
+  RuntimeInfoSchema,
+  readRuntimeInfo,
+  readToken,
+  removeRuntimeInfo,
+  TOKEN_FILE,
+  writeRuntimeInfo,
+} from './runtime-info.js'

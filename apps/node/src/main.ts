@@ -1,1 +1,54 @@
-export {}
+import { CasNode, VERSION } from './cas-node.js'
+import { helpText, loadConfig, type LoadConfigResult } from './config.js'
+import { createLogger } from './logger.js'
+
+/** Exit codes of cas-node. */
+export const EXIT_FAILURE = 1
+export const EXIT_CONFIG = 2
+export const EXIT_PORT_IN_USE = 3
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`cas-node: ${message}\n`)
+  process.exit(code)
+}
+
+let loaded: LoadConfigResult
+try {
+  loaded = loadConfig({ argv: process.argv.slice(2), env: process.env })
+} catch (err) {
+  fail((err as Error).message, (err as { code?: string }).code === 'ERR_CONFIG' ? EXIT_CONFIG : EXIT_FAILURE)
+}
+
+if (loaded.kind === 'help') {
+  process.stdout.write(`${helpText()}\n`)
+} else if (loaded.kind === 'version') {
+  process.stdout.write(`${VERSION}\n`)
+} else {
+  const { config } = loaded
+  const logger = createLogger(config)
+  const node = new CasNode({ config, logger })
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1
+    if (signals > 1) fail(`${signal} again: exiting without a clean stop`, EXIT_FAILURE)
+    logger.info({ signal }, 'stopping')
+    node.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed')
+        process.exit(EXIT_FAILURE)
+      },
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    await node.start()
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'ERR_PORT_IN_USE') fail((err as Error).message, EXIT_PORT_IN_USE)
+    if (code === 'ERR_CONFIG') fail((err as Error).message, EXIT_CONFIG)
+    if (code === undefined || code === 'ERR_INTERNAL') logger.error({ err }, 'start failed')
+    fail((err as Error).message, EXIT_FAILURE)
+  }
+}

@@ -1,0 +1,22 @@
+import type { Readable } from 'node:stream'
+
+/**
+ * What the HTTP API needs from a node: the @cas/server FileServer satisfies it. Results
+ * other than streams go to clients as JSON, so they are typed as plain objects here.
+ */
+export interface NodeBackend {
+  put(
+    source: Readable,
+    opts: { name?: string; replication?: number | 'all'; signal?: AbortSignal },
+  ): Promise<object>
+  get(ref: string, opts: { signal?: AbortSignal }): Promise<{ cid: string; size: number; stream: Readable }>
+  stat(cid: string): Promise<object>
+  list(): Promise<object[]>
+  resolveName(name: string): Promise<string | undefined>
+  delete(cid: string, opts?: { localOnly?: boolean }): Promise<object>
+  share(cid: string): string
+  peers(): object[]
+  connect(addr: string): Promise<object>
+  status(): Promise<object>
+  verify(): Promise<object>
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs'
+import { sign } from '@cas/crypto'
+import { TcpTransport } from '@cas/p2p'
+import { FileServer } from '@cas/server'
+import type { Logger } from 'pino'
+import type { NodeConfig } from './config.js'
+import { formatHostPort, type HostPort } from './config-values.js'
+import { assertNotRunning, prepareDataDir } from './data-dir.js'
+import { PortInUseError } from './errors.js'
+import { ApiServer } from './http/api-server.js'
+import { type MetricsSnapshot, NodeMetrics } from './metrics.js'
+import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js'
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+export interface CasNodeOptions {
+  config: NodeConfig
+  logger: Logger
+}
+
+/** One cas node: transport, FileServer, HTTP API and metrics, started and stopped together. */
+export class CasNode {
+  readonly #config: NodeConfig
+  readonly #logger: Logger
+  #transport: TcpTransport | undefined
+  #server: FileServer | undefined
+  #api: ApiServer | undefined
+  #info: RuntimeInfo | undefined
+  #stopping: Promise<void> | undefined
+
+  constructor({ config, logger }: CasNodeOptions) {
+    this.#config = config
+    this.#logger = logger
+  }
+
+  get info(): RuntimeInfo | undefined {
+    return this.#info
+  }
+
+  async start(): Promise<RuntimeInfo> {
+    const config = this.#config
+    const log = this.#logger
+    await assertNotRunning(config.home)
+    const dir = await prepareDataDir(config.home, config.passphrase !== undefined ? { passphrase: config.passphrase } : {})
+    if (dir.created.ownerKey) log.info({ ownerId: dir.ownerKey.ownerId }, 'created a new owner key')
+    try {
+      const transport = new TcpTransport({
+        identity: dir.identity,
+        host: config.listen.host,
+        port: config.listen.port,
+        tls: config.tls,
+        owner: { publicKeyDer: dir.ownerKey.publicKeyDer, sign: (data) => sign(dir.ownerKey, data) },
+        ...(config.announce !== undefined && { announceAddr: config.announce }),
+        ...(config.networkKey !== undefined && { networkKey: Buffer.from(config.networkKey, 'hex') }),
+        logger: log.child({ part: 'p2p' }),
+      })
+      this.#transport = transport
+      const p2pAddr = await listenOrExplain(() => transport.listen(), config.listen, 'P2P listen address', '--listen or CAS_LISTEN')
+
+      const server = new FileServer({
+        dataDir: config.home,
+        ownerKey: dir.ownerKey,
+        transport,
+        replication: config.replication,
+        bootstrap: config.bootstrap,
+        quota: {
+          ...(config.quotaPerOwner !== undefined && { perOwner: config.quotaPerOwner }),
+          ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
+        },
+        ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
+        logger: log.child({ part: 'server' }),
+      })
+      this.#server = server
+      await server.start()
+
+      const metrics = new NodeMetrics(() => snapshotOf(server))
+      server.on('transfer', (t: { direction: string; bytes: number }) => metrics.p2pBytes.inc({ direction: t.direction }, t.bytes))
+      const startedAt = new Date()
+      const api = new ApiServer({
+        backend: server,
+        metrics,
+        token: dir.token,
+        logger: log.child({ part: 'api' }),
+        extraStatus: () => ({
+          version: VERSION,
+          pid: process.pid,
+          api: this.#info?.api,
+          startedAt: startedAt.toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+        }),
+      })
+      this.#api = api
+      const apiAddr = await listenOrExplain(() => api.listen(config.apiListen).then(formatHostPort), config.apiListen, 'HTTP API address', '--api-listen or CAS_API_LISTEN')
+
+      this.#info = {
+        pid: process.pid,
+        nodeId: server.nodeId,
+        ownerId: server.ownerId,
+        p2p: p2pAddr,
+        api: `http://${apiAddr}`,
+        startedAt: startedAt.toISOString(),
+        version: VERSION,
+      }
+      await writeRuntimeInfo(config.home, this.#info)
+      log.info({ nodeId: server.nodeId, p2p: p2pAddr, api: this.#info.api, home: config.home }, 'node ready')
+      return this.#info
+    } catch (err) {
+      await this.stop().catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** Stops accepting requests, lets transfers finish (up to shutdownTimeout), closes everything. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
+    const log = this.#logger
+    await this.#api?.close(this.#config.shutdownTimeout)
+    await this.#server?.stop()
+    await this.#transport?.close()
+    if (this.#info) await removeRuntimeInfo(this.#config.home)
+    log.info({}, 'node stopped')
+  }
+}
+
+async function listenOrExplain(
+  listen: () => Promise<string>,
+  addr: HostPort,
+  what: string,
+  option: string,
+): Promise<string> {
+  try {
+    return await listen()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError(formatHostPort(addr), what, option)
+    }
+    throw err
+  }
+}
+
+async function snapshotOf(server: FileServer): Promise<MetricsSnapshot> {
+  const status = await server.status()
+  return {
+    objects: status.objects,
+    bytes: status.bytes,
+    peers: status.peers,
+    repair: status.repair,
+  }
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, open, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateOwnerKey, loadOwnerKey, type OwnerKey, saveOwnerKey } from '@cas/crypto'
+import { loadOrCreateNodeIdentity, type NodeIdentity } from '@cas/p2p'
+import { DataDirError, NodeRunningError } from './errors.js'
+import { isAlive, readRuntimeInfo, readToken, TOKEN_FILE } from './runtime-info.js'
+
+/** `<home>/owner.key`: the owner's Ed25519 key, PKCS#8 PEM, mode 0600. */
+export const OWNER_KEY_FILE = 'owner.key'
+
+export interface DataDir {
+  home: string
+  ownerKey: OwnerKey
+  identity: NodeIdentity
+  token: string
+  /** What this call created (first start). */
+  created: { ownerKey: boolean; token: boolean }
+}
+
+/**
+ * Creates what a node needs in `home` on first use (owner key, node certificate, API token)
+ * and loads it on every later one. Safe to call from `cas init` and from the daemon.
+ */
+export async function prepareDataDir(home: string, opts: { passphrase?: string } = {}): Promise<DataDir> {
+  try {
+    await mkdir(home, { recursive: true, mode: 0o700 })
+    const info = await stat(home)
+    if (!info.isDirectory()) throw new DataDirError(`${home} is not a directory`)
+  } catch (err) {
+    if (err instanceof DataDirError) throw err
+    throw new DataDirError(`cannot create the data directory ${home}: ${(err as Error).message}`, { cause: err })
+  }
+  const keyPath = join(home, OWNER_KEY_FILE)
+  let ownerKey: OwnerKey
+  let keyCreated = false
+  if (await exists(keyPath)) {
+    ownerKey = await loadOwnerKey(keyPath, opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {})
+  } else {
+    ownerKey = generateOwnerKey()
+    await saveOwnerKey(keyPath, ownerKey, opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {})
+    keyCreated = true
+  }
+  const identity = await loadOrCreateNodeIdentity(home)
+  const { token, created } = await loadOrCreateToken(home)
+  return { home, ownerKey, identity, token, created: { ownerKey: keyCreated, token: created } }
+}
+
+async function loadOrCreateToken(home: string): Promise<{ token: string; created: boolean }> {
+  const path = join(home, TOKEN_FILE)
+  const existing = await readToken(home)
+  if (existing) {
+    // Keep the secret private even if someone loosened its mode.
+    await chmod(path, 0o600)
+    return { token: existing, created: false }
+  }
+  const token = randomBytes(32).toString('base64url')
+  try {
+    // 'wx': two first starts racing must not overwrite each other's token.
+    const file = await open(path, 'wx', 0o600)
+    await file.writeFile(`${token}\n`)
+    await file.sync()
+    await file.close()
+    return { token, created: true }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      const raced = await readToken(home)
+      if (raced) return { token: raced, created: false }
+    }
+    throw new DataDirError(`cannot write the API token ${path}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** Refuses to start a second node on one data directory. */
+export async function assertNotRunning(home: string): Promise<void> {
+  const info = await readRuntimeInfo(home)
+  if (info && info.pid !== process.pid && isAlive(info.pid)) throw new NodeRunningError(home, info.pid)
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw new DataDirError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
+  }
+}

@@ -1,0 +1,138 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import type { NodeBackend } from '../backend.js'
+import type { HostPort } from '../config-values.js'
+import { HttpError } from '../errors.js'
+import type { NodeMetrics } from '../metrics.js'
+import { checkHost, checkToken } from './request-guards.js'
+import { sendError, statusForCode } from './respond.js'
+import { ROUTES } from './routes.js'
+
+export interface ApiServerOptions {
+  backend: NodeBackend
+  metrics: NodeMetrics
+  token: string
+  logger: Logger
+  /** Fields merged into GET /v1/status (api address, version, uptime). */
+  extraStatus: () => object
+}
+
+/** The node's local HTTP API on node:http; bodies stream in both directions. */
+export class ApiServer {
+  readonly #opts: ApiServerOptions
+  readonly #server: Server
+  #port = 0
+  #host = '127.0.0.1'
+
+  constructor(opts: ApiServerOptions) {
+    this.#opts = opts
+    this.#server = createServer((req, res) => {
+      void this.#handle(req, res)
+    })
+    // Uploads of many GiB take minutes: no overall request deadline, only an idle one.
+    this.#server.requestTimeout = 0
+    this.#server.headersTimeout = 30_000
+    this.#server.keepAliveTimeout = 5_000
+  }
+
+  get port(): number {
+    return this.#port
+  }
+
+  listen({ host, port }: HostPort): Promise<HostPort> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err)
+      this.#server.once('error', onError)
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError)
+        this.#port = (this.#server.address() as AddressInfo).port
+        this.#host = host
+        resolve({ host, port: this.#port })
+      })
+    })
+  }
+
+  /** Stops accepting, lets running requests finish for up to `graceMs`, then cuts the rest. */
+  async close(graceMs: number): Promise<void> {
+    if (!this.#server.listening) return
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    this.#server.closeIdleConnections()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#server.closeAllConnections()
+        resolve()
+      }, graceMs)
+    })
+    await Promise.race([closed, deadline])
+    clearTimeout(timer)
+    await closed
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint()
+    const socket = req.socket
+    const read0 = socket.bytesRead
+    const written0 = socket.bytesWritten
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname))
+    const aborter = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) aborter.abort(new Error('the client went away'))
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9
+      const { metrics, logger } = this.#opts
+      metrics.requestDuration.observe(
+        { method: req.method ?? '', route: route?.name ?? 'none', status: String(res.statusCode) },
+        seconds,
+      )
+      metrics.apiBytesIn.inc(Math.max(0, socket.bytesRead - read0))
+      metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - written0))
+      logger.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: seconds * 1000 }, 'request')
+    })
+    try {
+      checkHost(req, this.#host, this.#port)
+      if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end('{"ok":true}\n')
+        return
+      }
+      checkToken(req, this.#opts.token)
+      if (!route) {
+        const known = ROUTES.some((r) => r.pattern.test(url.pathname))
+        throw known
+          ? new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`)
+          : new HttpError(404, 'ERR_NO_ROUTE', `no endpoint ${url.pathname}; see docs/http-api.md`)
+      }
+      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map((p) => decodeURIComponent(p))
+      await route.handler({
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        backend: this.#opts.backend,
+        metrics: this.#opts.metrics,
+        signal: aborter.signal,
+        extraStatus: this.#opts.extraStatus,
+      })
+    } catch (err) {
+      this.#fail(req, res, err, aborter.signal.aborted)
+    }
+  }
+
+  #fail(req: IncomingMessage, res: ServerResponse, err: unknown, clientGone: boolean): void {
+    const code = (err as { code?: unknown }).code
+    const status = err instanceof HttpError ? err.status : statusForCode(typeof code === 'string' ? code : undefined)
+    const message = err instanceof Error ? err.message : String(err)
+    if (clientGone) {
+      this.#opts.logger.debug({ err: message }, 'client went away')
+    } else if (status >= 500) {
+      this.#opts.logger.error({ err, method: req.method, url: req.url }, 'request failed')
+    } else {
+      this.#opts.logger.info({ code, method: req.method, url: req.url, status }, message)
+    }
+    // A body we did not read may still be arriving: close rather than drain it.
+    if (!req.complete) res.setHeader('connection', 'close')
+    sendError(res, status, typeof code === 'string' ? code : 'ERR_INTERNAL', message)
+  }
+}

@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream/promises'
+import { z } from 'zod'
+import type { NodeBackend } from '../backend.js'
+import { HttpError } from '../errors.js'
+import type { NodeMetrics } from '../metrics.js'
+import { createRangeSlicer, parseRange } from './byte-range.js'
+import { sendJson } from './respond.js'
+
+export interface RouteContext {
+  req: IncomingMessage
+  res: ServerResponse
+  params: string[]
+  query: URLSearchParams
+  backend: NodeBackend
+  metrics: NodeMetrics
+  /** Aborted when the client goes away before the response is complete. */
+  signal: AbortSignal
+  extraStatus: () => object
+}
+
+export interface Route {
+  method: string
+  pattern: RegExp
+  /** Low-cardinality label for metrics. */
+  name: string
+  handler: (ctx: RouteContext) => Promise<void>
+}
+
+const CID = /^[0-9a-f]{64}$/
+const MAX_JSON_BODY = 16 * 1024
+
+const PutQuery = z.object({
+  name: z.string().min(1).max(1024).optional(),
+  replication: z
+    .union([z.literal('all'), z.string().regex(/^\d{1,2}$/).transform(Number)])
+    .pipe(z.union([z.literal('all'), z.number().int().min(1).max(64)]))
+    .optional(),
+})
+const ConnectBody = z.object({ addr: z.string().regex(/^.{1,255}:\d{1,5}$/) })
+
+function cidParam(ctx: RouteContext): string {
+  const cid = ctx.params[0] ?? ''
+  if (!CID.test(cid)) throw new HttpError(400, 'ERR_INVALID_ID', `not a cid (64 lowercase hex): ${JSON.stringify(cid)}`)
+  return cid
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0
+  const parts: Buffer[] = []
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_JSON_BODY) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `a JSON body is limited to ${MAX_JSON_BODY} bytes`)
+    parts.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'))
+  } catch {
+    throw new HttpError(400, 'ERR_BAD_REQUEST', 'the body is not valid JSON')
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value)
+  if (!r.success) {
+    const issue = r.error.issues[0]
+    throw new HttpError(400, 'ERR_BAD_REQUEST', `invalid ${what}: ${issue?.path.join('.') || ''} ${issue?.message ?? ''}`.trim())
+  }
+  return r.data
+}
+
+/** A ref is a cid, else a name known to this node, else a capability (the server checks it). */
+async function resolveRef(backend: NodeBackend, ref: string): Promise<string> {
+  if (CID.test(ref)) return ref
+  return (await backend.resolveName(ref)) ?? ref
+}
+
+async function putObject(ctx: RouteContext): Promise<void> {
+  const q = parse(PutQuery, Object.fromEntries(ctx.query), 'query')
+  const result = await ctx.backend.put(ctx.req, {
+    ...(q.name !== undefined && { name: q.name }),
+    ...(q.replication !== undefined && { replication: q.replication }),
+    signal: ctx.signal,
+  })
+  sendJson(ctx.res, 201, result)
+}
+
+async function getObject(ctx: RouteContext): Promise<void> {
+  const ref = await resolveRef(ctx.backend, ctx.params[0] ?? '')
+  const { cid, size, stream } = await ctx.backend.get(ref, { signal: ctx.signal })
+  const range = parseRange(ctx.req.headers.range, size)
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    etag: `"${cid}"`,
+    'x-cas-cid': cid,
+    'x-cas-size': size,
+  }
+  if (range === 'unsatisfiable') {
+    stream.destroy()
+    ctx.res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 })
+    ctx.res.end()
+    return
+  }
+  if (range) {
+    ctx.res.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${range.start}-${range.end}/${size}`,
+      'content-length': range.end - range.start + 1,
+    })
+  } else {
+    ctx.res.writeHead(200, { ...headers, 'content-length': size })
+  }
+  if (ctx.req.method === 'HEAD') {
+    stream.destroy()
+    ctx.res.end()
+    return
+  }
+  if (range) await pipeline(stream, createRangeSlicer(range), ctx.res)
+  else await pipeline(stream, ctx.res)
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', pattern: /^\/v1\/objects$/, name: 'put', handler: putObject },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/objects$/,
+    name: 'list',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.list()),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/objects\/([0-9a-zA-Z]+)\/stat$/,
+    name: 'stat',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.stat(cidParam(ctx))),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/objects\/([0-9a-zA-Z]+)\/share$/,
+    name: 'share',
+    handler: async (ctx) => {
+      const cid = cidParam(ctx)
+      await ctx.backend.stat(cid) // throws ERR_NOT_FOUND for an object this node does not know
+      sendJson(ctx.res, 200, { cid, capability: ctx.backend.share(cid) })
+    },
+  },
+  { method: 'GET', pattern: /^\/v1\/objects\/([^/]+)$/, name: 'get', handler: getObject },
+  { method: 'HEAD', pattern: /^\/v1\/objects\/([^/]+)$/, name: 'get', handler: getObject },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/objects\/([^/]+)$/,
+    name: 'delete',
+    handler: async (ctx) => {
+      const cid = cidParam(ctx)
+      const localOnly = ['1', 'true'].includes(ctx.query.get('local') ?? '')
+      sendJson(ctx.res, 200, { cid, ...(await ctx.backend.delete(cid, { localOnly })) })
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/peers$/,
+    name: 'peers',
+    handler: async (ctx) => sendJson(ctx.res, 200, ctx.backend.peers()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/peers$/,
+    name: 'connect',
+    handler: async (ctx) => {
+      const { addr } = parse(ConnectBody, await readJson(ctx.req), 'body')
+      sendJson(ctx.res, 200, await ctx.backend.connect(addr))
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/status$/,
+    name: 'status',
+    handler: async (ctx) => sendJson(ctx.res, 200, { ...(await ctx.backend.status()), ...ctx.extraStatus() }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/verify$/,
+    name: 'verify',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.verify()),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/metrics$/,
+    name: 'metrics',
+    handler: async (ctx) => {
+      const text = await ctx.metrics.registry.metrics()
+      ctx.res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType })
+      ctx.res.end(text)
+    },
+  },
+]

@@ -1,0 +1,84 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** What the gauges show, read once per scrape. */
+export interface MetricsSnapshot {
+  objects: number
+  bytes: number
+  peers: number
+  repair: { healthy: number; underReplicated: number; repairing: number }
+}
+
+/** The node's Prometheus metrics, in a registry of their own (served at GET /metrics). */
+export class NodeMetrics {
+  readonly registry = new Registry()
+  readonly apiBytesIn: Counter
+  readonly apiBytesOut: Counter
+  readonly p2pBytes: Counter<'direction'>
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>
+  #pending: Promise<MetricsSnapshot> | undefined
+
+  constructor(snapshot: () => Promise<MetricsSnapshot>) {
+    const registers = [this.registry]
+    // All gauges of one scrape share one snapshot.
+    const read = (): Promise<MetricsSnapshot> => {
+      this.#pending ??= snapshot().finally(() => {
+        setImmediate(() => {
+          this.#pending = undefined
+        })
+      })
+      return this.#pending
+    }
+    collectDefaultMetrics({ register: this.registry })
+    this.apiBytesIn = new Counter({ name: 'cas_api_bytes_received_total', help: 'Bytes received by the HTTP API', registers })
+    this.apiBytesOut = new Counter({ name: 'cas_api_bytes_sent_total', help: 'Bytes sent by the HTTP API', registers })
+    this.p2pBytes = new Counter({
+      name: 'cas_p2p_bytes_total',
+      help: 'Object bytes moved between this node and its peers',
+      labelNames: ['direction'],
+      registers,
+    })
+    this.requestDuration = new Histogram({
+      name: 'cas_http_request_duration_seconds',
+      help: 'HTTP API request latency',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+      registers,
+    })
+    new Gauge({
+      name: 'cas_objects',
+      help: 'Objects in the catalogue',
+      registers,
+      async collect() {
+        this.set((await read()).objects)
+      },
+    })
+    new Gauge({
+      name: 'cas_stored_bytes',
+      help: 'Bytes of objects in the catalogue',
+      registers,
+      async collect() {
+        this.set((await read()).bytes)
+      },
+    })
+    new Gauge({
+      name: 'cas_peers',
+      help: 'Connected peers',
+      registers,
+      async collect() {
+        this.set((await read()).peers)
+      },
+    })
+    new Gauge({
+      name: 'cas_repair_objects',
+      help: 'Owned objects by replica state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const { repair } = await read()
+        this.set({ state: 'healthy' }, repair.healthy)
+        this.set({ state: 'under_replicated' }, repair.underReplicated)
+        this.set({ state: 'repairing' }, repair.repairing)
+      },
+    })
+  }
+}
