@@ -1,1 +1,47 @@
-export {}
+export { DERIVE_LABELS, deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets } from './derive.js'
+export {
+  CryptoError,
+  IntegrityError,
+  type IntegrityReason,
+  InvalidArgumentError,
+  KeyFileError,
+  KeyPermissionsError,
+  PassphraseRequiredError,
+  WrongPassphraseError,
+} from './errors.js'
+export { type LoadOwnerKeyOptions, loadOwnerKey, type SaveOwnerKeyOptions, saveOwnerKey } from './key-file.js'
+export {
+  generateOwnerKey,
+  type OwnerKey,
+  ownerIdOf,
+  ownerKeyFromPem,
+  ownerKeyFromPrivateKey,
+  ownerKeyToPem,
+} from './owner-key.js'
+export { seal, unseal } from './seal.js'
+export {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_CHUNK_SIZE,
+  FORMAT_VERSION,
+  HEADER_BYTES,
+  MAX_CHUNK_SIZE,
+  type OpenOptions,
+  plainSizeOf,
+  type SealOptions,
+  type StreamKeys,
+  sealedSize,
+  TAG_BYTES,
+} from './sealed-format.js'
+export { decryptIterable, encryptIterable, type IterableOptions } from './sealed-iterables.js'
+export {
+  DEFAULT_SCRYPT_PARAMS,
+  isSealedOwnerKey,
+  MAX_SCRYPT_MEMORY,
+  type ScryptParams,
+  sealedOwnerIdOf,
+  sealOwnerKey,
+  unsealOwnerKey,
+} from './sealed-key.js'
+export { createDecryptStream, createEncryptStream } from './sealed-streams.js'
+export { sign, verify } from './signature.js'
+export type { Source } from './source.js'
