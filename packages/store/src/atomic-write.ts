@@ -12,9 +12,12 @@ const DIR_MODE = 0o700
  * Nothing sees it under its final name before `commit` has fsynced the data.
  */
 export class TempFile {
-  private readonly staging = Buffer.allocUnsafe(WRITE_BUFFER_SIZE)
+  // Two staging buffers: one fills while the other is written, so hashing and copying overlap the disk write.
+  private readonly buffers = [Buffer.allocUnsafe(WRITE_BUFFER_SIZE), Buffer.allocUnsafe(WRITE_BUFFER_SIZE)]
+  private current = 0
   private staged = 0
   private position: number
+  private pending: Promise<void> = Promise.resolve()
   private closed = false
 
   private constructor(
@@ -32,31 +35,33 @@ export class TempFile {
     return new TempFile(path, handle, reserve)
   }
 
+  /** Appends bytes. A chunk of 1 MiB or more is written as is, so its owner must not change it afterwards. */
   async append(chunk: Uint8Array): Promise<void> {
     if (this.staged + chunk.byteLength <= WRITE_BUFFER_SIZE) {
-      this.staging.set(chunk, this.staged)
+      this.stagingBuffer().set(chunk, this.staged)
       this.staged += chunk.byteLength
       if (this.staged === WRITE_BUFFER_SIZE) await this.flush()
       return
     }
     await this.flush()
     if (chunk.byteLength >= WRITE_BUFFER_SIZE) {
-      await this.writeFully(chunk, this.position)
-      this.position += chunk.byteLength
+      await this.enqueue(chunk)
     } else {
-      this.staging.set(chunk, 0)
+      this.stagingBuffer().set(chunk, 0)
       this.staged = chunk.byteLength
     }
   }
 
   /** Writes bytes at a fixed offset (the reserved prefix), e.g. a header known only at the end. */
   async writeAt(bytes: Uint8Array, offset: number): Promise<void> {
+    await this.pending
     await this.writeFully(bytes, offset)
   }
 
   /** Flushes, fsyncs, renames into place and fsyncs the folder: rename is durable only once the folder entry is. */
   async commit(finalPath: string, beforeRename?: (dir: string) => Promise<void>): Promise<void> {
     await this.flush()
+    await this.pending
     await this.handle.sync()
     await this.close()
     const dir = dirname(finalPath)
@@ -75,15 +80,31 @@ export class TempFile {
   }
 
   async discard(): Promise<void> {
+    await this.pending.catch(() => {})
     await this.close().catch(() => {})
     await rm(this.path, { force: true })
   }
 
+  private stagingBuffer(): Buffer {
+    return this.buffers[this.current] as Buffer
+  }
+
   private async flush(): Promise<void> {
     if (this.staged === 0) return
-    await this.writeFully(this.staging.subarray(0, this.staged), this.position)
-    this.position += this.staged
+    const bytes = this.stagingBuffer().subarray(0, this.staged)
+    this.current ^= 1
     this.staged = 0
+    await this.enqueue(bytes)
+  }
+
+  /** Starts writing bytes once the previous write is done; at most one write is in flight. */
+  private async enqueue(bytes: Uint8Array): Promise<void> {
+    await this.pending
+    const at = this.position
+    this.position += bytes.byteLength
+    this.pending = this.writeFully(bytes, at)
+    // Failures surface at the next enqueue, writeAt or commit; this only keeps them from being unhandled.
+    this.pending.catch(() => {})
   }
 
   private async writeFully(bytes: Uint8Array, offset: number): Promise<void> {

@@ -1,11 +1,11 @@
-import { constants } from 'node:fs'
+import { constants, read } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { CorruptObjectError, InvalidRangeError, NotFoundError, toStoreError } from './errors.js'
 import { decodeHeader, HEADER_PROBE_BYTES } from './object-header.js'
 
 /** Bytes read from disk per `_read`; each read gets a fresh buffer so consumers may keep it. */
-export const READ_CHUNK_SIZE = 256 * 1024
+export const READ_CHUNK_SIZE = 1024 * 1024
 
 export interface ObjectReadStreamOptions {
   path: string
@@ -47,19 +47,21 @@ export class ObjectReadStream extends Readable {
     }
     const length = Math.min(READ_CHUNK_SIZE, this.remaining)
     const buffer = Buffer.allocUnsafe(length)
-    handle.read(buffer, 0, length, this.position).then(
-      ({ bytesRead }) => {
-        if (bytesRead === 0) {
-          // The file shrank under us: only possible if something outside the store truncated it.
-          this.destroy(new CorruptObjectError(this.opts.path, 'file ended before its recorded size'))
-          return
-        }
-        this.position += bytesRead
-        this.remaining -= bytesRead
-        this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))
-      },
-      (err: unknown) => this.destroy(toStoreError('read', this.opts.path, this.opts.root, err)),
-    )
+    // The callback form of read: measurably cheaper per call than FileHandle.read on a hot path.
+    read(handle.fd, buffer, 0, length, this.position, (err, bytesRead) => {
+      if (err) {
+        this.destroy(toStoreError('read', this.opts.path, this.opts.root, err))
+        return
+      }
+      if (bytesRead === 0) {
+        // The file shrank under us: only possible if something outside the store truncated it.
+        this.destroy(new CorruptObjectError(this.opts.path, 'file ended before its recorded size'))
+        return
+      }
+      this.position += bytesRead
+      this.remaining -= bytesRead
+      this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))
+    })
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
