@@ -117,13 +117,13 @@ try {
   const mibs = (seconds: number) => BIG / MiB / seconds
   const rows: [string, string, string, string][] = [
     [
-      'put 1 GiB (stream from file)',
+      `put ${BIG / MiB} MiB (stream from file)`,
       `${mibs(put).toFixed(0)} MiB/s`,
       `raw fs copy + fsync ${mibs(rawCopy).toFixed(0)} MiB/s`,
       (rawCopy / put).toFixed(2),
     ],
     [
-      'read 1 GiB',
+      `read ${BIG / MiB} MiB`,
       `${mibs(read).toFixed(0)} MiB/s`,
       `raw fs read ${mibs(rawRead).toFixed(0)} MiB/s`,
       (rawRead / read).toFixed(2),
