@@ -1,1 +1,151 @@
-export {}
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { createContext, type GlobalOptions } from './context.js'
+import { CliError } from './errors.js'
+import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js'
+import { Output } from './output.js'
+
+// Command modules load on use: `cas --version` and `cas --help` stay as quick as node itself allows.
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
+
+const program = new Command('cas')
+  .description('cas: a peer-to-peer, content-addressed, end-to-end encrypted file store')
+  .version(VERSION, '-v, --version')
+  .addOption(
+    new Option(
+      '--api <url>',
+      'HTTP API of the node (default: CAS_API, else <home>/node.json, else http://127.0.0.1:3001)',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--home <dir>',
+      'data directory, for the API token and address (default: CAS_HOME, else ~/.cas)',
+    ),
+  )
+  .option('--json', 'print results as JSON on stdout')
+  .option('-q, --quiet', 'no messages or progress bars on stderr')
+  .exitOverride()
+  .showHelpAfterError('(run `cas --help` for usage)')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 integrity error, 5 no node running, 6 bad API token.',
+  )
+
+function ctxOf(cmd: Command) {
+  return createContext(cmd.optsWithGlobals<GlobalOptions>())
+}
+
+program
+  .command('init')
+  .description('create the data directory: owner key, node certificate, API token')
+  .action(async (_opts, cmd: Command) => (await import('./commands/init.js')).init(ctxOf(cmd)))
+
+program
+  .command('put')
+  .description('store a file (or stdin with -); prints its cid')
+  .argument('<file>', 'a file, or - for stdin')
+  .option('--name <name>', 'a name to find it by (default: the file name)')
+  .option('--no-name', 'store without a name')
+  .option('-r, --replication <n>', 'replicas wanted: a number or "all" (default: the node\'s setting)')
+  .action(async (file: string, opts: { name?: string | false; replication?: string }, cmd: Command) =>
+    (await import('./commands/put.js')).put(ctxOf(cmd), file, opts),
+  )
+
+program
+  .command('get')
+  .description('fetch an object (from the network if needed) to stdout or a file')
+  .argument('<ref>', 'a cid, a name or a capability')
+  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .action(async (ref: string, opts: { output?: string }, cmd: Command) =>
+    (await import('./commands/get.js')).get(ctxOf(cmd), ref, opts),
+  )
+
+program
+  .command('rm')
+  .description('delete an object here and on every peer')
+  .argument('<cid>')
+  .option('--local', 'remove only the local copy; replicas stay on peers')
+  .action(async (cid: string, opts: { local?: boolean }, cmd: Command) =>
+    (await import('./commands/rm.js')).rm(ctxOf(cmd), cid, opts),
+  )
+
+program
+  .command('ls')
+  .description('list objects with their replica health')
+  .action(async (_opts, cmd: Command) => (await import('./commands/ls.js')).ls(ctxOf(cmd)))
+
+program
+  .command('stat')
+  .description('one object: size, names, replica holders wanted vs live')
+  .argument('<cid>')
+  .action(async (cid: string, _opts, cmd: Command) =>
+    (await import('./commands/stat.js')).stat(ctxOf(cmd), cid),
+  )
+
+const peers = program
+  .command('peers')
+  .description('list peers; `peers add <host:port>` connects to one')
+  .action(async (_opts, cmd: Command) => (await import('./commands/peers.js')).listPeers(ctxOf(cmd)))
+peers
+  .command('add')
+  .description('connect to a peer')
+  .argument('<addr>', 'host:port')
+  .action(async (addr: string, _opts, cmd: Command) =>
+    (await import('./commands/peers.js')).addPeer(ctxOf(cmd), addr),
+  )
+
+program
+  .command('share')
+  .description('print a capability that lets anyone fetch and decrypt this one object')
+  .argument('<cid>')
+  .action(async (cid: string, _opts, cmd: Command) =>
+    (await import('./commands/share.js')).share(ctxOf(cmd), cid),
+  )
+
+program
+  .command('status')
+  .description("the node's identity, addresses, peers, objects and repair state")
+  .action(async (_opts, cmd: Command) => (await import('./commands/status.js')).status(ctxOf(cmd)))
+
+program
+  .command('verify')
+  .description('re-check every local object against its cid')
+  .action(async (_opts, cmd: Command) => (await import('./commands/verify.js')).verify(ctxOf(cmd)))
+
+program
+  .command('demo')
+  .description('start three nodes in a temporary folder and run the store / delete / fetch-back scenario')
+  .option('--files <n>', 'how many files', '20')
+  .option('--size <bytes>', 'largest file size in bytes', String(4 * 1024 * 1024))
+  .option('--keep', 'keep the temporary folder for inspection')
+  .action(async (opts: { files: string; size: string; keep?: boolean }, cmd: Command) =>
+    (await import('./demo/run-demo.js')).runDemo(ctxOf(cmd), opts),
+  )
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  process.exitCode = exitCodeOf(err)
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has printed the message (or the help / version) already
+    return err.exitCode === 0 ? 0 : EXIT_USAGE
+  }
+  const globals = program.opts<GlobalOptions>()
+  const out = new Output({ json: globals.json === true, quiet: false, env: process.env })
+  if (err instanceof CliError) {
+    out.error(err.message, err.code)
+    return err.exitCode
+  }
+  const code = (err as { code?: unknown }).code
+  out.error(
+    err instanceof Error ? err.message : String(err),
+    typeof code === 'string' ? code : 'ERR_INTERNAL',
+  )
+  return EXIT_FAILURE
+}

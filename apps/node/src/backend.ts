@@ -13,7 +13,9 @@ export interface NodeBackend {
   stat(cid: string): Promise<object>
   list(): Promise<object[]>
   resolveName(name: string): Promise<string | undefined>
-  delete(cid: string, opts?: { localOnly?: boolean }): Promise<object>
+  delete(cid: string): Promise<{ local: boolean; peers: number }>
+  /** Drops only the local plaintext; replicas stay, so a later get fetches it back. */
+  evictLocal(cid: string): Promise<boolean>
   share(cid: string): string
   peers(): object[]
   connect(addr: string): Promise<object>

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { sign } from '@cas/crypto'
 import { TcpTransport } from '@cas/p2p'
-import { FileServer } from '@cas/server'
+import { FileServer, type TransferEvent } from '@cas/server'
 import type { Logger } from 'pino'
 import type { NodeConfig } from './config.js'
 import { formatHostPort, type HostPort } from './config-values.js'
@@ -43,7 +43,10 @@ export class CasNode {
     const config = this.#config
     const log = this.#logger
     await assertNotRunning(config.home)
-    const dir = await prepareDataDir(config.home, config.passphrase !== undefined ? { passphrase: config.passphrase } : {})
+    const dir = await prepareDataDir(
+      config.home,
+      config.passphrase !== undefined ? { passphrase: config.passphrase } : {},
+    )
     if (dir.created.ownerKey) log.info({ ownerId: dir.ownerKey.ownerId }, 'created a new owner key')
     try {
       const transport = new TcpTransport({
@@ -57,11 +60,11 @@ export class CasNode {
         logger: log.child({ part: 'p2p' }),
       })
       this.#transport = transport
-      const p2pAddr = await listenOrExplain(() => transport.listen(), config.listen, 'P2P listen address', '--listen or CAS_LISTEN')
 
       const server = new FileServer({
         dataDir: config.home,
         ownerKey: dir.ownerKey,
+        identity: dir.identity,
         transport,
         replication: config.replication,
         bootstrap: config.bootstrap,
@@ -73,10 +76,16 @@ export class CasNode {
         logger: log.child({ part: 'server' }),
       })
       this.#server = server
-      await server.start()
+      // start() makes the transport listen: a taken P2P port surfaces here.
+      const p2pAddr = await listenOrExplain(
+        () => server.start().then(() => server.listenAddr),
+        config.listen,
+        'P2P listen address',
+        '--listen or CAS_LISTEN',
+      )
 
       const metrics = new NodeMetrics(() => snapshotOf(server))
-      server.on('transfer', (t: { direction: string; bytes: number }) => metrics.p2pBytes.inc({ direction: t.direction }, t.bytes))
+      server.on('transfer', (t: TransferEvent) => metrics.p2pBytes.inc({ direction: t.direction }, t.bytes))
       const startedAt = new Date()
       const api = new ApiServer({
         backend: server,
@@ -92,7 +101,12 @@ export class CasNode {
         }),
       })
       this.#api = api
-      const apiAddr = await listenOrExplain(() => api.listen(config.apiListen).then(formatHostPort), config.apiListen, 'HTTP API address', '--api-listen or CAS_API_LISTEN')
+      const apiAddr = await listenOrExplain(
+        () => api.listen(config.apiListen).then(formatHostPort),
+        config.apiListen,
+        'HTTP API address',
+        '--api-listen or CAS_API_LISTEN',
+      )
 
       this.#info = {
         pid: process.pid,
@@ -121,8 +135,9 @@ export class CasNode {
   async #stop(): Promise<void> {
     const log = this.#logger
     await this.#api?.close(this.#config.shutdownTimeout)
-    await this.#server?.stop()
-    await this.#transport?.close()
+    // The server closes the transport and the catalogue; without a server only the transport is open.
+    if (this.#server) await this.#server.stop({ timeout: this.#config.shutdownTimeout })
+    else await this.#transport?.close()
     if (this.#info) await removeRuntimeInfo(this.#config.home)
     log.info({}, 'node stopped')
   }
@@ -149,7 +164,7 @@ async function snapshotOf(server: FileServer): Promise<MetricsSnapshot> {
   return {
     objects: status.objects,
     bytes: status.bytes,
-    peers: status.peers,
+    peers: status.peers.connected,
     repair: status.repair,
   }
 }

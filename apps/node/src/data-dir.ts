@@ -29,16 +29,25 @@ export async function prepareDataDir(home: string, opts: { passphrase?: string }
     if (!info.isDirectory()) throw new DataDirError(`${home} is not a directory`)
   } catch (err) {
     if (err instanceof DataDirError) throw err
-    throw new DataDirError(`cannot create the data directory ${home}: ${(err as Error).message}`, { cause: err })
+    throw new DataDirError(`cannot create the data directory ${home}: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
   const keyPath = join(home, OWNER_KEY_FILE)
   let ownerKey: OwnerKey
   let keyCreated = false
   if (await exists(keyPath)) {
-    ownerKey = await loadOwnerKey(keyPath, opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {})
+    ownerKey = await loadOwnerKey(
+      keyPath,
+      opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {},
+    )
   } else {
     ownerKey = generateOwnerKey()
-    await saveOwnerKey(keyPath, ownerKey, opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {})
+    await saveOwnerKey(
+      keyPath,
+      ownerKey,
+      opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {},
+    )
     keyCreated = true
   }
   const identity = await loadOrCreateNodeIdentity(home)

@@ -27,10 +27,7 @@ export class PortInUseError extends NodeError {
     readonly what: string,
     readonly option: string,
   ) {
-    super(
-      'ERR_PORT_IN_USE',
-      `${address} is already in use (${what}); choose another with ${option}`,
-    )
+    super('ERR_PORT_IN_USE', `${address} is already in use (${what}); choose another with ${option}`)
   }
 }
 

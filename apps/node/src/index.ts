@@ -14,7 +14,14 @@ export {
 } from './config.js'
 export { type HostPort, parseBytes, parseDuration, parseHostPort } from './config-values.js'
 export { assertNotRunning, type DataDir, OWNER_KEY_FILE, prepareDataDir } from './data-dir.js'
-export { ConfigError, DataDirError, HttpError, NodeError, NodeRunningError, PortInUseError } from './errors.js'
+export {
+  ConfigError,
+  DataDirError,
+  HttpError,
+  NodeError,
+  NodeRunningError,
+  PortInUseError,
+} from './errors.js'
 export { type ByteRange, parseRange } from './http/byte-range.js'
 export { createLogger } from './logger.js'
 export { type MetricsSnapshot, NodeMetrics } from './metrics.js'

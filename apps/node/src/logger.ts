@@ -1,10 +1,11 @@
-import { pino, type Logger } from 'pino'
+import { type Logger, pino } from 'pino'
 import pinoPretty from 'pino-pretty'
 import type { NodeConfig } from './config.js'
 
 /** pino logger: JSON lines, or human-readable lines when stdout is a TTY (logFormat 'auto'). */
 export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFormat'>): Logger {
-  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true)
+  const pretty =
+    config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true)
   const base = { level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }
   if (!pretty) return pino(base)
   // In-thread pretty printing: a worker-thread transport could lose the last lines at exit.

@@ -1,5 +1,5 @@
 import { CasNode, VERSION } from './cas-node.js'
-import { helpText, loadConfig, type LoadConfigResult } from './config.js'
+import { helpText, type LoadConfigResult, loadConfig } from './config.js'
 import { createLogger } from './logger.js'
 
 /** Exit codes of cas-node. */

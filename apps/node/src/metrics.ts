@@ -29,8 +29,16 @@ export class NodeMetrics {
       return this.#pending
     }
     collectDefaultMetrics({ register: this.registry })
-    this.apiBytesIn = new Counter({ name: 'cas_api_bytes_received_total', help: 'Bytes received by the HTTP API', registers })
-    this.apiBytesOut = new Counter({ name: 'cas_api_bytes_sent_total', help: 'Bytes sent by the HTTP API', registers })
+    this.apiBytesIn = new Counter({
+      name: 'cas_api_bytes_received_total',
+      help: 'Bytes received by the HTTP API',
+      registers,
+    })
+    this.apiBytesOut = new Counter({
+      name: 'cas_api_bytes_sent_total',
+      help: 'Bytes sent by the HTTP API',
+      registers,
+    })
     this.p2pBytes = new Counter({
       name: 'cas_p2p_bytes_total',
       help: 'Object bytes moved between this node and its peers',

@@ -88,7 +88,10 @@ export class ApiServer {
       )
       metrics.apiBytesIn.inc(Math.max(0, socket.bytesRead - read0))
       metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - written0))
-      logger.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: seconds * 1000 }, 'request')
+      logger.debug(
+        { method: req.method, path: url.pathname, status: res.statusCode, ms: seconds * 1000 },
+        'request',
+      )
     })
     try {
       checkHost(req, this.#host, this.#port)
@@ -122,7 +125,8 @@ export class ApiServer {
 
   #fail(req: IncomingMessage, res: ServerResponse, err: unknown, clientGone: boolean): void {
     const code = (err as { code?: unknown }).code
-    const status = err instanceof HttpError ? err.status : statusForCode(typeof code === 'string' ? code : undefined)
+    const status =
+      err instanceof HttpError ? err.status : statusForCode(typeof code === 'string' ? code : undefined)
     const message = err instanceof Error ? err.message : String(err)
     if (clientGone) {
       this.#opts.logger.debug({ err: message }, 'client went away')

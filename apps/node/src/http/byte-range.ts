@@ -11,7 +11,10 @@ export interface ByteRange {
  * Returns undefined when the header is absent or not a bytes range (serve the whole object),
  * or 'unsatisfiable' when it asks for bytes that do not exist (answer 416).
  */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
   if (!m || (m[1] === '' && m[2] === '')) return undefined

@@ -11,11 +11,19 @@ export function checkHost(req: IncomingMessage, boundHost: string, port: number)
   const bound = boundHost.includes(':') ? `[${boundHost}]:${port}` : `${boundHost}:${port}`
   const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, bound]
   if (!host || !allowed.includes(host)) {
-    throw new HttpError(403, 'ERR_FORBIDDEN_HOST', `requests for host ${JSON.stringify(host ?? '')} are refused`)
+    throw new HttpError(
+      403,
+      'ERR_FORBIDDEN_HOST',
+      `requests for host ${JSON.stringify(host ?? '')} are refused`,
+    )
   }
   const origin = req.headers.origin
   if (origin !== undefined && origin !== `http://${host}`) {
-    throw new HttpError(403, 'ERR_FORBIDDEN_ORIGIN', `requests from origin ${JSON.stringify(origin)} are refused`)
+    throw new HttpError(
+      403,
+      'ERR_FORBIDDEN_ORIGIN',
+      `requests from origin ${JSON.stringify(origin)} are refused`,
+    )
   }
 }
 
@@ -28,7 +36,9 @@ export function checkToken(req: IncomingMessage, token: string): void {
     throw new HttpError(
       401,
       'ERR_UNAUTHENTICATED',
-      m ? 'the API token is wrong' : 'an API token is required (Authorization: Bearer <token from <home>/api-token>)',
+      m
+        ? 'the API token is wrong'
+        : 'an API token is required (Authorization: Bearer <token from <home>/api-token>)',
     )
   }
 }

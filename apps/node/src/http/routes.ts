@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
+import { CAPABILITY_PREFIX } from '@cas/server'
 import { z } from 'zod'
 import type { NodeBackend } from '../backend.js'
 import { HttpError } from '../errors.js'
@@ -33,7 +34,13 @@ const MAX_JSON_BODY = 16 * 1024
 const PutQuery = z.object({
   name: z.string().min(1).max(1024).optional(),
   replication: z
-    .union([z.literal('all'), z.string().regex(/^\d{1,2}$/).transform(Number)])
+    .union([
+      z.literal('all'),
+      z
+        .string()
+        .regex(/^\d{1,2}$/)
+        .transform(Number),
+    ])
     .pipe(z.union([z.literal('all'), z.number().int().min(1).max(64)]))
     .optional(),
 })
@@ -41,7 +48,8 @@ const ConnectBody = z.object({ addr: z.string().regex(/^.{1,255}:\d{1,5}$/) })
 
 function cidParam(ctx: RouteContext): string {
   const cid = ctx.params[0] ?? ''
-  if (!CID.test(cid)) throw new HttpError(400, 'ERR_INVALID_ID', `not a cid (64 lowercase hex): ${JSON.stringify(cid)}`)
+  if (!CID.test(cid))
+    throw new HttpError(400, 'ERR_INVALID_ID', `not a cid (64 lowercase hex): ${JSON.stringify(cid)}`)
   return cid
 }
 
@@ -50,7 +58,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   const parts: Buffer[] = []
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_JSON_BODY) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `a JSON body is limited to ${MAX_JSON_BODY} bytes`)
+    if (size > MAX_JSON_BODY)
+      throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `a JSON body is limited to ${MAX_JSON_BODY} bytes`)
     parts.push(chunk)
   }
   try {
@@ -64,15 +73,22 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value)
   if (!r.success) {
     const issue = r.error.issues[0]
-    throw new HttpError(400, 'ERR_BAD_REQUEST', `invalid ${what}: ${issue?.path.join('.') || ''} ${issue?.message ?? ''}`.trim())
+    throw new HttpError(
+      400,
+      'ERR_BAD_REQUEST',
+      `invalid ${what}: ${issue?.path.join('.') || ''} ${issue?.message ?? ''}`.trim(),
+    )
   }
   return r.data
 }
 
-/** A ref is a cid, else a name known to this node, else a capability (the server checks it). */
+/** A ref is a cid, a capability (`cas-cap1:…`), or else a name this node knows. */
 async function resolveRef(backend: NodeBackend, ref: string): Promise<string> {
-  if (CID.test(ref)) return ref
-  return (await backend.resolveName(ref)) ?? ref
+  if (CID.test(ref) || ref.startsWith(CAPABILITY_PREFIX)) return ref
+  const cid = await backend.resolveName(ref)
+  if (!cid)
+    throw new HttpError(404, 'ERR_NOT_FOUND', `no object, name or capability matches ${JSON.stringify(ref)}`)
+  return cid
 }
 
 async function putObject(ctx: RouteContext): Promise<void> {
@@ -153,7 +169,10 @@ export const ROUTES: readonly Route[] = [
     handler: async (ctx) => {
       const cid = cidParam(ctx)
       const localOnly = ['1', 'true'].includes(ctx.query.get('local') ?? '')
-      sendJson(ctx.res, 200, { cid, ...(await ctx.backend.delete(cid, { localOnly })) })
+      const result = localOnly
+        ? { local: await ctx.backend.evictLocal(cid), peers: 0 }
+        : await ctx.backend.delete(cid)
+      sendJson(ctx.res, 200, { cid, ...result })
     },
   },
   {

@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { Transform, type TransformCallback, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { CommandContext } from '../context.js'
+import { CliError, IntegrityError, UsageError } from '../errors.js'
+import { formatBytes } from '../output.js'
+import { ProgressBar } from '../progress.js'
+
+export interface GetOptions {
+  output?: string
+}
+
+/**
+ * `cas get <cid|name|capability>`: streams the object to stdout or to `-o file`, checking on
+ * the way that its SHA-256 is the cid. A file is written under a temporary name and renamed
+ * only once it checks out, so a failed get never leaves a wrong file behind.
+ */
+export async function get(ctx: CommandContext, ref: string, opts: GetOptions): Promise<void> {
+  const { out } = ctx
+  if (ref.length === 0) throw new UsageError('give a cid, a name or a capability')
+  if (out.json && (opts.output === undefined || opts.output === '-')) {
+    throw new UsageError('--json needs -o <file>: without it the object itself goes to stdout')
+  }
+  const client = await ctx.client()
+  const res = await client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
+  const cid = String(res.headers['x-cas-cid'] ?? '')
+  const size = Number(res.headers['content-length'])
+  const hash = createHash('sha256')
+  let received = 0
+  const bar = out.progress
+    ? new ProgressBar({
+        stream: out.stderr,
+        label: `get ${opts.output ? basename(opts.output) : cid.slice(0, 12)}`,
+        total: size,
+      })
+    : undefined
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      hash.update(chunk)
+      received += chunk.length
+      bar?.add(chunk.length)
+      done(null, chunk)
+    },
+    flush(done) {
+      const digest = hash.digest('hex')
+      if (received !== size) done(new IntegrityError(`the node sent ${received} bytes of ${size}`))
+      else if (digest !== cid)
+        done(new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`))
+      else done()
+    },
+  })
+  let target: Writable
+  let tmp: string | undefined
+  if (opts.output === undefined || opts.output === '-') {
+    target = out.stdout
+  } else {
+    const final = resolve(opts.output)
+    tmp = join(dirname(final), `.${basename(final)}.cas-${randomBytes(4).toString('hex')}.partial`)
+    target = createWriteStream(tmp, { flags: 'wx' })
+  }
+  try {
+    // stdout must not be ended by the pipeline (later writes, and the parent's pipe, need it).
+    if (target === out.stdout) {
+      await pipeline(res, check, async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          if (!out.stdout.write(chunk)) await new Promise((r) => out.stdout.once('drain', r))
+        }
+      })
+    } else {
+      await pipeline(res, check, target)
+    }
+  } catch (err) {
+    if (tmp) await rm(tmp, { force: true })
+    if (err instanceof CliError) throw err
+    throw new CliError(
+      'ERR_TRANSFER',
+      `the download of ${cid || ref} failed: ${(err as Error).message}`,
+      undefined,
+      { cause: err },
+    )
+  } finally {
+    bar?.finish()
+  }
+  if (tmp && opts.output) await rename(tmp, resolve(opts.output))
+  const path = opts.output ?? '-'
+  out.result({ cid, size, path }, () => '')
+  out.info(`got ${cid} (${formatBytes(size)})${opts.output ? ` → ${opts.output}` : ''}`)
+}

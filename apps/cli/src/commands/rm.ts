@@ -1,0 +1,17 @@
+import type { CommandContext } from '../context.js'
+import { DeleteResultSchema } from '../schemas.js'
+import { parseCid } from './arguments.js'
+
+/** `cas rm <cid>`: deletes the object here and on every peer (`--local`: only the local copy). */
+export async function rm(ctx: CommandContext, cidArg: string, opts: { local?: boolean }): Promise<void> {
+  const cid = parseCid(cidArg)
+  const client = await ctx.client()
+  const query = opts.local ? '?local=1' : ''
+  const result = await client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${cid}${query}`)
+  ctx.out.result(result, () => cid)
+  ctx.out.info(
+    opts.local
+      ? `removed the local copy of ${cid}${result.local ? '' : ' (there was none)'}; replicas on peers are kept`
+      : `removed ${cid}${result.local ? '' : ' (no local copy)'}; delete sent to ${result.peers} peer(s)`,
+  )
+}

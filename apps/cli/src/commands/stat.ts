@@ -1,0 +1,26 @@
+import type { CommandContext } from '../context.js'
+import { formatBytes } from '../output.js'
+import { ObjectInfoSchema } from '../schemas.js'
+import { parseCid } from './arguments.js'
+
+/** `cas stat <cid>`: size, names, and the replica holders wanted versus live. */
+export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
+  const cid = parseCid(cidArg)
+  const client = await ctx.client()
+  const info = await client.json(ObjectInfoSchema, 'GET', `/v1/objects/${cid}/stat`)
+  const { out } = ctx
+  out.result(info, () => {
+    const live = info.holders.filter((h) => h.live).length
+    const created = typeof info.created === 'number' ? new Date(info.created).toISOString() : info.created
+    const lines = [
+      `cid       ${info.cid}`,
+      `size      ${formatBytes(info.size)} (${info.size} bytes)`,
+      `names     ${info.names.join(', ') || '-'}`,
+      `created   ${created}`,
+      `local     ${info.local ? 'yes' : 'no'}`,
+      `replicas  ${live} live of ${info.wanted} wanted${live < info.wanted ? ` ${out.red('(under-replicated)')}` : ''}`,
+      ...info.holders.map((h) => `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}`),
+    ]
+    return lines.join('\n')
+  })
+}

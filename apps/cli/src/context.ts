@@ -1,0 +1,28 @@
+import { ApiClient } from './api-client.js'
+import { resolveConnection } from './connection.js'
+import { Output } from './output.js'
+
+/** Options every command accepts (before or after the command name). */
+export interface GlobalOptions {
+  api?: string
+  home?: string
+  json?: boolean
+  quiet?: boolean
+}
+
+/** What a command gets: where to write, and a way to reach the node. */
+export interface CommandContext {
+  out: Output
+  env: NodeJS.ProcessEnv
+  globals: GlobalOptions
+  client(): Promise<ApiClient>
+}
+
+export function createContext(globals: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CommandContext {
+  return {
+    out: new Output({ json: globals.json === true, quiet: globals.quiet === true, env }),
+    env,
+    globals,
+    client: async () => new ApiClient(await resolveConnection({ api: globals.api, home: globals.home, env })),
+  }
+}

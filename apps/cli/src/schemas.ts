@@ -1,0 +1,81 @@
+import { z } from 'zod'
+
+// What the node's HTTP API answers (docs/http-api.md). Extra fields are allowed so that a newer
+// node still works with this CLI; missing or mistyped ones are an error.
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/)
+
+export const PutResultSchema = z.looseObject({
+  cid: Hex64,
+  size: z.number().int().nonnegative(),
+  replicas: z.array(Hex64),
+  wanted: z.number().int().nonnegative(),
+  underReplicated: z.boolean(),
+})
+
+export const HolderSchema = z.looseObject({ nodeId: Hex64, live: z.boolean() })
+
+export const ObjectInfoSchema = z.looseObject({
+  cid: Hex64,
+  size: z.number().int().nonnegative(),
+  names: z.array(z.string()),
+  created: z.union([z.number(), z.string()]),
+  local: z.boolean(),
+  wanted: z.number().int().nonnegative(),
+  holders: z.array(HolderSchema),
+  shared: z.boolean(),
+})
+export const ObjectListSchema = z.array(ObjectInfoSchema)
+
+export const DeleteResultSchema = z.looseObject({
+  cid: Hex64,
+  local: z.boolean(),
+  peers: z.number().int().nonnegative(),
+})
+
+export const ShareResultSchema = z.looseObject({ cid: Hex64, capability: z.string().min(1) })
+
+export const PeerInfoSchema = z.looseObject({
+  nodeId: Hex64,
+  addr: z.string().optional(),
+  connected: z.boolean(),
+  ownerId: Hex64.optional(),
+})
+export const PeerListSchema = z.array(PeerInfoSchema)
+
+export const RepairSchema = z.looseObject({
+  healthy: z.number().int().nonnegative(),
+  underReplicated: z.number().int().nonnegative(),
+  repairing: z.number().int().nonnegative(),
+})
+
+export const StatusSchema = z.looseObject({
+  nodeId: Hex64,
+  ownerId: Hex64,
+  listenAddr: z.string(),
+  peers: z.looseObject({ known: z.number().int().nonnegative(), connected: z.number().int().nonnegative() }),
+  objects: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  repair: RepairSchema,
+  version: z.string(),
+  pid: z.number().int(),
+  uptimeSeconds: z.number(),
+})
+
+export const VerifyResultSchema = z.looseObject({
+  checked: z.number().int().nonnegative(),
+  damaged: z.array(Hex64),
+})
+
+/** Every --json output of the CLI, by command (tests check the output against these). */
+export const GetResultSchema = z.object({
+  cid: Hex64,
+  size: z.number().int().nonnegative(),
+  path: z.string(),
+})
+export const InitResultSchema = z.object({
+  home: z.string(),
+  ownerId: Hex64,
+  nodeId: Hex64,
+  created: z.object({ ownerKey: z.boolean(), token: z.boolean() }),
+})
