@@ -1,7 +1,7 @@
 // `pnpm bench`: store throughput beside raw fs baselines measured in the same run on the same data.
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -9,11 +9,13 @@ import { pipeline } from 'node:stream/promises'
 import { casPathTransform, Store } from '../src/index.js'
 
 const MiB = 1024 * 1024
-const BIG = Number(process.env.BENCH_BIG_MIB ?? 1024) * MiB
-const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? 10_000)
+// CAS_BENCH_QUICK=1: small sizes for a quick look; CAS_BENCH_JSON=<file>: also append machine-readable records.
+const QUICK = process.env.CAS_BENCH_QUICK === '1'
+const BIG = Number(process.env.BENCH_BIG_MIB ?? (QUICK ? 128 : 1024)) * MiB
+const SMALL_COUNT = Number(process.env.BENCH_SMALL_COUNT ?? (QUICK ? 1000 : 10_000))
 const SMALL_SIZE = 4096
 const IN_FLIGHT = 32
-const RUNS = 3
+const RUNS = QUICK ? 1 : 3
 const PIECE = MiB
 
 function sink(): Writable {
@@ -63,6 +65,19 @@ async function rawAtomicWrite(path: string, tmp: string, data: Uint8Array): Prom
   await handle.sync()
   await handle.close()
   await rename(tmp, path)
+}
+
+interface BenchRecord {
+  name: string
+  unit: string
+  value: number
+  baseline?: { name: string; value: number }
+}
+
+async function writeRecords(records: BenchRecord[]): Promise<void> {
+  const out = process.env.CAS_BENCH_JSON
+  if (!out) return
+  await appendFile(out, records.map((r) => `${JSON.stringify({ suite: 'store', ...r })}\n`).join(''))
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'cas-store-bench-'))
@@ -115,6 +130,32 @@ try {
   )
 
   const mibs = (seconds: number) => BIG / MiB / seconds
+  await writeRecords([
+    {
+      name: `put ${BIG / MiB} MiB`,
+      unit: 'MiB/s',
+      value: mibs(put),
+      baseline: { name: 'raw fs copy + fsync', value: mibs(rawCopy) },
+    },
+    {
+      name: `read ${BIG / MiB} MiB`,
+      unit: 'MiB/s',
+      value: mibs(read),
+      baseline: { name: 'raw fs read', value: mibs(rawRead) },
+    },
+    {
+      name: `put ${SMALL_COUNT} x 4 KiB`,
+      unit: 'puts/s',
+      value: SMALL_COUNT / storeSmall,
+      baseline: { name: 'raw write + fsync + rename', value: SMALL_COUNT / rawSmall },
+    },
+    {
+      name: `put ${SMALL_COUNT} x 4 KiB (same-layout baseline)`,
+      unit: 'puts/s',
+      value: SMALL_COUNT / storeSmall,
+      baseline: { name: 'raw, same 8-level layout, folder fsync', value: SMALL_COUNT / rawLayout },
+    },
+  ])
   const rows: [string, string, string, string][] = [
     [
       `put ${BIG / MiB} MiB (stream from file)`,
