@@ -1,1 +1,68 @@
-export {}
+export {
+  CAPABILITY_PREFIX,
+  type Capability,
+  decodeCapability,
+  encodeCapability,
+  isCapability,
+} from './capability.js'
+export type { HeldRecord, ObjectRecord, PeerBookEntry } from './catalogue.js'
+export { Catalogue } from './catalogue.js'
+export type { BadPeerEvent, TransferEvent } from './context.js'
+export {
+  BadRequestError,
+  CidMismatchError,
+  errorCode,
+  InvalidCapabilityError,
+  InvalidIdError,
+  NotFoundError,
+  NotRunningError,
+  PeerTimeoutError,
+  QuotaExceededError,
+  RateLimitedError,
+  ServerError,
+  SizeMismatchError,
+  UnauthorizedError,
+} from './errors.js'
+export { DEFAULT_STOP_TIMEOUT, FileServer } from './file-server.js'
+export { assertId, ID_PATTERN, isId } from './ids.js'
+export { type Logger, noopLogger } from './logger.js'
+export {
+  MAX_GOSSIP_RECORDS,
+  MAX_HAS_LOCATORS,
+  type PeerRecord,
+  peerRecordSchema,
+  requestSchema,
+} from './messages.js'
+export {
+  DEFAULT_FETCH_TIMEOUT,
+  DEFAULT_GOSSIP_FANOUT,
+  DEFAULT_GOSSIP_INTERVAL,
+  DEFAULT_GOSSIP_PER_SOURCE,
+  DEFAULT_MAX_CLOCK_SKEW,
+  DEFAULT_MAX_PEER_RECORDS,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_REPAIR_GRACE,
+  DEFAULT_REPAIR_INTERVAL,
+  DEFAULT_REPLICATE_CONCURRENCY,
+  DEFAULT_REPLICATION,
+  type FileServerOptions,
+  type Quota,
+} from './options.js'
+export { ownerSigner } from './owner-signer.js'
+export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
+export { rankNodes } from './rendezvous.js'
+export type {
+  GetOptions,
+  GetResult,
+  HolderInfo,
+  NodeStatus,
+  ObjectInfo,
+  PeerInfo,
+  Progress,
+  PutOptions,
+  PutResult,
+  RepairStatus,
+  Replication,
+  SkippedPeer,
+  Source,
+} from './types.js'

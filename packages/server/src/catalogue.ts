@@ -1,0 +1,159 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Database, open, type RootDatabase } from 'lmdb'
+import type { PeerRecord } from './messages.js'
+import type { Replication } from './types.js'
+
+/** An object this node put or fetched, keyed by cid. */
+export interface ObjectRecord {
+  cid: string
+  size: number
+  names: string[]
+  created: number
+  replication: Replication
+  /** Node ids that acknowledged (or were seen to serve) a replica. */
+  holders: string[]
+  /** Read through another owner's capability: never replicated from here. */
+  shared: boolean
+}
+
+/** A replica this node holds for an owner, keyed by `<ownerId>/<locator>`. */
+export interface HeldRecord {
+  size: number
+  writtenAt: number
+}
+
+/** What the peer book keeps: a signed record when one was gossiped, else the address seen. */
+export interface PeerBookEntry {
+  nodeId: string
+  addrs: string[]
+  record: PeerRecord | undefined
+  lastSeen: number
+}
+
+/**
+ * The node's catalogue in LMDB: objects, names, replicas held for others and
+ * the peer book, each in its own named database so one transaction spans them.
+ */
+export class Catalogue {
+  readonly #root: RootDatabase
+  readonly #objects: Database<ObjectRecord, string>
+  readonly #names: Database<string, string>
+  readonly #held: Database<HeldRecord, string>
+  readonly #peers: Database<PeerBookEntry, string>
+
+  private constructor(root: RootDatabase) {
+    this.#root = root
+    this.#objects = root.openDB<ObjectRecord, string>({ name: 'objects' })
+    this.#names = root.openDB<string, string>({ name: 'names' })
+    this.#held = root.openDB<HeldRecord, string>({ name: 'held' })
+    this.#peers = root.openDB<PeerBookEntry, string>({ name: 'peers' })
+  }
+
+  static async open(dir: string): Promise<Catalogue> {
+    await mkdir(dir, { recursive: true })
+    return new Catalogue(open({ path: join(dir, 'catalogue.lmdb'), maxDbs: 8, compression: false }))
+  }
+
+  async close(): Promise<void> {
+    await this.#root.close()
+  }
+
+  getObject(cid: string): ObjectRecord | undefined {
+    return this.#objects.get(cid)
+  }
+
+  *objects(): Iterable<ObjectRecord> {
+    for (const { value } of this.#objects.getRange()) yield value
+  }
+
+  objectCount(): number {
+    return this.#objects.getCount()
+  }
+
+  /** Adds or merges an object record, and points each of its names at it. */
+  async putObject(rec: ObjectRecord): Promise<void> {
+    await this.#root.transaction(() => {
+      const prev = this.#objects.get(rec.cid)
+      const merged: ObjectRecord = prev
+        ? {
+            ...prev,
+            names: [...new Set([...prev.names, ...rec.names])],
+            holders: [...new Set([...prev.holders, ...rec.holders])],
+            replication: rec.shared ? prev.replication : rec.replication,
+            shared: prev.shared && rec.shared,
+          }
+        : rec
+      this.#objects.put(rec.cid, merged)
+      for (const name of rec.names) this.#names.put(name, rec.cid)
+    })
+  }
+
+  async setHolders(cid: string, holders: string[]): Promise<void> {
+    await this.#root.transaction(() => {
+      const prev = this.#objects.get(cid)
+      if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set(holders)] })
+    })
+  }
+
+  async addHolders(cid: string, holders: string[]): Promise<void> {
+    await this.#root.transaction(() => {
+      const prev = this.#objects.get(cid)
+      if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set([...prev.holders, ...holders])] })
+    })
+  }
+
+  async removeObject(cid: string): Promise<boolean> {
+    return this.#root.transaction(() => {
+      const prev = this.#objects.get(cid)
+      if (!prev) return false
+      for (const name of prev.names) if (this.#names.get(name) === cid) this.#names.remove(name)
+      this.#objects.remove(cid)
+      return true
+    })
+  }
+
+  resolveName(name: string): string | undefined {
+    return this.#names.get(name)
+  }
+
+  getHeld(ownerId: string, locator: string): HeldRecord | undefined {
+    return this.#held.get(`${ownerId}/${locator}`)
+  }
+
+  *held(): Iterable<{ ownerId: string; locator: string; rec: HeldRecord }> {
+    for (const { key, value } of this.#held.getRange()) {
+      const [ownerId = '', locator = ''] = key.split('/')
+      yield { ownerId, locator, rec: value }
+    }
+  }
+
+  async putHeld(ownerId: string, locator: string, rec: HeldRecord): Promise<void> {
+    await this.#held.put(`${ownerId}/${locator}`, rec)
+  }
+
+  async removeHeld(ownerId: string, locator: string): Promise<void> {
+    await this.#held.remove(`${ownerId}/${locator}`)
+  }
+
+  getPeer(nodeId: string): PeerBookEntry | undefined {
+    return this.#peers.get(nodeId)
+  }
+
+  *peers(): Iterable<PeerBookEntry> {
+    for (const { value } of this.#peers.getRange()) yield value
+  }
+
+  async putPeer(entry: PeerBookEntry): Promise<void> {
+    await this.#peers.put(entry.nodeId, entry)
+  }
+
+  /** Empties the object, name and held tables (the peer book stays), before a rebuild. */
+  async clearContent(): Promise<void> {
+    await this.#root.transaction(() => {
+      for (const { key } of this.#objects.getRange()) this.#objects.remove(key)
+      for (const { key } of this.#names.getRange()) this.#names.remove(key)
+      for (const { key } of this.#held.getRange()) this.#held.remove(key)
+    })
+  }
+}

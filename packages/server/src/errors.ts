@@ -1,0 +1,123 @@
+/** Base of every error this package throws; callers branch on `code`. */
+export class ServerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** No local copy and no reachable peer served the object. */
+export class NotFoundError extends ServerError {
+  constructor(
+    readonly ref: string,
+    message = `object ${ref} was not found locally or on any reachable peer`,
+    /** Peers asked, with the reason each one did not serve it. */
+    readonly skipped: { nodeId: string; code: string; message: string }[] = [],
+  ) {
+    const reasons = skipped.filter((s) => s.code !== 'ERR_NOT_FOUND')
+    super(
+      'ERR_NOT_FOUND',
+      reasons.length === 0
+        ? message
+        : `${message} (${reasons.map((s) => `${s.nodeId.slice(0, 12)}: ${s.code} ${s.message}`).join('; ')})`,
+    )
+  }
+}
+
+/** A node refused a replica because it would pass its per-owner quota or its total limit. */
+export class QuotaExceededError extends ServerError {
+  constructor(
+    readonly scope: 'owner' | 'total',
+    readonly requested: number,
+    readonly limit: number,
+  ) {
+    super('ERR_QUOTA', `storing ${requested} more bytes would exceed the ${scope} quota of ${limit} bytes`)
+  }
+}
+
+/** A write or delete in a namespace that the signer does not own, or a bad signature. */
+export class UnauthorizedError extends ServerError {
+  constructor(message: string) {
+    super('ERR_UNAUTHORIZED', message)
+  }
+}
+
+/** A cid, locator, owner id or node id that is not 64 lowercase hex characters. */
+export class InvalidIdError extends ServerError {
+  constructor(
+    readonly kind: string,
+    readonly value: string,
+  ) {
+    super(
+      'ERR_INVALID_ID',
+      `invalid ${kind} ${JSON.stringify(value.slice(0, 80))}: expected 64 lowercase hex characters`,
+    )
+  }
+}
+
+/** A capability string that does not parse or fails its schema. */
+export class InvalidCapabilityError extends ServerError {
+  constructor(reason: string) {
+    super('ERR_INVALID_CAPABILITY', `invalid capability: ${reason}`)
+  }
+}
+
+/** Fetched data decrypted correctly but its SHA-256 is not the requested cid. */
+export class CidMismatchError extends ServerError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super('ERR_CID_MISMATCH', `fetched object hashes to ${actual}, expected ${expected}`)
+  }
+}
+
+/** A peer sent more bytes than it declared, or a declared size that cannot be right. */
+export class SizeMismatchError extends ServerError {
+  constructor(message: string) {
+    super('ERR_SIZE_MISMATCH', message)
+  }
+}
+
+/** A peer did not answer, or stopped sending, within the allowed time. */
+export class PeerTimeoutError extends ServerError {
+  constructor(
+    readonly nodeId: string,
+    readonly ms: number,
+  ) {
+    super('ERR_PEER_TIMEOUT', `peer ${nodeId.slice(0, 12)} sent nothing for ${ms} ms`)
+  }
+}
+
+/** A request body that fails the application schema. */
+export class BadRequestError extends ServerError {
+  constructor(message: string) {
+    super('ERR_BAD_REQUEST', message)
+  }
+}
+
+/** A peer sent gossip faster than the per-source bound allows. */
+export class RateLimitedError extends ServerError {
+  constructor(readonly nodeId: string) {
+    super('ERR_RATE_LIMITED', `peer ${nodeId.slice(0, 12)} sent gossip too often`)
+  }
+}
+
+/** The server is not started, or is stopping. */
+export class NotRunningError extends ServerError {
+  constructor(state: string) {
+    super('ERR_NOT_RUNNING', `the file server is ${state}`)
+  }
+}
+
+/** The code of an error, including a remote error's code carried as `remoteCode` by @cas/p2p. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as { code?: unknown; remoteCode?: unknown }
+  if (typeof e.remoteCode === 'string') return e.remoteCode
+  return typeof e.code === 'string' ? e.code : undefined
+}

@@ -1,0 +1,460 @@
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
+import type { Peer, Transport } from '@cas/p2p'
+import { Store } from '@cas/store'
+import { decodeCapability, encodeCapability, isCapability } from './capability.js'
+import { Catalogue, type ObjectRecord } from './catalogue.js'
+import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
+import { deleteEverywhere } from './delete.js'
+import { Discovery } from './discovery.js'
+import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
+import { fetchInto } from './fetch.js'
+import { HeldReplicas } from './held-replicas.js'
+import { assertId } from './ids.js'
+import type { Logger } from './logger.js'
+import { noopLogger } from './logger.js'
+import {
+  DEFAULT_FETCH_TIMEOUT,
+  DEFAULT_GOSSIP_FANOUT,
+  DEFAULT_GOSSIP_INTERVAL,
+  DEFAULT_GOSSIP_PER_SOURCE,
+  DEFAULT_MAX_CLOCK_SKEW,
+  DEFAULT_MAX_PEER_RECORDS,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_REPAIR_GRACE,
+  DEFAULT_REPAIR_INTERVAL,
+  DEFAULT_REPLICATE_CONCURRENCY,
+  DEFAULT_REPLICATION,
+  type FileServerOptions,
+} from './options.js'
+import { PeerRecordSigner } from './peer-record.js'
+import { rebuildCatalogue } from './rebuild.js'
+import { rankNodes } from './rendezvous.js'
+import { Repairer, wantedReplicas } from './repair.js'
+import { replicate } from './replicate.js'
+import { createRequestHandler } from './request-handler.js'
+import { counted, iterate } from './stream-utils.js'
+import type {
+  GetOptions,
+  GetResult,
+  NodeStatus,
+  ObjectInfo,
+  PeerInfo,
+  PutOptions,
+  PutResult,
+  RepairStatus,
+  Replication,
+  Source,
+} from './types.js'
+import { verifyLocal } from './verify.js'
+
+/** How long stop() lets transfers in progress finish before it aborts them, in ms. */
+export const DEFAULT_STOP_TIMEOUT = 5_000
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/**
+ * A cas node: a local content-addressed store whose objects are encrypted with
+ * the owner's keys and replicated to peers ranked by rendezvous hashing,
+ * fetched back and verified when missing, deleted by signed request, found by
+ * gossip and kept at their replica count by repair.
+ */
+export class FileServer extends EventEmitter {
+  readonly nodeId: string
+  readonly ownerId: string
+  readonly #o: FileServerOptions
+  readonly #store: Store
+  readonly #transport: Transport
+  readonly #secrets: OwnerSecrets
+  readonly #logger: Logger
+  readonly #replication: Replication
+  readonly #held: HeldReplicas
+  readonly #lifetime = new AbortController()
+  readonly #inflight = new Set<Promise<unknown>>()
+  #state: State = 'new'
+  #catalogue: Catalogue | undefined
+  #discovery: Discovery | undefined
+  #repairer: Repairer | undefined
+  #ctx: ServerContext | undefined
+
+  constructor(options: FileServerOptions) {
+    super()
+    this.#o = options
+    this.#transport = options.transport
+    this.#store = options.store ?? new Store({ root: join(options.dataDir, 'store') })
+    this.#secrets = deriveOwnerSecrets(options.ownerKey)
+    this.#logger = options.logger ?? noopLogger
+    this.#replication = options.replication ?? DEFAULT_REPLICATION
+    this.#held = new HeldReplicas(options.quota ?? {})
+    this.nodeId = options.transport.nodeId
+    this.ownerId = options.ownerKey.ownerId
+  }
+
+  get listenAddr(): string {
+    return this.#transport.listenAddr
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new NotRunningError(this.#state)
+    this.#state = 'starting'
+    await this.#store.open()
+    const catalogue = await Catalogue.open(join(this.#o.dataDir, 'catalogue'))
+    this.#catalogue = catalogue
+    if (catalogue.objectCount() === 0 && [...catalogue.held()].length === 0) {
+      await rebuildCatalogue(this.#store, catalogue)
+    }
+    this.#held.load(catalogue)
+    const ctx: ServerContext = {
+      store: this.#store,
+      catalogue,
+      transport: this.#transport,
+      ownerKey: this.#o.ownerKey,
+      secrets: this.#secrets,
+      ownerId: this.ownerId,
+      logger: this.#logger,
+      fetchTimeout: this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT,
+      onTransfer: (e: TransferEvent) => this.emit('transfer', e),
+      onBadPeer: (e: BadPeerEvent) => {
+        this.#logger.warn({ ...e }, 'peer served bad data or none')
+        this.emit('peer:bad', e)
+      },
+    }
+    this.#ctx = ctx
+    this.#repairer = new Repairer(ctx, {
+      interval: this.#o.repairInterval ?? DEFAULT_REPAIR_INTERVAL,
+      grace: this.#o.repairGrace ?? DEFAULT_REPAIR_GRACE,
+      concurrency: DEFAULT_REPLICATE_CONCURRENCY,
+      onStatus: (s: RepairStatus) => this.emit('repair', s),
+    })
+    const discovery = new Discovery({
+      transport: this.#transport,
+      catalogue,
+      signer: this.#o.identity ? new PeerRecordSigner(this.#o.identity) : undefined,
+      logger: this.#logger,
+      bootstrap: this.#o.bootstrap ?? [],
+      maxPeers: this.#o.maxPeers ?? DEFAULT_MAX_PEERS,
+      gossipInterval: this.#o.gossipInterval ?? DEFAULT_GOSSIP_INTERVAL,
+      fanout: DEFAULT_GOSSIP_FANOUT,
+      perSource: DEFAULT_GOSSIP_PER_SOURCE,
+      maxRecords: DEFAULT_MAX_PEER_RECORDS,
+      requestTimeout: ctx.fetchTimeout,
+    })
+    this.#discovery = discovery
+    this.#transport.handle(
+      createRequestHandler({ ctx, held: this.#held, discovery, maxClockSkew: DEFAULT_MAX_CLOCK_SKEW }),
+    )
+    this.#transport.on('peer', this.#onPeer)
+    this.#transport.on('peer:close', this.#onPeerClose)
+    await this.#transport.listen()
+    this.#state = 'running'
+    await discovery.start()
+    this.#repairer.start()
+  }
+
+  /**
+   * Stops gossip and repair, lets transfers in progress finish for up to
+   * `timeout` ms, aborts the rest, then closes the transport and the catalogue.
+   */
+  async stop(opts: { timeout?: number } = {}): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return
+    this.#state = 'stopping'
+    this.#discovery?.stop()
+    await this.#repairer?.stop()
+    const settled = Promise.allSettled([...this.#inflight])
+    const timer = setTimeout(() => this.#lifetime.abort(), opts.timeout ?? DEFAULT_STOP_TIMEOUT)
+    await settled
+    clearTimeout(timer)
+    this.#lifetime.abort()
+    await this.#transport.close()
+    await this.#catalogue?.close()
+    this.#state = 'stopped'
+  }
+
+  async put(source: Source, opts: PutOptions = {}): Promise<PutResult> {
+    const ctx = this.#running()
+    return this.#track(async (signal) => {
+      let ingested = 0
+      const ingest = counted(iterate(source), (n) => {
+        ingested += n
+        opts.onProgress?.({ phase: 'ingest', done: ingested, total: undefined })
+      })
+      const { key: cid, size } = await this.#store.put(ingest, { namespace: 'self', signal })
+      const replication = opts.replication ?? this.#replication
+      await ctx.catalogue.putObject({
+        cid,
+        size,
+        names: opts.name === undefined ? [] : [opts.name],
+        created: Date.now(),
+        replication,
+        holders: [],
+        shared: false,
+      })
+      const live = this.#liveIds()
+      const wanted = wantedReplicas(replication, live.length)
+      const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
+      const locator = locatorOf(this.#secrets, cid)
+      let sent = 0
+      const total = undefined
+      const { acked } = await replicate(ctx, {
+        cid,
+        size,
+        locator,
+        candidates: rankNodes(locator, live).filter((n) => !already.includes(n)),
+        wanted: Math.max(0, wanted - already.length),
+        concurrency: DEFAULT_REPLICATE_CONCURRENCY,
+        signal,
+        onBytes: (n) => {
+          sent += n
+          opts.onProgress?.({ phase: 'replicate', done: sent, total })
+        },
+      })
+      await ctx.catalogue.addHolders(cid, acked)
+      const replicas = [...already, ...acked]
+      return { cid, size, replicas, wanted, underReplicated: replicas.length < wanted }
+    }, opts.signal)
+  }
+
+  async get(ref: string, opts: GetOptions = {}): Promise<GetResult> {
+    const ctx = this.#running()
+    return this.#track(async (signal) => {
+      const target = this.#resolveRef(ref)
+      const { cid } = target
+      if (await this.#store.has(cid, { namespace: 'self' })) {
+        const { size } = await this.#store.stat(cid, { namespace: 'self' })
+        return {
+          cid,
+          size,
+          stream: this.#store.read(cid, { namespace: 'self' }),
+          source: 'local',
+          skipped: [],
+        }
+      }
+      const live = this.#liveIds()
+      const holders = target.shared ? [] : (ctx.catalogue.getObject(cid)?.holders ?? [])
+      const candidates = [
+        ...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(target.locator, live)]),
+      ]
+      let done = 0
+      const { nodeId, skipped } = await fetchInto(ctx, {
+        ...target,
+        candidates,
+        signal,
+        onBytes: (n) => {
+          done += n
+          opts.onProgress?.({ phase: 'fetch', done, total: target.size })
+        },
+      })
+      const { size } = await this.#store.stat(cid, { namespace: 'self' })
+      await ctx.catalogue.putObject({
+        cid,
+        size,
+        names: [],
+        created: Date.now(),
+        replication: target.shared ? 0 : this.#replication,
+        holders: target.shared ? [] : [nodeId],
+        shared: target.shared,
+      })
+      const stream: Readable = this.#store.read(cid, { namespace: 'self' })
+      return { cid, size, stream, source: nodeId, skipped }
+    }, opts.signal)
+  }
+
+  async has(cid: string): Promise<boolean> {
+    this.#running()
+    return this.#store.has(assertId('cid', cid), { namespace: 'self' })
+  }
+
+  async stat(cid: string): Promise<ObjectInfo> {
+    const ctx = this.#running()
+    assertId('cid', cid)
+    const rec = ctx.catalogue.getObject(cid)
+    const local = await this.#store.has(cid, { namespace: 'self' })
+    if (!rec) {
+      if (!local) throw new NotFoundError(cid, `object ${cid} is not in the catalogue`)
+      const { size, mtimeMs } = await this.#store.stat(cid, { namespace: 'self' })
+      return { cid, size, names: [], created: mtimeMs, local, wanted: 0, holders: [], shared: false }
+    }
+    return this.#info(rec, local)
+  }
+
+  async list(): Promise<ObjectInfo[]> {
+    const ctx = this.#running()
+    const out: ObjectInfo[] = []
+    for (const rec of ctx.catalogue.objects()) {
+      out.push(this.#info(rec, await this.#store.has(rec.cid, { namespace: 'self' })))
+    }
+    return out
+  }
+
+  async resolveName(name: string): Promise<string | undefined> {
+    return this.#running().catalogue.resolveName(name)
+  }
+
+  /** Removes the local copy and asks every connected peer, with an owner-signed request, to drop its replica. */
+  async delete(cid: string): Promise<{ local: boolean; peers: number }> {
+    const ctx = this.#running()
+    assertId('cid', cid)
+    return this.#track(async () => {
+      const local = await this.#store.delete(cid, { namespace: 'self' })
+      await ctx.catalogue.removeObject(cid)
+      const peers = await deleteEverywhere(ctx, locatorOf(this.#secrets, cid), this.#transport.peers())
+      return { local, peers }
+    })
+  }
+
+  /** Removes only the local plaintext; replicas and the catalogue entry stay, so get fetches it back. */
+  async evictLocal(cid: string): Promise<boolean> {
+    this.#running()
+    return this.#store.delete(assertId('cid', cid), { namespace: 'self' })
+  }
+
+  /** A capability that lets any node fetch and decrypt this one object and nothing else. */
+  share(cid: string): string {
+    const ctx = this.#running()
+    assertId('cid', cid)
+    const rec = ctx.catalogue.getObject(cid)
+    if (!rec) throw new NotFoundError(cid, `object ${cid} is not in the catalogue`)
+    if (rec.shared) throw new UnauthorizedError(`object ${cid} was read through someone else's capability`)
+    const { fileKey, fileMacKey } = fileKeys(this.#secrets, cid)
+    return encodeCapability({
+      cid,
+      ownerId: this.ownerId,
+      locator: locatorOf(this.#secrets, cid),
+      fileKey,
+      fileMacKey,
+      size: rec.size,
+    })
+  }
+
+  peers(): PeerInfo[] {
+    this.#running()
+    const discovery = this.#discovery as Discovery
+    const connected = new Map(this.#transport.peers().map((p) => [p.nodeId, p]))
+    const ids = new Set([...connected.keys(), ...discovery.knownIds()])
+    return [...ids].map((nodeId) => peerInfo(nodeId, connected.get(nodeId), discovery.addrOf(nodeId)))
+  }
+
+  async connect(addr: string): Promise<PeerInfo> {
+    this.#running()
+    const peer = await (this.#discovery as Discovery).connect(addr)
+    return peerInfo(peer.nodeId, peer, addr)
+  }
+
+  async status(): Promise<NodeStatus> {
+    const ctx = this.#running()
+    let objects = 0
+    let bytes = 0
+    for (const rec of ctx.catalogue.objects()) {
+      objects++
+      bytes += rec.size
+    }
+    const peers = this.peers()
+    return {
+      nodeId: this.nodeId,
+      ownerId: this.ownerId,
+      listenAddr: this.#transport.listenAddr,
+      peers: { known: peers.length, connected: peers.filter((p) => p.connected).length },
+      objects,
+      bytes,
+      held: this.#held.usage(),
+      repair: (this.#repairer as Repairer).status,
+    }
+  }
+
+  /** Runs one repair pass now (the interval runs them anyway) and resolves with its result. */
+  async repair(): Promise<RepairStatus> {
+    this.#running()
+    return (this.#repairer as Repairer).run()
+  }
+
+  /** Re-hashes every local object and reports those whose bytes no longer match their cid. */
+  async verify(): Promise<{ checked: number; damaged: string[] }> {
+    const ctx = this.#running()
+    return this.#track(() => verifyLocal(ctx))
+  }
+
+  /** Rebuilds the catalogue from what the store holds (names and holders are lost; repair re-learns holders). */
+  async rebuildCatalogue(): Promise<{ objects: number; held: number }> {
+    const ctx = this.#running()
+    return this.#track(async () => {
+      await ctx.catalogue.clearContent()
+      const counts = await rebuildCatalogue(this.#store, ctx.catalogue)
+      this.#held.load(ctx.catalogue)
+      return counts
+    })
+  }
+
+  #info(rec: ObjectRecord, local: boolean): ObjectInfo {
+    const live = new Set(this.#liveIds())
+    return {
+      cid: rec.cid,
+      size: rec.size,
+      names: rec.names,
+      created: rec.created,
+      local,
+      wanted: rec.shared ? 0 : wantedReplicas(rec.replication, live.size),
+      holders: rec.holders.map((nodeId) => ({ nodeId, live: live.has(nodeId) })),
+      shared: rec.shared,
+    }
+  }
+
+  #resolveRef(ref: string) {
+    if (isCapability(ref)) {
+      const cap = decodeCapability(ref)
+      return { ...cap, shared: cap.ownerId !== this.ownerId }
+    }
+    const cid = assertId('cid', ref)
+    const { fileKey, fileMacKey } = fileKeys(this.#secrets, cid)
+    return {
+      cid,
+      ownerId: this.ownerId,
+      locator: locatorOf(this.#secrets, cid),
+      fileKey,
+      fileMacKey,
+      size: this.#catalogue?.getObject(cid)?.size,
+      shared: false,
+    }
+  }
+
+  #liveIds(): string[] {
+    return [...new Set(this.#transport.peers().map((p) => p.nodeId))]
+  }
+
+  #running(): ServerContext {
+    if (this.#state !== 'running' || !this.#ctx) throw new NotRunningError(this.#state)
+    return this.#ctx
+  }
+
+  async #track<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const combined = signal ? AbortSignal.any([signal, this.#lifetime.signal]) : this.#lifetime.signal
+    const p = fn(combined)
+    this.#inflight.add(p)
+    try {
+      return await p
+    } finally {
+      this.#inflight.delete(p)
+    }
+  }
+
+  readonly #onPeer = (peer: Peer): void => {
+    if (this.#state !== 'running') return
+    this.#repairer?.noteUp(peer.nodeId)
+    this.#discovery?.onPeer(peer)
+    this.emit('peer', peerInfo(peer.nodeId, peer, peer.listenAddr))
+  }
+
+  readonly #onPeerClose = (peer: Peer): void => {
+    // Another connection to the same node may still be open.
+    if (this.#transport.peer(peer.nodeId)) return
+    this.#repairer?.noteDown(peer.nodeId)
+    this.emit('peer:close', peerInfo(peer.nodeId, undefined, peer.listenAddr))
+  }
+}
+
+function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefined): PeerInfo {
+  const info: PeerInfo = { nodeId, addr: addr ?? peer?.listenAddr, connected: peer !== undefined }
+  if (peer?.ownerPub) info.ownerId = ownerIdOf(peer.ownerPub)
+  return info
+}

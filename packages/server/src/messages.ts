@@ -1,0 +1,60 @@
+import { z } from 'zod'
+import { ID_PATTERN } from './ids.js'
+
+/** Most peer records one gossip message may carry. */
+export const MAX_GOSSIP_RECORDS = 32
+/** Most locators one `has` request may ask about. */
+export const MAX_HAS_LOCATORS = 256
+
+const id = z.string().regex(ID_PATTERN)
+const bytes = (max: number) =>
+  z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength <= max, `bytes, at most ${max}`)
+const timestamp = z.number().int().nonnegative()
+
+/** A node's signed statement of where it listens; newer `seq` wins. */
+export const peerRecordSchema = z.object({
+  nodeId: id,
+  addrs: z.array(z.string().max(262)).min(1).max(8),
+  seq: timestamp,
+  /** The node's certificate public key (SPKI DER); its SHA-256 is the node id. */
+  nodePub: bytes(512),
+  sig: bytes(512),
+})
+export type PeerRecord = z.infer<typeof peerRecordSchema>
+
+/** Requests between FileServers, carried as the opaque `body` of a p2p request. */
+export const requestSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('store'),
+    ownerId: id,
+    locator: id,
+    /** Sealed bytes that follow as the request's data. */
+    size: z.number().int().nonnegative(),
+    issuedAt: timestamp,
+    ownerPub: bytes(512),
+    sig: bytes(512),
+  }),
+  z.object({ op: z.literal('fetch'), ownerId: id, locator: id }),
+  z.object({ op: z.literal('has'), ownerId: id, locators: z.array(id).max(MAX_HAS_LOCATORS) }),
+  z.object({
+    op: z.literal('delete'),
+    ownerId: id,
+    locator: id,
+    issuedAt: timestamp,
+    ownerPub: bytes(512),
+    sig: bytes(512),
+  }),
+  z.object({ op: z.literal('gossip'), records: z.array(peerRecordSchema).max(MAX_GOSSIP_RECORDS) }),
+])
+export type Request = z.infer<typeof requestSchema>
+export type StoreRequest = Extract<Request, { op: 'store' }>
+export type FetchRequest = Extract<Request, { op: 'fetch' }>
+export type HasRequest = Extract<Request, { op: 'has' }>
+export type DeleteRequest = Extract<Request, { op: 'delete' }>
+export type GossipRequest = Extract<Request, { op: 'gossip' }>
+
+export const storeResponseSchema = z.object({ stored: z.literal(true), size: z.number().int().nonnegative() })
+export const fetchResponseSchema = z.object({ size: z.number().int().nonnegative() })
+export const hasResponseSchema = z.object({ present: z.array(z.boolean()).max(MAX_HAS_LOCATORS) })
+export const deleteResponseSchema = z.object({ deleted: z.boolean() })
+export const gossipResponseSchema = z.object({ records: z.array(peerRecordSchema).max(MAX_GOSSIP_RECORDS) })

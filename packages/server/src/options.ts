@@ -1,0 +1,66 @@
+import type { OwnerKey } from '@cas/crypto'
+import type { NodeIdentity, Transport } from '@cas/p2p'
+import type { Store } from '@cas/store'
+import type { Logger } from './logger.js'
+import type { Replication } from './types.js'
+
+export const DEFAULT_REPLICATION = 3
+/** How often repair checks every owned object, in ms. */
+export const DEFAULT_REPAIR_INTERVAL = 60_000
+/** How long a holder may be unreachable before its replica is placed elsewhere, in ms. */
+export const DEFAULT_REPAIR_GRACE = 10 * 60_000
+/** Most peers this node connects to on its own initiative. */
+export const DEFAULT_MAX_PEERS = 50
+/** How often a node exchanges peer records with a few connected peers, in ms. */
+export const DEFAULT_GOSSIP_INTERVAL = 10_000
+/** Peers picked for each periodic gossip round. */
+export const DEFAULT_GOSSIP_FANOUT = 3
+/** Gossip messages accepted from one peer per `gossipInterval`; more are refused. */
+export const DEFAULT_GOSSIP_PER_SOURCE = 10
+/** Most peer records kept in the peer book. */
+export const DEFAULT_MAX_PEER_RECORDS = 1_000
+/** Time a peer has to answer a request, and longest silence inside a transfer, in ms. */
+export const DEFAULT_FETCH_TIMEOUT = 15_000
+/** Replicas sent at once by put and repair. */
+export const DEFAULT_REPLICATE_CONCURRENCY = 4
+/** A signed delete or store is refused when its issuedAt is this far in the future, in ms. */
+export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
+
+export interface Quota {
+  /** Bytes held for any one other owner. Default unlimited. */
+  perOwner?: number
+  /** Bytes held for all other owners together. Default unlimited. */
+  total?: number
+}
+
+export interface FileServerOptions {
+  /** Store in `<dataDir>/store`, catalogue in `<dataDir>/catalogue`. */
+  dataDir: string
+  /** Use this store instead of `<dataDir>/store` (the catalogue stays in dataDir). */
+  store?: Store
+  ownerKey: OwnerKey
+  transport: Transport
+  /**
+   * The node's certificate and key (the same the transport uses). With it the
+   * node signs the peer record it gossips; without it, peers learn this node's
+   * address only by connecting to it.
+   */
+  identity?: NodeIdentity
+  /** Replicas per object, or 'all' for every connected peer. Default 3. */
+  replication?: Replication
+  /** 'host:port' addresses dialled at start and retried until reached. Default none. */
+  bootstrap?: string[]
+  /** Bytes held for others; default unlimited. */
+  quota?: Quota
+  /** Default DEFAULT_REPAIR_INTERVAL (60 s); 0 turns periodic repair off. */
+  repairInterval?: number
+  /** Default DEFAULT_REPAIR_GRACE (10 min). */
+  repairGrace?: number
+  /** Default DEFAULT_MAX_PEERS (50). */
+  maxPeers?: number
+  /** Default DEFAULT_GOSSIP_INTERVAL (10 s). */
+  gossipInterval?: number
+  /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
+  fetchTimeout?: number
+  logger?: Logger
+}

@@ -1,0 +1,164 @@
+import { locatorOf } from '@cas/crypto'
+import type { ObjectRecord } from './catalogue.js'
+import type { ServerContext } from './context.js'
+import { hasResponseSchema } from './messages.js'
+import { rankNodes } from './rendezvous.js'
+import { replicate } from './replicate.js'
+import type { RepairStatus, Replication } from './types.js'
+
+export interface RepairOptions {
+  interval: number
+  grace: number
+  concurrency: number
+  onStatus: (s: RepairStatus) => void
+}
+
+export function wantedReplicas(replication: Replication, livePeers: number): number {
+  return replication === 'all' ? livePeers : replication
+}
+
+/**
+ * Keeps each owned object at its wanted number of live holders. A holder that
+ * has been unreachable for longer than the grace period no longer counts, and
+ * the object is re-replicated to the next ranked live peers (after asking them
+ * whether they already hold it).
+ */
+export class Repairer {
+  readonly #ctx: ServerContext
+  readonly #o: RepairOptions
+  readonly #downSince = new Map<string, number>()
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<RepairStatus> | undefined
+  #status: RepairStatus = { healthy: 0, underReplicated: 0, repairing: 0, lastRun: undefined }
+  readonly #abort = new AbortController()
+
+  constructor(ctx: ServerContext, options: RepairOptions) {
+    this.#ctx = ctx
+    this.#o = options
+  }
+
+  get status(): RepairStatus {
+    return { ...this.#status }
+  }
+
+  start(): void {
+    if (this.#o.interval <= 0) return
+    this.#timer = setInterval(() => void this.run().catch(() => {}), this.#o.interval)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#abort.abort()
+    await this.#running?.catch(() => {})
+  }
+
+  noteUp(nodeId: string): void {
+    this.#downSince.delete(nodeId)
+  }
+
+  noteDown(nodeId: string): void {
+    if (!this.#downSince.has(nodeId)) this.#downSince.set(nodeId, Date.now())
+  }
+
+  /** One pass over every owned object; concurrent callers share the pass in progress. */
+  run(): Promise<RepairStatus> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #pass(): Promise<RepairStatus> {
+    const live = new Set(this.#ctx.transport.peers().map((p) => p.nodeId))
+    const now = Date.now()
+    const records = [...this.#ctx.catalogue.objects()].filter((r) => !r.shared)
+    let healthy = 0
+    let under = 0
+    this.#status = { ...this.#status, repairing: 0 }
+    for (const rec of records) {
+      if (this.#abort.signal.aborted) break
+      const wanted = wantedReplicas(rec.replication, live.size)
+      const liveHolders = rec.holders.filter((h) => live.has(h))
+      if (liveHolders.length >= wanted) {
+        healthy++
+        continue
+      }
+      // Holders gone for less than the grace period still count: they may come back.
+      const waiting = rec.holders.filter(
+        (h) => !live.has(h) && now - this.#noteFirstDown(h, now) < this.#o.grace,
+      )
+      const need = Math.min(wanted, live.size) - liveHolders.length - waiting.length
+      if (need <= 0 || !(await this.#ctx.store.has(rec.cid))) {
+        under++
+        continue
+      }
+      this.#status = { ...this.#status, repairing: this.#status.repairing + 1 }
+      this.#o.onStatus(this.status)
+      const fixed = await this.#repairOne(rec, live, liveHolders, waiting, need, wanted).catch((err) => {
+        this.#ctx.logger.warn({ cid: rec.cid, err: String(err) }, 'repair of an object failed')
+        return false
+      })
+      this.#status = { ...this.#status, repairing: this.#status.repairing - 1 }
+      if (fixed) healthy++
+      else under++
+    }
+    this.#status = { healthy, underReplicated: under, repairing: 0, lastRun: Date.now() }
+    this.#o.onStatus(this.status)
+    return this.status
+  }
+
+  #noteFirstDown(nodeId: string, now: number): number {
+    // A holder never seen since start counts as down from the first pass that misses it.
+    if (!this.#downSince.has(nodeId)) this.#downSince.set(nodeId, now)
+    return this.#downSince.get(nodeId) as number
+  }
+
+  async #repairOne(
+    rec: ObjectRecord,
+    live: Set<string>,
+    liveHolders: string[],
+    waiting: string[],
+    need: number,
+    wanted: number,
+  ): Promise<boolean> {
+    const locator = locatorOf(this.#ctx.secrets, rec.cid)
+    const candidates = rankNodes(locator, live).filter((n) => !liveHolders.includes(n))
+    const found = await this.#probe(locator, candidates, need)
+    const rest = candidates.filter((n) => !found.includes(n))
+    const { acked } = await replicate(this.#ctx, {
+      cid: rec.cid,
+      size: rec.size,
+      locator,
+      candidates: rest,
+      wanted: need - found.length,
+      concurrency: this.#o.concurrency,
+      signal: this.#abort.signal,
+    })
+    const holders = [...liveHolders, ...waiting, ...found, ...acked]
+    await this.#ctx.catalogue.setHolders(rec.cid, holders)
+    if (found.length + acked.length > 0) {
+      this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
+    }
+    return liveHolders.length + found.length + acked.length >= wanted
+  }
+
+  /** Asks the best-ranked candidates whether they already hold the replica. */
+  async #probe(locator: string, candidates: string[], need: number): Promise<string[]> {
+    const found: string[] = []
+    for (const nodeId of candidates.slice(0, need)) {
+      const peer = this.#ctx.transport.peer(nodeId)
+      if (!peer) continue
+      try {
+        const res = await peer.request(
+          { op: 'has', ownerId: this.#ctx.ownerId, locators: [locator] },
+          { timeout: this.#ctx.fetchTimeout },
+        )
+        if (hasResponseSchema.parse(res.body).present[0] === true) found.push(nodeId)
+      } catch {
+        // An unanswered probe just means the replica is sent again.
+      }
+    }
+    return found
+  }
+}

@@ -1,0 +1,79 @@
+import { encryptIterable, fileKeys, sealedSize } from '@cas/crypto'
+import type { Peer } from '@cas/p2p'
+import type { ServerContext } from './context.js'
+import { errorCode } from './errors.js'
+import { storeResponseSchema } from './messages.js'
+import { signAction } from './signatures.js'
+import { counted } from './stream-utils.js'
+
+export interface ReplicateJob {
+  cid: string
+  size: number
+  locator: string
+  /** Node ids in the order to try them (rendezvous rank). */
+  candidates: string[]
+  /** Acknowledgements wanted. */
+  wanted: number
+  concurrency: number
+  signal?: AbortSignal | undefined
+  onBytes?: ((n: number) => void) | undefined
+}
+
+export interface ReplicateResult {
+  acked: string[]
+  failed: { nodeId: string; code: string }[]
+}
+
+/**
+ * Sends fresh encryptions of a local object to candidates in rank order until
+ * `wanted` acknowledge; a refusal (quota, error, gone) moves on to the next.
+ */
+export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<ReplicateResult> {
+  const acked: string[] = []
+  const failed: ReplicateResult['failed'] = []
+  const queue = [...job.candidates]
+  while (acked.length < job.wanted && queue.length > 0) {
+    job.signal?.throwIfAborted()
+    const batch = queue.splice(0, Math.min(job.wanted - acked.length, job.concurrency))
+    const results = await Promise.allSettled(
+      batch.map(async (nodeId) => {
+        const peer = ctx.transport.peer(nodeId)
+        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+        await sendReplica(ctx, peer, job)
+        return nodeId
+      }),
+    )
+    results.forEach((r, i) => {
+      const nodeId = batch[i] as string
+      if (r.status === 'fulfilled') {
+        acked.push(nodeId)
+      } else {
+        const code = errorCode(r.reason) ?? 'ERR_UNKNOWN'
+        failed.push({ nodeId, code })
+        ctx.logger.warn({ nodeId, cid: job.cid, code, err: String(r.reason) }, 'replica refused or failed')
+      }
+    })
+  }
+  job.signal?.throwIfAborted()
+  return { acked, failed }
+}
+
+async function sendReplica(ctx: ServerContext, peer: Peer, job: ReplicateJob): Promise<void> {
+  const { fileKey, fileMacKey } = fileKeys(ctx.secrets, job.cid)
+  const sealed = sealedSize(job.size)
+  const issuedAt = Date.now()
+  const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
+  const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
+  const plain = ctx.store.read(job.cid, { namespace: 'self' })
+  const data = counted(encryptIterable(plain, { fileKey, macKey: fileMacKey }), (n) => job.onBytes?.(n))
+  try {
+    const res = await peer.request(
+      { op: 'store', ...fields, ownerPub, sig },
+      job.signal ? { data, signal: job.signal } : { data },
+    )
+    storeResponseSchema.parse(res.body)
+  } finally {
+    plain.destroy()
+  }
+  ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId: peer.nodeId, bytes: sealed })
+}

@@ -1,0 +1,112 @@
+import type { IncomingRequest, RequestHandler } from '@cas/p2p'
+import type { ServerContext } from './context.js'
+import type { Discovery } from './discovery.js'
+import { BadRequestError, NotFoundError, UnauthorizedError } from './errors.js'
+import type { HeldReplicas } from './held-replicas.js'
+import {
+  type DeleteRequest,
+  type FetchRequest,
+  type HasRequest,
+  requestSchema,
+  type StoreRequest,
+} from './messages.js'
+import { verifyAction } from './signatures.js'
+import { counted, limited } from './stream-utils.js'
+
+export interface HandlerDeps {
+  ctx: ServerContext
+  held: HeldReplicas
+  discovery: Discovery
+  maxClockSkew: number
+}
+
+/** Serves other FileServers: store and delete (owner-signed), fetch and has (open), gossip. */
+export function createRequestHandler(deps: HandlerDeps): RequestHandler {
+  return async (req) => {
+    const parsed = requestSchema.safeParse(req.body)
+    if (!parsed.success) {
+      throw new BadRequestError(`request fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    }
+    const body = parsed.data
+    switch (body.op) {
+      case 'store':
+        return { body: await handleStore(deps, req, body) }
+      case 'fetch':
+        return handleFetch(deps, req, body)
+      case 'has':
+        return { body: await handleHas(deps, body) }
+      case 'delete':
+        return { body: await handleDelete(deps, body) }
+      case 'gossip':
+        return { body: { records: deps.discovery.receive(req.peer, body.records) } }
+    }
+  }
+}
+
+function checkFresh(deps: HandlerDeps, issuedAt: number): void {
+  if (issuedAt > Date.now() + deps.maxClockSkew) throw new UnauthorizedError('request issued in the future')
+}
+
+async function handleStore(deps: HandlerDeps, req: IncomingRequest, body: StoreRequest) {
+  const { ctx, held } = deps
+  verifyAction('store', body)
+  checkFresh(deps, body.issuedAt)
+  if (!req.data) throw new BadRequestError('a store request carries the replica as data')
+  const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
+  // Only the growth counts against the quota when a replica is replaced.
+  const delta = body.size - (prev?.size ?? 0)
+  held.reserve(body.ownerId, delta)
+  try {
+    let received = 0
+    const data = counted(limited(req.data, body.size, true), (n) => {
+      received += n
+    })
+    await ctx.store.write(body.locator, data, { namespace: body.ownerId, signal: req.signal })
+    await ctx.catalogue.putHeld(body.ownerId, body.locator, { size: body.size, writtenAt: body.issuedAt })
+    if (!prev) held.countObject(body.ownerId, 1)
+    ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: received })
+  } catch (err) {
+    held.release(body.ownerId, delta)
+    throw err
+  }
+  return { stored: true as const, size: body.size }
+}
+
+async function handleFetch(deps: HandlerDeps, req: IncomingRequest, body: FetchRequest) {
+  const { ctx } = deps
+  const opts = { namespace: body.ownerId }
+  if (!(await ctx.store.has(body.locator, opts))) throw new NotFoundError(`${body.ownerId}/${body.locator}`)
+  const { size } = await ctx.store.stat(body.locator, opts)
+  const data = ctx.store.read(body.locator, opts)
+  ctx.onTransfer({ direction: 'out', kind: 'fetch', nodeId: req.peer.nodeId, bytes: size })
+  return { body: { size }, data }
+}
+
+async function handleHas(deps: HandlerDeps, body: HasRequest) {
+  const present = await Promise.all(
+    body.locators.map((locator) => deps.ctx.store.has(locator, { namespace: body.ownerId })),
+  )
+  return { present }
+}
+
+async function handleDelete(deps: HandlerDeps, body: DeleteRequest) {
+  const { ctx, held } = deps
+  verifyAction('delete', body)
+  checkFresh(deps, body.issuedAt)
+  const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
+  // A delete signed before the replica was stored is a replay: a newer put must survive it.
+  if (prev && body.issuedAt < prev.writtenAt) {
+    ctx.logger.info(
+      { ownerId: body.ownerId, locator: body.locator },
+      'ignored a delete older than its replica',
+    )
+    return { deleted: false }
+  }
+  const deleted = await ctx.store.delete(body.locator, { namespace: body.ownerId })
+  if (prev) {
+    await ctx.catalogue.removeHeld(body.ownerId, body.locator)
+    held.release(body.ownerId, prev.size)
+    held.countObject(body.ownerId, -1)
+  }
+  return { deleted }
+}

@@ -1,0 +1,99 @@
+import type { Readable } from 'node:stream'
+
+/** What the API accepts wherever bytes come in. */
+export type Source = Readable | AsyncIterable<Uint8Array> | Uint8Array
+
+/** How many peers should hold an object: a count, or every connected peer. */
+export type Replication = number | 'all'
+
+export interface Progress {
+  phase: 'ingest' | 'replicate' | 'fetch'
+  done: number
+  total: number | undefined
+}
+
+export interface PutOptions {
+  /** A human name recorded in the catalogue; `resolveName` maps it back to the cid. */
+  name?: string
+  /** Overrides the server's `replication` for this object. */
+  replication?: Replication
+  onProgress?: (p: Progress) => void
+  signal?: AbortSignal
+}
+
+export interface PutResult {
+  cid: string
+  size: number
+  /** Node ids that acknowledged a durable replica. */
+  replicas: string[]
+  /** How many replicas were wanted. */
+  wanted: number
+  /** True when fewer than `wanted` peers acknowledged; repair finishes the job later. */
+  underReplicated: boolean
+}
+
+export interface GetOptions {
+  onProgress?: (p: Progress) => void
+  signal?: AbortSignal
+}
+
+/** A peer that was skipped during a fetch, and why. */
+export interface SkippedPeer {
+  nodeId: string
+  code: string
+  message: string
+}
+
+export interface GetResult {
+  cid: string
+  size: number
+  stream: Readable
+  /** Where the bytes came from: 'local', or the node id that served a verified replica. */
+  source: 'local' | string
+  /** Peers tried before the one that served, with the reason each was skipped. */
+  skipped: SkippedPeer[]
+}
+
+export interface HolderInfo {
+  nodeId: string
+  live: boolean
+}
+
+export interface ObjectInfo {
+  cid: string
+  size: number
+  names: string[]
+  created: number
+  /** The plaintext is in this node's store. */
+  local: boolean
+  /** Replicas wanted; 0 for an object read through someone else's capability. */
+  wanted: number
+  holders: HolderInfo[]
+  /** Read through a capability: owned by someone else, never replicated from here. */
+  shared: boolean
+}
+
+export interface PeerInfo {
+  nodeId: string
+  addr: string | undefined
+  connected: boolean
+  ownerId?: string
+}
+
+export interface RepairStatus {
+  healthy: number
+  underReplicated: number
+  repairing: number
+  lastRun: number | undefined
+}
+
+export interface NodeStatus {
+  nodeId: string
+  ownerId: string
+  listenAddr: string
+  peers: { known: number; connected: number }
+  objects: number
+  bytes: number
+  held: { owners: number; objects: number; bytes: number }
+  repair: RepairStatus
+}

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Cluster } from './helpers/cluster.js'
+import { randomFile } from './helpers/data.js'
+
+describe('catalogue', () => {
+  let cluster: Cluster
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  it('lists objects with their names, sizes and acknowledged holders', async () => {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    const one = await a!.server.put(randomFile(1_000), { name: 'one.txt' })
+    const two = await a!.server.put(randomFile(2_000), { name: 'two.txt' })
+    await a!.server.put(randomFile(1_000).fill(0), { name: 'zeros' })
+    const listed = await a!.server.list()
+    expect(listed).toHaveLength(3)
+    expect(listed.find((o) => o.cid === two.cid)).toMatchObject({
+      size: 2_000,
+      names: ['two.txt'],
+      local: true,
+      wanted: 1,
+      holders: [{ nodeId: b!.server.nodeId, live: true }],
+    })
+    expect(await a!.server.stat(one.cid)).toMatchObject({ names: ['one.txt'], size: 1_000 })
+    await expect(a!.server.stat('f'.repeat(64))).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+    await expect(a!.server.stat('not-an-id')).rejects.toMatchObject({ code: 'ERR_INVALID_ID' })
+  })
+
+  it('is rebuilt from the store: owned objects, and replicas held for others with the quota usage', async () => {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    const put = await a!.server.put(randomFile(3_000), { name: 'kept' })
+    const heldBefore = (await b!.server.status()).held
+    expect(await a!.server.rebuildCatalogue()).toEqual({ objects: 1, held: 0 })
+    expect(await b!.server.rebuildCatalogue()).toEqual({ objects: 0, held: 1 })
+    expect((await b!.server.status()).held).toEqual(heldBefore)
+    const info = await a!.server.stat(put.cid)
+    expect(info).toMatchObject({ size: 3_000, local: true, names: [] })
+    // Holders are forgotten by a rebuild; a repair pass asks the ranked peers and learns them back.
+    expect(info.holders).toEqual([])
+    await a!.server.repair()
+    expect((await a!.server.stat(put.cid)).holders).toEqual([{ nodeId: b!.server.nodeId, live: true }])
+  })
+
+  it('survives a restart: a new FileServer on the same folder knows its objects', async () => {
+    cluster = new Cluster('plain')
+    const a = await cluster.add()
+    const { cid } = await a.server.put(randomFile(500), { name: 'persisted' })
+    await cluster.stop(a)
+    const again = await cluster.add({ ownerKey: a.ownerKey, dataDir: a.dataDir })
+    expect(await again.server.resolveName('persisted')).toBe(cid)
+    expect(await again.server.stat(cid)).toMatchObject({ size: 500, local: true, names: ['persisted'] })
+  })
+})

@@ -1,0 +1,117 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateOwnerKey, type OwnerKey } from '@cas/crypto'
+import { createNodeIdentity, type NodeIdentity, nopHandshake, TcpTransport } from '@cas/p2p'
+import { FileServer, type FileServerOptions, ownerSigner } from '../../src/index.js'
+
+export type TransportMode = 'plain' | 'tls'
+export const MODES: TransportMode[] = ['plain', 'tls']
+
+export interface TestNode {
+  server: FileServer
+  transport: TcpTransport
+  identity: NodeIdentity
+  ownerKey: OwnerKey
+  dataDir: string
+  addr: string
+  stopped: boolean
+}
+
+export type NodeOptions = Partial<Omit<FileServerOptions, 'transport' | 'identity'>> & {
+  transportOptions?: { requestTimeout?: number }
+}
+
+/** Builds a transport of the given mode: plain TCP with nopHandshake, or TLS with the cas/1 handshake. */
+export async function makeTransport(
+  mode: TransportMode,
+  ownerKey: OwnerKey,
+  extra: { requestTimeout?: number } = {},
+): Promise<{ transport: TcpTransport; identity: NodeIdentity }> {
+  const identity = await createNodeIdentity()
+  const transport =
+    mode === 'plain'
+      ? new TcpTransport({ identity, handshake: nopHandshake, ...extra })
+      : new TcpTransport({ identity, tls: true, owner: ownerSigner(ownerKey), ...extra })
+  return { transport, identity }
+}
+
+/** N FileServers in this process on 127.0.0.1 port 0, each in its own temp folder; cleaned up by `close`. */
+export class Cluster {
+  readonly nodes: TestNode[] = []
+  readonly #dirs: string[] = []
+
+  constructor(readonly mode: TransportMode) {}
+
+  async add(opts: NodeOptions = {}): Promise<TestNode> {
+    const ownerKey = opts.ownerKey ?? generateOwnerKey()
+    const { transport, identity } = await makeTransport(this.mode, ownerKey, opts.transportOptions)
+    const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'cas-server-test-')))
+    this.#dirs.push(dataDir)
+    const { transportOptions: _, ...serverOpts } = opts
+    const server = new FileServer({
+      repairInterval: 0,
+      gossipInterval: 200,
+      ...serverOpts,
+      ownerKey,
+      transport,
+      identity,
+      dataDir,
+    })
+    await server.start()
+    const node: TestNode = {
+      server,
+      transport,
+      identity,
+      ownerKey,
+      dataDir,
+      addr: transport.listenAddr,
+      stopped: false,
+    }
+    this.nodes.push(node)
+    return node
+  }
+
+  /** Adds `n` nodes, each bootstrapped from the first, and waits for a full mesh. */
+  async mesh(n: number, opts: NodeOptions = {}): Promise<TestNode[]> {
+    const first = this.nodes[0] ?? (await this.add(opts))
+    const added = [first]
+    while (added.length < n) added.push(await this.add({ ...opts, bootstrap: [first.addr] }))
+    await waitFor(() => added.every((node) => connectedCount(node) >= added.length - 1), {
+      what: 'a full mesh',
+    })
+    return added
+  }
+
+  async stop(node: TestNode): Promise<void> {
+    if (node.stopped) return
+    node.stopped = true
+    await node.server.stop({ timeout: 1_000 })
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((node) => this.stop(node)))
+    await Promise.all(this.#dirs.map((dir) => rm(dir, { recursive: true, force: true })))
+  }
+}
+
+export function connectedCount(node: TestNode): number {
+  return node.stopped ? 0 : new Set(node.transport.peers().map((p) => p.nodeId)).size
+}
+
+/** Polls a condition until it holds, or fails after a deadline saying what was awaited. */
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  {
+    timeout = 20_000,
+    interval = 25,
+    what = 'a condition',
+  }: { timeout?: number; interval?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    if (await cond()) return
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, interval))
+  }
+}

@@ -1,0 +1,107 @@
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
+import { casPathTransform } from '@cas/store'
+import { afterEach, describe, expect, it } from 'vitest'
+import { rankNodes } from '../src/index.js'
+import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
+import { randomFile, readAll } from './helpers/data.js'
+
+/** Node ids of the running nodes whose store folder holds the owner's replica of `cid` (looked up on disk). */
+async function holdersOf(nodes: TestNode[], owner: TestNode, cid: string): Promise<string[]> {
+  const ownerId = owner.ownerKey.ownerId
+  const path = casPathTransform(locatorOf(deriveOwnerSecrets(owner.ownerKey), cid))
+  const out: string[] = []
+  for (const node of nodes) {
+    if (node.stopped || node === owner) continue
+    const present = await access(join(node.dataDir, 'store', ownerId, path)).then(
+      () => true,
+      () => false,
+    )
+    if (present) out.push(node.server.nodeId)
+  }
+  return out.sort()
+}
+
+function rankedHolders(owner: TestNode, cid: string, others: string[]): string[] {
+  return rankNodes(locatorOf(deriveOwnerSecrets(owner.ownerKey), cid), others).slice(0, 3)
+}
+
+describe('replication to rendezvous-ranked holders (5 nodes, R = 3)', () => {
+  let cluster: Cluster
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  async function setUp(opts: { repairInterval: number; repairGrace: number }) {
+    cluster = new Cluster('plain')
+    const nodes = await cluster.mesh(5, { replication: 3, ...opts })
+    const owner = nodes[0]!
+    const others = nodes.slice(1).map((n) => n.server.nodeId)
+    const files = Array.from({ length: 8 }, () => randomFile(50_000))
+    const cids: string[] = []
+    for (const file of files) {
+      const res = await owner.server.put(file)
+      expect(res.underReplicated).toBe(false)
+      const expected = rankedHolders(owner, res.cid, others).sort()
+      expect([...res.replicas].sort()).toEqual(expected)
+      expect(await holdersOf(nodes, owner, res.cid)).toEqual(expected)
+      cids.push(res.cid)
+    }
+    return { nodes, owner, others, files, cids }
+  }
+
+  it('places each object on exactly its 3 ranked holders and keeps every object readable with two holders stopped', async () => {
+    const { nodes, owner, others, files, cids } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
+    // Stop the two nodes ranked first for the first object; every object keeps at least one live holder.
+    const [a, b] = rankedHolders(owner, cids[0]!, others)
+    for (const id of [a, b]) await cluster.stop(nodes.find((n) => n.server.nodeId === id)!)
+    for (const [i, cid] of cids.entries()) {
+      expect(await owner.server.evictLocal(cid)).toBe(true)
+      const got = await owner.server.get(cid)
+      expect((await readAll(got.stream)).equals(files[i]!)).toBe(true)
+    }
+  }, 120_000)
+
+  it('restores 3 live replicas of every object after a holder stops for longer than the grace period', async () => {
+    const { nodes, owner, others, cids } = await setUp({ repairInterval: 100, repairGrace: 300 })
+    const statuses: unknown[] = []
+    owner.server.on('repair', (s) => statuses.push(s))
+    const placements = cids.map((cid) => rankedHolders(owner, cid, others))
+    const victimId = mostCommonHolder(placements)
+    await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
+    await waitFor(
+      async () => {
+        for (const cid of cids) if ((await holdersOf(nodes, owner, cid)).length < 3) return false
+        return true
+      },
+      { what: 'repair to restore 3 live replicas of every object', timeout: 30_000 },
+    )
+    expect(await owner.server.repair()).toMatchObject({
+      healthy: cids.length,
+      underReplicated: 0,
+      repairing: 0,
+    })
+    expect(statuses.length).toBeGreaterThan(0)
+    for (const cid of cids) {
+      const info = await owner.server.stat(cid)
+      expect(info.holders.filter((h) => h.live)).toHaveLength(3)
+    }
+  }, 120_000)
+
+  it('reports objects as under-replicated while a holder is gone but within the grace period', async () => {
+    const { nodes, owner, others, cids } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
+    const victimId = rankedHolders(owner, cids[0]!, others)[0]!
+    await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
+    await waitFor(() => !owner.transport.peer(victimId), { what: 'the owner to notice the stop' })
+    const status = await owner.server.repair()
+    const affected = cids.filter((cid) => rankedHolders(owner, cid, others).includes(victimId)).length
+    expect(status).toMatchObject({ healthy: cids.length - affected, underReplicated: affected })
+  }, 120_000)
+})
+
+function mostCommonHolder(placements: string[][]): string {
+  const counts = new Map<string, number>()
+  for (const ids of placements) for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1)
+  return [...counts.entries()].sort((x, y) => y[1] - x[1])[0]![0]
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { decodeCapability, encodeCapability, rankNodes, requestSchema } from '../src/index.js'
+
+const id = () => randomBytes(32).toString('hex')
+
+describe('rendezvous ranking', () => {
+  it('ranks the same nodes the same way whatever order they are given in', () => {
+    const nodes = Array.from({ length: 8 }, id)
+    const locator = id()
+    expect(rankNodes(locator, nodes)).toEqual(rankNodes(locator, [...nodes].reverse()))
+    expect(new Set(rankNodes(locator, nodes))).toEqual(new Set(nodes))
+  })
+
+  it('moves only the objects a removed node ranked first for', () => {
+    const nodes = Array.from({ length: 6 }, id)
+    const locators = Array.from({ length: 300 }, id)
+    const gone = nodes[2]!
+    const rest = nodes.filter((n) => n !== gone)
+    for (const loc of locators) {
+      const before = rankNodes(loc, nodes)
+      const after = rankNodes(loc, rest)
+      expect(after).toEqual(before.filter((n) => n !== gone))
+    }
+  })
+
+  it('spreads first places over every node', () => {
+    const nodes = Array.from({ length: 5 }, id)
+    const firsts = new Map<string, number>()
+    for (let i = 0; i < 1_000; i++) {
+      const first = rankNodes(id(), nodes)[0]!
+      firsts.set(first, (firsts.get(first) ?? 0) + 1)
+    }
+    for (const n of nodes) expect(firsts.get(n) ?? 0).toBeGreaterThan(120)
+  })
+})
+
+describe('capabilities', () => {
+  const cap = {
+    cid: id(),
+    ownerId: id(),
+    locator: id(),
+    fileKey: randomBytes(32),
+    fileMacKey: randomBytes(32),
+    size: 42,
+  }
+
+  it('round-trips through its string form', () => {
+    const back = decodeCapability(encodeCapability(cap))
+    expect(back).toMatchObject({ cid: cap.cid, ownerId: cap.ownerId, locator: cap.locator, size: 42 })
+    expect(Buffer.from(back.fileKey).equals(cap.fileKey)).toBe(true)
+    expect(Buffer.from(back.fileMacKey).equals(cap.fileMacKey)).toBe(true)
+  })
+
+  it('rejects a damaged or foreign string with ERR_INVALID_CAPABILITY', () => {
+    const text = encodeCapability(cap)
+    for (const bad of [
+      'cas-cap1:',
+      `${text.slice(0, -6)}`,
+      'cas-cap1:!!!',
+      'xyz',
+      `cas-cap1:${'A'.repeat(5000)}`,
+    ]) {
+      expect(() => decodeCapability(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CAPABILITY' }))
+    }
+  })
+})
+
+describe('request schema', () => {
+  it('accepts well-formed requests and rejects bad ids, unknown ops and oversized lists', () => {
+    expect(requestSchema.safeParse({ op: 'fetch', ownerId: id(), locator: id() }).success).toBe(true)
+    expect(requestSchema.safeParse({ op: 'fetch', ownerId: id(), locator: 'ABC' }).success).toBe(false)
+    expect(requestSchema.safeParse({ op: 'format-disk' }).success).toBe(false)
+    expect(
+      requestSchema.safeParse({ op: 'has', ownerId: id(), locators: Array.from({ length: 257 }, id) })
+        .success,
+    ).toBe(false)
+    expect(
+      requestSchema.safeParse({
+        op: 'store',
+        ownerId: id(),
+        locator: id(),
+        size: -1,
+        issuedAt: 1,
+        ownerPub: new Uint8Array(44),
+        sig: new Uint8Array(64),
+      }).success,
+    ).toBe(false)
+  })
+})
