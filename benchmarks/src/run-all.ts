@@ -1,0 +1,98 @@
+// `pnpm bench [--quick] [--runs N] [--only store,crypto,…]`: every package's bench and the system bench, N runs
+// each, summarised as medians with spread into docs/benchmarks.md and docs/benchmarks.json.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type BenchRecord, parseRecords } from './bench-record.js'
+import { machineInfo } from './machine.js'
+import { summarise, writeReport } from './report.js'
+
+const root = join(import.meta.dirname, '..', '..')
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+  },
+})
+const quick = args.quick === true
+const runs = Number(args.runs ?? 3)
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a positive integer, got ${args.runs}`)
+const only = args.only ? new Set(args.only.split(',')) : undefined
+
+interface Suite {
+  name: string
+  command: string[]
+  cwd: string
+}
+
+async function suites(): Promise<Suite[]> {
+  const found: Suite[] = []
+  for (const dir of (await readdir(join(root, 'packages'))).sort()) {
+    const manifest = JSON.parse(await readFile(join(root, 'packages', dir, 'package.json'), 'utf8')) as {
+      name: string
+      scripts?: Record<string, string>
+    }
+    if (manifest.scripts?.bench)
+      found.push({
+        name: dir,
+        command: ['pnpm', 'run', '--silent', 'bench'],
+        cwd: join(root, 'packages', dir),
+      })
+  }
+  if (existsSync(join(root, 'benchmarks', 'src', 'system-bench.ts')))
+    found.push({
+      name: 'system',
+      command: ['pnpm', 'run', '--silent', 'system'],
+      cwd: join(root, 'benchmarks'),
+    })
+  return found.filter((s) => !only || only.has(s.name))
+}
+
+function run(suite: Suite, recordsFile: string): Promise<number> {
+  const [cmd, ...rest] = suite.command
+  const child = spawn(cmd as string, rest, {
+    cwd: suite.cwd,
+    stdio: 'inherit',
+    env: { ...process.env, CAS_BENCH_JSON: recordsFile, CAS_BENCH_QUICK: quick ? '1' : '0' },
+  })
+  return new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)))
+  })
+}
+
+const work = await mkdtemp(join(tmpdir(), 'cas-bench-'))
+const failures: string[] = []
+const records: BenchRecord[] = []
+const started = Date.now()
+try {
+  const list = await suites()
+  for (let i = 1; i <= runs; i++) {
+    for (const suite of list) {
+      console.error(`\n== run ${i}/${runs}: ${suite.name} ==`)
+      const file = join(work, `${suite.name}-${i}.jsonl`)
+      const code = await run(suite, file)
+      if (code !== 0) failures.push(`${suite.name} (run ${i}) exited with ${code}`)
+      const text = await readFile(file, 'utf8').catch(() => '')
+      records.push(...parseRecords(text))
+    }
+  }
+} finally {
+  await rm(work, { recursive: true, force: true })
+}
+
+const mode = `${quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}`
+const base = join(root, 'docs', quick ? 'benchmarks-quick' : 'benchmarks')
+await writeReport(`${base}.md`, `${base}.json`, summarise(records), machineInfo(), mode)
+console.error(
+  `\nwrote ${base}.md and ${base}.json (${records.length} records) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+)
+if (failures.length > 0) {
+  console.error(`failed: ${failures.join('; ')}`)
+  process.exitCode = 1
+}
