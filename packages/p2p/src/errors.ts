@@ -1,0 +1,128 @@
+/** Base of every error this package throws; callers branch on `code`. */
+export class P2pError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A frame declared a length over `maxFrameSize`; nothing of it was buffered. */
+export class FrameTooLargeError extends P2pError {
+  constructor(
+    readonly size: number,
+    readonly max: number,
+  ) {
+    super('ERR_FRAME_TOO_LARGE', `frame of ${size} bytes exceeds the limit of ${max}`)
+  }
+}
+
+/** A frame body could not be decoded (malformed, truncated, too deep, or not plain data). */
+export class DecodeError extends P2pError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_DECODE', message, options)
+  }
+}
+
+/** A decoded frame is not one of the protocol's messages. */
+export class SchemaError extends P2pError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SCHEMA', message, options)
+  }
+}
+
+/** The peer broke the protocol's rules (credit overrun, out-of-order chunk, unexpected frame). */
+export class ProtocolError extends P2pError {
+  constructor(message: string) {
+    super('ERR_PROTOCOL', message)
+  }
+}
+
+export type HandshakeFailure =
+  | 'version'
+  | 'node-id'
+  | 'unexpected-node-id'
+  | 'self'
+  | 'signature'
+  | 'network-key'
+  | 'certificate'
+  | 'timeout'
+  | 'duplicate'
+  | 'limit'
+  | 'protocol'
+  | 'rejected'
+
+/** The handshake failed; `reason` says which check. */
+export class HandshakeError extends P2pError {
+  constructor(
+    readonly reason: HandshakeFailure,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super('ERR_HANDSHAKE', `handshake failed (${reason}): ${message}`, options)
+  }
+}
+
+/** Something did not happen in time: a request, a stream chunk, a keep-alive. */
+export class TimeoutError extends P2pError {
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message)
+  }
+}
+
+/** The remote handler failed; `remoteCode` is the code it sent. */
+export class RemoteError extends P2pError {
+  constructor(
+    readonly remoteCode: string,
+    message: string,
+  ) {
+    super('ERR_REMOTE', message)
+  }
+}
+
+/** The connection closed before the operation finished; `cause` holds why, when known. */
+export class ConnectionClosedError extends P2pError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_CONNECTION_CLOSED', message, options)
+  }
+}
+
+/** Too many requests are in flight on one connection. */
+export class TooManyRequestsError extends P2pError {
+  constructor(readonly limit: number) {
+    super('ERR_TOO_MANY_REQUESTS', `more than ${limit} requests in flight on one connection`)
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortedError extends P2pError {
+  constructor(options?: ErrorOptions) {
+    super('ERR_ABORTED', 'the operation was aborted', options)
+  }
+}
+
+/** An address is not `host:port`, or the transport is not in a state to do this. */
+export class InvalidArgumentError extends P2pError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message)
+  }
+}
+
+/** A node identity file is missing pieces, unreadable, or has the wrong permissions. */
+export class IdentityError extends P2pError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_IDENTITY', message, options)
+  }
+}
+
+/** Gives any thrown value a `code` and a message, for error frames and logs. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: err.message }
+  }
+  return { code: 'ERR_INTERNAL', message: String(err) }
+}

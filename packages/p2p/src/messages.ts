@@ -1,0 +1,79 @@
+import { z } from 'zod'
+import { SchemaError } from './errors.js'
+import { copyPlainData } from './plain-data.js'
+
+/** The protocol version spoken in `hello`. */
+export const PROTOCOL = 'cas/1'
+
+const nodeId = z.string().regex(/^[0-9a-f]{64}$/, 'a nodeId is 64 lowercase hex digits')
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+// Copy binary fields: a decoded byte array may be a view into a frame buffer.
+const bin = (max: number) =>
+  z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
+    .refine((b) => b.length <= max, `at most ${max} bytes`)
+    .transform((b) => Buffer.from(b))
+const body = z.unknown().transform((value, ctx) => {
+  const r = copyPlainData(value)
+  if (r.ok) return r.value
+  ctx.addIssue({ code: 'custom', message: r.problem })
+  return z.NEVER
+})
+
+export const helloSchema = z.strictObject({
+  type: z.literal('hello'),
+  proto: z.string().max(32),
+  nodeId,
+  listenAddr: z.string().max(300).optional(),
+  ownerPub: bin(256).optional(),
+  nodePub: bin(256).optional(),
+  sig: bin(256),
+  nodeSig: bin(256).optional(),
+  netProof: bin(64).optional(),
+})
+
+export const messageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  z.strictObject({ type: z.literal('challenge'), nonce: bin(64) }),
+  z.strictObject({ type: z.literal('ready') }),
+  z.strictObject({ type: z.literal('ping'), n: count }),
+  z.strictObject({ type: z.literal('pong'), n: count }),
+  z.strictObject({ type: z.literal('req'), id, body, stream: z.boolean() }),
+  z.strictObject({ type: z.literal('res'), id, body, stream: z.boolean() }),
+  z.strictObject({ type: z.literal('chunk'), id, seq: count, data: bin(Number.MAX_SAFE_INTEGER) }),
+  z.strictObject({ type: z.literal('end'), id }),
+  z.strictObject({
+    type: z.literal('error'),
+    id: count,
+    code: z.string().max(64),
+    message: z.string().max(1024),
+  }),
+  z.strictObject({ type: z.literal('cancel'), id }),
+  z.strictObject({
+    type: z.literal('credit'),
+    id,
+    n: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 32),
+  }),
+])
+
+/** A frame as received: validated, binary fields copied. */
+export type Message = z.output<typeof messageSchema>
+/** A frame as sent. */
+export type OutgoingMessage = z.input<typeof messageSchema>
+export type Hello = z.output<typeof helloSchema>
+export type OutgoingHello = z.input<typeof helloSchema>
+export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
+
+/** Validates one decoded frame; throws SchemaError naming the first problem. */
+export function parseMessage(decoded: unknown): Message {
+  const r = messageSchema.safeParse(decoded)
+  if (r.success) return r.data
+  const issue = r.error.issues[0]
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
+  throw new SchemaError(`invalid frame${where}: ${issue?.message ?? 'unknown problem'}`)
+}

@@ -1,0 +1,325 @@
+import type { Readable } from 'node:stream'
+import {
+  AbortedError,
+  ConnectionClosedError,
+  describeError,
+  P2pError,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+  TooManyRequestsError,
+} from './errors.js'
+import type { FramedSocket } from './framed-socket.js'
+import { InboundStream } from './inbound-stream.js'
+import type { Logger } from './logger.js'
+import type { Message, MessageOf } from './messages.js'
+import { type OutboundSink, OutboundStream } from './outbound-stream.js'
+import type { Source } from './source.js'
+import type { IncomingRequest, Peer, RequestHandler, RequestOptions, Response } from './transport.js'
+
+export interface PeerConnectionOptions {
+  nodeId: string
+  listenAddr: string | undefined
+  ownerPub: Uint8Array | undefined
+  direction: 'inbound' | 'outbound'
+  handler(): RequestHandler | undefined
+  maxInflightRequests: number
+  requestTimeout: number
+  pingInterval: number
+  idleTimeout: number
+  chunkSize: number
+  logger: Logger
+}
+
+interface Outgoing {
+  settled: boolean
+  resolve(response: Response): void
+  reject(err: Error): void
+  upload: OutboundStream | undefined
+  download: InboundStream | undefined
+  timer: NodeJS.Timeout | undefined
+  unlisten(): void
+}
+
+interface Incoming {
+  controller: AbortController
+  upload: InboundStream | undefined
+  download: OutboundStream | undefined
+}
+
+/**
+ * One authenticated connection: it multiplexes requests both ways by id
+ * (the dialer's ids are odd, the listener's even, so the two never clash),
+ * streams data under per-stream credit, and keeps the connection alive.
+ */
+export class PeerConnection implements Peer {
+  readonly nodeId: string
+  readonly listenAddr: string | undefined
+  readonly ownerPub: Uint8Array | undefined
+  readonly direction: 'inbound' | 'outbound'
+  readonly remoteAddress: string
+  readonly closed: Promise<Error | undefined>
+  private nextId: number
+  private pings = 0
+  private readonly outgoing = new Map<number, Outgoing>()
+  private readonly incoming = new Map<number, Incoming>()
+
+  constructor(
+    private readonly framed: FramedSocket,
+    private readonly opts: PeerConnectionOptions,
+  ) {
+    this.nodeId = opts.nodeId
+    this.listenAddr = opts.listenAddr
+    this.ownerPub = opts.ownerPub
+    this.direction = opts.direction
+    this.remoteAddress = `${framed.socket.remoteAddress}:${framed.socket.remotePort}`
+    this.nextId = opts.direction === 'outbound' ? 1 : 2
+    const keepAlive = setInterval(() => this.keepAlive(), opts.pingInterval).unref()
+    this.closed = framed.closed.then((reason) => {
+      clearInterval(keepAlive)
+      const err =
+        reason instanceof ConnectionClosedError
+          ? reason
+          : new ConnectionClosedError(
+              `the connection to ${this.nodeId.slice(0, 12)} closed: ${reason?.message}`,
+              { cause: reason },
+            )
+      for (const id of [...this.outgoing.keys()]) this.failOutgoing(id, err, false)
+      for (const id of [...this.incoming.keys()]) this.abortIncoming(id, err)
+      return reason
+    })
+    framed.setHandler((m) => this.onMessage(m))
+  }
+
+  get isOpen(): boolean {
+    return this.framed.isOpen
+  }
+
+  close(reason?: string): void {
+    this.framed.close(new ConnectionClosedError(`closed by this node${reason ? `: ${reason}` : ''}`), true)
+  }
+
+  /** Closes at once because of `err` (a protocol failure, a duplicate). */
+  abort(err: Error): void {
+    this.framed.close(err)
+  }
+
+  request(body: unknown, opts: RequestOptions = {}): Promise<Response> {
+    if (!this.framed.isOpen) {
+      return Promise.reject(
+        new ConnectionClosedError('the connection is closed', { cause: this.framed.closeReason }),
+      )
+    }
+    if (opts.signal?.aborted) return Promise.reject(new AbortedError({ cause: opts.signal.reason }))
+    if (this.outgoing.size >= this.opts.maxInflightRequests) {
+      return Promise.reject(new TooManyRequestsError(this.opts.maxInflightRequests))
+    }
+    const id = this.nextId
+    this.nextId += 2
+    const timeout = opts.timeout ?? this.opts.requestTimeout
+    const signal = opts.signal
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = (): void => this.failOutgoing(id, new AbortedError({ cause: signal?.reason }), true)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const state: Outgoing = {
+        settled: false,
+        resolve,
+        reject,
+        upload: opts.data === undefined ? undefined : new OutboundStream(),
+        download: undefined,
+        timer: setTimeout(
+          () => this.failOutgoing(id, new TimeoutError(`no response within ${timeout} ms`), true),
+          timeout,
+        ),
+        unlisten: () => signal?.removeEventListener('abort', onAbort),
+      }
+      this.outgoing.set(id, state)
+      this.framed.send({ type: 'req', id, body, stream: state.upload !== undefined }).then(
+        () => {
+          if (state.upload && opts.data !== undefined) {
+            state.upload.run(opts.data, this.opts.chunkSize, this.sink(id)).catch((err: Error) => {
+              this.failOutgoing(id, err, false)
+            })
+          }
+        },
+        (err: Error) => this.failOutgoing(id, err, false),
+      )
+    })
+  }
+
+  private sink(id: number): OutboundSink {
+    return {
+      chunk: (seq, data) => this.framed.send({ type: 'chunk', id, seq, data }),
+      end: () => this.framed.sendNow({ type: 'end', id }),
+      error: (code, message) =>
+        this.framed.sendNow({ type: 'error', id, code: code.slice(0, 64), message: message.slice(0, 1024) }),
+    }
+  }
+
+  private isMine(id: number): boolean {
+    return id % 2 === (this.direction === 'outbound' ? 1 : 0)
+  }
+
+  private onMessage(m: Message): void {
+    switch (m.type) {
+      case 'req':
+        this.onRequest(m)
+        break
+      case 'res':
+        this.onResponse(m)
+        break
+      case 'chunk':
+        this.streamOf(m.id)?.push(m.seq, m.data)
+        break
+      case 'end':
+        this.streamOf(m.id)?.end()
+        break
+      case 'error': {
+        const err = new RemoteError(m.code, m.message)
+        if (m.id === 0) this.abort(err)
+        else if (this.isMine(m.id)) this.failOutgoing(m.id, err, false)
+        else this.abortIncoming(m.id, err)
+        break
+      }
+      case 'cancel':
+        if (this.isMine(m.id)) this.outgoing.get(m.id)?.upload?.cancel()
+        else this.abortIncoming(m.id, new AbortedError())
+        break
+      case 'credit':
+        if (this.isMine(m.id)) this.outgoing.get(m.id)?.upload?.grant(m.n)
+        else this.incoming.get(m.id)?.download?.grant(m.n)
+        break
+      case 'ping':
+        this.framed.sendNow({ type: 'pong', n: m.n }, true)
+        break
+      case 'pong':
+        break
+      default:
+        throw new ProtocolError(`unexpected ${m.type} frame after the handshake`)
+    }
+  }
+
+  private streamOf(id: number): InboundStream | undefined {
+    return this.isMine(id) ? this.outgoing.get(id)?.download : this.incoming.get(id)?.upload
+  }
+
+  private onResponse(m: MessageOf<'res'>): void {
+    if (!this.isMine(m.id)) throw new ProtocolError(`response to request ${m.id}, which we never sent`)
+    const state = this.outgoing.get(m.id)
+    if (!state) return // cancelled or timed out meanwhile
+    if (state.settled) throw new ProtocolError(`second response to request ${m.id}`)
+    clearTimeout(state.timer)
+    state.settled = true
+    if (m.stream) {
+      const id = m.id
+      state.download = new InboundStream({
+        onCredit: (n) => this.framed.sendNow({ type: 'credit', id, n }),
+        onCancel: () => this.framed.sendNow({ type: 'cancel', id }),
+        onDone: () => this.completeOutgoing(id),
+        timeout: this.opts.requestTimeout,
+      })
+      state.resolve({ body: m.body, data: state.download })
+    } else {
+      state.resolve({ body: m.body, data: undefined })
+      this.completeOutgoing(m.id)
+    }
+  }
+
+  private completeOutgoing(id: number): void {
+    const state = this.outgoing.get(id)
+    if (!state) return
+    this.outgoing.delete(id)
+    clearTimeout(state.timer)
+    state.unlisten()
+    state.upload?.cancel()
+  }
+
+  /** Ends a request of ours with `err`; `notify` tells the peer to stop working on it. */
+  private failOutgoing(id: number, err: Error, notify: boolean): void {
+    const state = this.outgoing.get(id)
+    if (!state) return
+    if (!state.settled) {
+      state.settled = true
+      state.reject(err)
+    } else {
+      state.download?.fail(err)
+    }
+    this.completeOutgoing(id)
+    if (notify) this.framed.sendNow({ type: 'cancel', id })
+  }
+
+  private onRequest(m: MessageOf<'req'>): void {
+    const id = m.id
+    if (this.isMine(id)) throw new ProtocolError(`request ${id} uses our id space`)
+    if (this.incoming.has(id)) throw new ProtocolError(`request ${id} is already in flight`)
+    if (this.incoming.size >= this.opts.maxInflightRequests) {
+      const err = new TooManyRequestsError(this.opts.maxInflightRequests)
+      this.framed.sendNow({ type: 'error', id, code: err.code, message: err.message })
+      return
+    }
+    const state: Incoming = { controller: new AbortController(), upload: undefined, download: undefined }
+    if (m.stream) {
+      state.upload = new InboundStream({
+        onCredit: (n) => this.framed.sendNow({ type: 'credit', id, n }),
+        onCancel: () => this.framed.sendNow({ type: 'cancel', id }),
+        onDone: () => {},
+        timeout: this.opts.requestTimeout,
+      })
+    }
+    this.incoming.set(id, state)
+    void this.serve(id, state, m.body)
+  }
+
+  private async serve(id: number, state: Incoming, body: unknown): Promise<void> {
+    const signal = state.controller.signal
+    let data: Source | undefined
+    try {
+      const handler = this.opts.handler()
+      if (!handler) throw new P2pError('ERR_NO_HANDLER', 'this node takes no requests')
+      const req: IncomingRequest = { peer: this, body, data: state.upload, signal }
+      const result = await handler(req)
+      data = result.data
+      if (signal.aborted) return
+      await this.framed.send({ type: 'res', id, body: result.body, stream: data !== undefined })
+      if (data !== undefined) {
+        state.download = new OutboundStream()
+        if (signal.aborted) return
+        await state.download.run(data, this.opts.chunkSize, this.sink(id))
+      }
+    } catch (err) {
+      if (signal.aborted || !this.framed.isOpen) return
+      if (state.download === undefined) {
+        const { code, message } = describeError(err)
+        this.framed.sendNow({ type: 'error', id, code: code.slice(0, 64), message: message.slice(0, 1024) })
+      }
+      this.opts.logger.debug({ err, nodeId: this.nodeId, id }, 'request handler failed')
+    } finally {
+      this.incoming.delete(id)
+      // The handler may have answered without reading all the data: tell the requester to stop.
+      state.upload?.cancel()
+      if (data !== undefined && state.download === undefined) destroySource(data)
+    }
+  }
+
+  private abortIncoming(id: number, err: Error): void {
+    const state = this.incoming.get(id)
+    if (!state) return
+    state.controller.abort(err)
+    state.upload?.fail(err)
+    state.download?.cancel()
+  }
+
+  private keepAlive(): void {
+    const silent = Date.now() - this.framed.lastReceived
+    if (silent > this.opts.idleTimeout) {
+      this.abort(new TimeoutError(`no frame from the peer for ${silent} ms`))
+      return
+    }
+    this.framed.sendNow({ type: 'ping', n: this.pings++ })
+  }
+}
+
+function destroySource(source: Source): void {
+  const stream = source as Partial<Readable>
+  if (typeof stream.destroy === 'function') stream.destroy()
+}

@@ -1,0 +1,482 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { EventEmitter, once } from 'node:events'
+import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
+import { createSecureContext, type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls'
+import { formatAddress, parseAddress } from './address.js'
+import { backoffDelay, sleep } from './backoff.js'
+import { casHandshake, TLS_EXPORTER_LABEL } from './cas-handshake.js'
+import { type Codec, msgpackCodec } from './codec.js'
+import {
+  AbortedError,
+  ConnectionClosedError,
+  describeError,
+  HandshakeError,
+  InvalidArgumentError,
+} from './errors.js'
+import { FramedSocket } from './framed-socket.js'
+import type { HandshakeContext, HandshakeFunc, OwnerSigner } from './handshake.js'
+import { type Logger, noopLogger } from './logger.js'
+import { certificateSpki, type NodeIdentity, nodeIdOf } from './node-identity.js'
+import * as defaults from './options.js'
+import { PeerConnection } from './peer-connection.js'
+import type { DialOptions, Peer, RequestHandler, Transport } from './transport.js'
+
+export interface TcpTransportOptions {
+  identity: NodeIdentity
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string
+  /** Port to listen on; default 0 (any free port). */
+  port?: number
+  /** The address sent in hello for others to dial; default the bound host:port. */
+  announceAddr?: string
+  /** TLS 1.3 with mutual certificate authentication; default false. */
+  tls?: boolean
+  /** The owner key this node proves in every handshake; default none. */
+  owner?: OwnerSigner
+  /** A shared secret: peers that cannot prove it are refused; default none. */
+  networkKey?: Uint8Array
+  /** Default the authenticated cas/1 handshake (`casHandshake`); `nopHandshake` for tests. */
+  handshake?: HandshakeFunc
+  /** Default msgpack; `jsonCodec` for debugging. Both ends must agree. */
+  codec?: Codec
+  logger?: Logger
+  maxFrameSize?: number
+  maxInboundConnections?: number
+  maxPendingHandshakes?: number
+  handshakeTimeout?: number
+  idleTimeout?: number
+  pingInterval?: number
+  maxInflightRequests?: number
+  requestTimeout?: number
+  dialRetries?: number
+  dialBackoff?: number
+  dialBackoffMax?: number
+  chunkSize?: number
+}
+
+type Resolved = Required<Omit<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>> &
+  Pick<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>
+
+/** The Transport over node:net, optionally TLS 1.3. */
+export class TcpTransport extends EventEmitter implements Transport {
+  readonly nodeId: string
+  private readonly opts: Resolved
+  private readonly nodeKey: KeyObject
+  private readonly nodePubDer: Buffer
+  private readonly secureContext: SecureContext | undefined
+  private server: Server | undefined
+  private bound: string | undefined
+  private handler: RequestHandler | undefined
+  private readonly conns = new Map<string, PeerConnection>()
+  private readonly dialing = new Map<string, Promise<Peer>>()
+  private readonly sockets = new Set<Socket>()
+  private inbound = 0
+  private pendingInbound = 0
+  private closing = false
+
+  constructor(options: TcpTransportOptions) {
+    super()
+    this.opts = {
+      host: '127.0.0.1',
+      port: 0,
+      tls: false,
+      handshake: casHandshake,
+      codec: msgpackCodec,
+      logger: noopLogger,
+      maxFrameSize: defaults.DEFAULT_MAX_FRAME_SIZE,
+      maxInboundConnections: defaults.DEFAULT_MAX_INBOUND_CONNECTIONS,
+      maxPendingHandshakes: defaults.DEFAULT_MAX_PENDING_HANDSHAKES,
+      handshakeTimeout: defaults.DEFAULT_HANDSHAKE_TIMEOUT,
+      idleTimeout: defaults.DEFAULT_IDLE_TIMEOUT,
+      pingInterval: defaults.DEFAULT_PING_INTERVAL,
+      maxInflightRequests: defaults.DEFAULT_MAX_INFLIGHT_REQUESTS,
+      requestTimeout: defaults.DEFAULT_REQUEST_TIMEOUT,
+      dialRetries: defaults.DEFAULT_DIAL_RETRIES,
+      dialBackoff: defaults.DEFAULT_DIAL_BACKOFF,
+      dialBackoffMax: defaults.DEFAULT_DIAL_BACKOFF_MAX,
+      chunkSize: defaults.DEFAULT_CHUNK_SIZE,
+      ...stripUndefined(options),
+    }
+    const { identity, chunkSize, maxFrameSize } = this.opts
+    if (chunkSize < 1 || chunkSize > defaults.MAX_CHUNK_SIZE || chunkSize + 64 > maxFrameSize) {
+      throw new InvalidArgumentError(
+        `chunkSize must be 1..${defaults.MAX_CHUNK_SIZE} and fit a frame of maxFrameSize`,
+      )
+    }
+    this.nodePubDer = certificateSpki(identity.certPem)
+    this.nodeId = nodeIdOf(this.nodePubDer)
+    if (identity.nodeId !== this.nodeId)
+      throw new InvalidArgumentError('identity.nodeId does not match its certificate')
+    this.nodeKey = createPrivateKey(identity.keyPem)
+    if (this.opts.tls) {
+      this.secureContext = createSecureContext({
+        cert: identity.certPem,
+        key: identity.keyPem,
+        minVersion: 'TLSv1.3',
+        maxVersion: 'TLSv1.3',
+      })
+    }
+  }
+
+  get listenAddr(): string {
+    return this.opts.announceAddr ?? this.bound ?? ''
+  }
+
+  async listen(): Promise<string> {
+    if (this.server) throw new InvalidArgumentError('the transport is already listening')
+    const server = createServer((socket) => this.onInbound(socket))
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    server.on('error', (err) => this.opts.logger.error({ err }, 'listener error'))
+    const a = server.address() as AddressInfo
+    this.bound = formatAddress(a.address, a.port)
+    this.opts.logger.info({ addr: this.bound, nodeId: this.nodeId, tls: this.opts.tls }, 'listening')
+    return this.listenAddr
+  }
+
+  handle(handler: RequestHandler): void {
+    this.handler = handler
+  }
+
+  peers(): Peer[] {
+    return [...this.conns.values()]
+  }
+
+  peer(nodeId: string): Peer | undefined {
+    return this.conns.get(nodeId)
+  }
+
+  dial(addr: string, opts: DialOptions = {}): Promise<Peer> {
+    if (this.closing) return Promise.reject(new ConnectionClosedError('the transport is closed'))
+    const { host, port } = parseAddress(addr)
+    if (opts.expectNodeId !== undefined) {
+      const existing = this.conns.get(opts.expectNodeId)
+      if (existing?.isOpen) return Promise.resolve(existing)
+    }
+    // One dial at a time per address: two concurrent dials would only race each other.
+    const key = `${addr}|${opts.expectNodeId ?? ''}`
+    const pending = this.dialing.get(key)
+    if (pending) return pending
+    const p = this.dialWithRetries(host, port, opts).finally(() => this.dialing.delete(key))
+    this.dialing.set(key, p)
+    return p
+  }
+
+  async close(): Promise<void> {
+    this.closing = true
+    const server = this.server
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
+    const conns = [...this.conns.values()]
+    for (const conn of conns) conn.close('the transport is closing')
+    // Sockets still here are in their handshake: nothing to flush.
+    const pending = [...this.sockets]
+    for (const s of pending) s.destroy()
+    await Promise.all([
+      ...conns.map((c) => c.closed),
+      ...pending.map((s) => (s.closed ? undefined : once(s, 'close'))),
+    ])
+    await closed
+  }
+
+  private async dialWithRetries(host: string, port: number, opts: DialOptions): Promise<Peer> {
+    const retries = opts.retries ?? this.opts.dialRetries
+    for (let attempt = 0; ; attempt++) {
+      if (opts.signal?.aborted) throw new AbortedError({ cause: opts.signal.reason })
+      let socket: Socket
+      try {
+        socket = await this.connect(host, port, opts.signal)
+      } catch (err) {
+        if (attempt >= retries || this.closing || opts.signal?.aborted) throw err
+        const wait = backoffDelay(attempt, this.opts.dialBackoff, this.opts.dialBackoffMax)
+        this.opts.logger.debug(
+          { err, addr: formatAddress(host, port), attempt, wait },
+          'dial failed; retrying',
+        )
+        await sleep(wait, opts.signal)
+        continue
+      }
+      return this.setup(socket, 'outbound', opts.expectNodeId)
+    }
+  }
+
+  /** Opens the TCP connection (TLS starts on it); rejects with ConnectionClosedError when it cannot. */
+  private connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Socket> {
+    const socket = this.secureContext
+      ? tlsConnect({
+          host,
+          port,
+          secureContext: this.secureContext,
+          // Peers are self-signed and pinned by nodeId, which the handshake checks.
+          rejectUnauthorized: false,
+          checkServerIdentity: () => undefined,
+        })
+      : tcpConnect({ host, port })
+    this.track(socket)
+    return new Promise<Socket>((resolve, reject) => {
+      const timer = setTimeout(
+        () => fail(new Error(`no connection within ${this.opts.handshakeTimeout} ms`)),
+        this.opts.handshakeTimeout,
+      )
+      const onAbort = (): void => fail(new AbortedError({ cause: signal?.reason }))
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        socket.off('error', fail)
+        socket.off('connect', onConnect)
+      }
+      const onConnect = (): void => {
+        cleanup()
+        resolve(socket)
+      }
+      function fail(err: Error): void {
+        cleanup()
+        socket.destroy()
+        reject(
+          err instanceof AbortedError
+            ? err
+            : new ConnectionClosedError(`cannot connect to ${formatAddress(host, port)}: ${err.message}`, {
+                cause: err,
+              }),
+        )
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      socket.once('error', fail)
+      socket.once('connect', onConnect)
+    })
+  }
+
+  private onInbound(socket: Socket): void {
+    const { logger, maxInboundConnections, maxPendingHandshakes } = this.opts
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`
+    if (this.closing) {
+      socket.destroy()
+      return
+    }
+    if (this.inbound >= maxInboundConnections || this.pendingInbound >= maxPendingHandshakes) {
+      const which = this.inbound >= maxInboundConnections ? 'maxInboundConnections' : 'maxPendingHandshakes'
+      logger.warn({ remote, limit: which }, 'inbound connection refused: limit reached')
+      socket.destroy()
+      return
+    }
+    this.inbound++
+    this.pendingInbound++
+    let pending = true
+    const settle = (): void => {
+      if (pending) this.pendingInbound--
+      pending = false
+    }
+    socket.once('close', () => {
+      this.inbound--
+      settle()
+    })
+    this.setup(socket, 'inbound', undefined).then(settle, settle)
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+  }
+
+  /** Runs TLS, the handshake and the duplicate check under one deadline; logs and closes on failure. */
+  private async setup(
+    raw: Socket,
+    direction: 'inbound' | 'outbound',
+    expectNodeId: string | undefined,
+  ): Promise<Peer> {
+    if (direction === 'inbound') this.track(raw)
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HandshakeError('timeout', `no handshake within ${this.opts.handshakeTimeout} ms`)),
+        this.opts.handshakeTimeout,
+      )
+    })
+    const state: { framed: FramedSocket | undefined } = { framed: undefined }
+    try {
+      return await Promise.race([this.establish(raw, direction, expectNodeId, state), deadline])
+    } catch (err) {
+      const error = err as Error
+      if (state.framed) {
+        // Tell the peer why, so that its dial fails with a reason rather than a bare close.
+        const { code, message } = describeError(error)
+        if (code === 'ERR_HANDSHAKE')
+          state.framed.sendNow({ type: 'error', id: 0, code, message: message.slice(0, 1024) })
+        state.framed.close(error, true)
+      } else {
+        raw.destroy()
+      }
+      this.opts.logger.warn(
+        { err: error, code: describeError(error).code, direction, remote: remoteOf(raw) },
+        'connection refused',
+      )
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async establish(
+    raw: Socket,
+    direction: 'inbound' | 'outbound',
+    expectNodeId: string | undefined,
+    state: { framed: FramedSocket | undefined },
+  ): Promise<Peer> {
+    let socket = raw
+    let tls: HandshakeContext['tls']
+    if (this.secureContext) {
+      const secure =
+        direction === 'outbound'
+          ? (raw as TLSSocket)
+          : new TLSSocket(raw, {
+              isServer: true,
+              secureContext: this.secureContext,
+              requestCert: true,
+              rejectUnauthorized: false,
+            })
+      if (secure !== raw) this.track(secure)
+      await waitSecure(secure, direction)
+      const cert = secure.getPeerX509Certificate()
+      if (!cert) throw new HandshakeError('certificate', 'the peer presented no certificate')
+      const peerNodeId = nodeIdOf(cert.publicKey.export({ type: 'spki', format: 'der' }))
+      if (expectNodeId !== undefined && peerNodeId !== expectNodeId) {
+        throw new HandshakeError('unexpected-node-id', `expected node ${expectNodeId}, reached ${peerNodeId}`)
+      }
+      tls = {
+        peerNodeId,
+        keyingMaterial: secure.exportKeyingMaterial(32, TLS_EXPORTER_LABEL, Buffer.alloc(0)),
+      }
+      socket = secure
+    }
+    // Credit and control frames are tiny: Nagle's algorithm would hold them back.
+    raw.setNoDelay(true)
+    const framed = new FramedSocket(socket, this.opts.codec, this.opts.maxFrameSize)
+    state.framed = framed
+    const ctx: HandshakeContext = {
+      direction,
+      local: {
+        nodeId: this.nodeId,
+        listenAddr: this.listenAddr || undefined,
+        owner: this.opts.owner,
+        networkKey: this.opts.networkKey,
+        nodeKey: this.nodeKey,
+        nodePubDer: this.nodePubDer,
+      },
+      tls,
+      send: (m) => framed.send(m),
+      receive: () => framed.receive(),
+    }
+    const result = await this.opts.handshake(ctx)
+    const remote = result.nodeId
+    if (tls && remote !== tls.peerNodeId)
+      throw new HandshakeError('node-id', 'the hello names another node than the certificate')
+    if (remote === this.nodeId) throw new HandshakeError('self', 'connected to ourselves')
+    if (expectNodeId !== undefined && remote !== expectNodeId) {
+      throw new HandshakeError('unexpected-node-id', `expected node ${expectNodeId}, reached ${remote}`)
+    }
+    // The node with the smaller nodeId decides which of two connections between the
+    // pair survives (the first it finished); the other side follows its word.
+    if (this.nodeId < remote) {
+      const existing = this.conns.get(remote)
+      if (existing?.isOpen) {
+        framed.sendNow({ type: 'error', id: 0, code: 'ERR_DUPLICATE', message: 'already connected' })
+        framed.close(new HandshakeError('duplicate', 'already connected to this node'), true)
+        return existing
+      }
+      framed.sendNow({ type: 'ready' })
+    } else {
+      const verdict = await framed.receive()
+      if (verdict.type === 'error' && verdict.code === 'ERR_DUPLICATE') {
+        framed.close(new HandshakeError('duplicate', 'the peer kept another connection'), true)
+        return this.waitForPeer(remote)
+      }
+      if (verdict.type === 'error')
+        throw new HandshakeError('rejected', `the peer refused us: ${verdict.message}`)
+      if (verdict.type !== 'ready')
+        throw new HandshakeError('protocol', `expected ready, got ${verdict.type}`)
+      this.conns.get(remote)?.abort(new ConnectionClosedError('replaced by a newer connection'))
+    }
+    this.sockets.delete(raw)
+    this.sockets.delete(socket)
+    return this.register(framed, result, direction)
+  }
+
+  private register(
+    framed: FramedSocket,
+    result: Awaited<ReturnType<HandshakeFunc>>,
+    direction: 'inbound' | 'outbound',
+  ): PeerConnection {
+    const { logger } = this.opts
+    const conn = new PeerConnection(framed, {
+      nodeId: result.nodeId,
+      listenAddr: result.listenAddr,
+      ownerPub: result.ownerPub,
+      direction,
+      handler: () => this.handler,
+      maxInflightRequests: this.opts.maxInflightRequests,
+      requestTimeout: this.opts.requestTimeout,
+      pingInterval: this.opts.pingInterval,
+      idleTimeout: this.opts.idleTimeout,
+      chunkSize: this.opts.chunkSize,
+      logger,
+    })
+    this.conns.set(conn.nodeId, conn)
+    logger.debug({ nodeId: conn.nodeId, direction, remote: conn.remoteAddress }, 'peer connected')
+    void conn.closed.then((reason) => {
+      if (this.conns.get(conn.nodeId) === conn) this.conns.delete(conn.nodeId)
+      const { code } = describeError(reason)
+      const level = code === 'ERR_CONNECTION_CLOSED' ? 'debug' : 'warn'
+      logger[level]({ nodeId: conn.nodeId, err: reason, code }, 'peer disconnected')
+      this.emit('peer:close', conn, reason)
+    })
+    this.emit('peer', conn)
+    return conn
+  }
+
+  private waitForPeer(nodeId: string): Promise<Peer> {
+    const existing = this.conns.get(nodeId)
+    if (existing) return Promise.resolve(existing)
+    return new Promise((resolve, reject) => {
+      const onPeer = (peer: Peer): void => {
+        if (peer.nodeId !== nodeId) return
+        clearTimeout(timer)
+        this.off('peer', onPeer)
+        resolve(peer)
+      }
+      const timer = setTimeout(() => {
+        this.off('peer', onPeer)
+        reject(new HandshakeError('duplicate', 'the connection the peer kept never arrived'))
+      }, this.opts.handshakeTimeout)
+      this.on('peer', onPeer)
+    })
+  }
+}
+
+function waitSecure(socket: TLSSocket, direction: 'inbound' | 'outbound'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const event = direction === 'outbound' ? 'secureConnect' : 'secure'
+    const onError = (err: Error): void => {
+      socket.off(event, onSecure)
+      reject(new HandshakeError('certificate', `TLS handshake failed: ${err.message}`, { cause: err }))
+    }
+    const onSecure = (): void => {
+      socket.off('error', onError)
+      resolve()
+    }
+    socket.once(event, onSecure)
+    socket.once('error', onError)
+  })
+}
+
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
