@@ -1,5 +1,4 @@
-import { ApiClient } from './api-client.js'
-import { resolveConnection } from './connection.js'
+import type { ApiClient } from './api-client.js'
 import { Output } from './output.js'
 
 /** Options every command accepts (before or after the command name). */
@@ -23,6 +22,13 @@ export function createContext(globals: GlobalOptions, env: NodeJS.ProcessEnv = p
     out: new Output({ json: globals.json === true, quiet: globals.quiet === true, env }),
     env,
     globals,
-    client: async () => new ApiClient(await resolveConnection({ api: globals.api, home: globals.home, env })),
+    // Loaded on first use so that `cas --help` and `cas --version` never load zod or node:http.
+    client: async () => {
+      const [{ ApiClient }, { resolveConnection }] = await Promise.all([
+        import('./api-client.js'),
+        import('./connection.js'),
+      ])
+      return new ApiClient(await resolveConnection({ api: globals.api, home: globals.home, env }))
+    },
   }
 }

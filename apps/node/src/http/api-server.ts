@@ -78,6 +78,7 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname))
     const aborter = new AbortController()
+    this.#opts.logger.debug({ method: req.method, path: url.pathname }, 'request started')
     res.on('close', () => {
       if (!res.writableFinished) aborter.abort(new Error('the client went away'))
       const seconds = Number(process.hrtime.bigint() - started) / 1e9

@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream'
-
 /** An inclusive byte range within an object. */
 export interface ByteRange {
   start: number
@@ -30,21 +28,23 @@ export function parseRange(
   return { start, end }
 }
 
-/** Passes on only the bytes of `range` from a stream of the whole object, then ends. */
-export function createRangeSlicer({ start, end }: ByteRange): Transform {
-  let offset = 0
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
+/**
+ * A pipeline stage that passes on only the bytes of `range` from a stream of the whole object.
+ * It returns as soon as the range is complete, which ends the iteration of (and destroys) the
+ * source instead of reading the rest of the object.
+ */
+export function sliceRange({
+  start,
+  end,
+}: ByteRange): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+  return async function* slice(source) {
+    let offset = 0
+    for await (const chunk of source) {
       const from = Math.max(start - offset, 0)
       const to = Math.min(end + 1 - offset, chunk.length)
       offset += chunk.length
-      if (to > from) this.push(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to))
-      if (offset > end) {
-        // Everything wanted has passed: end now rather than read the rest of the object.
-        this.push(null)
-        this.destroy()
-      }
-      done()
-    },
-  })
+      if (to > from) yield from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to)
+      if (offset > end) return
+    }
+  }
 }

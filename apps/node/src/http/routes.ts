@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { NodeBackend } from '../backend.js'
 import { HttpError } from '../errors.js'
 import type { NodeMetrics } from '../metrics.js'
-import { createRangeSlicer, parseRange } from './byte-range.js'
+import { parseRange, sliceRange } from './byte-range.js'
 import { sendJson } from './respond.js'
 
 export interface RouteContext {
@@ -132,7 +132,7 @@ async function getObject(ctx: RouteContext): Promise<void> {
     ctx.res.end()
     return
   }
-  if (range) await pipeline(stream, createRangeSlicer(range), ctx.res)
+  if (range) await pipeline(stream, sliceRange(range), ctx.res)
   else await pipeline(stream, ctx.res)
 }
 
