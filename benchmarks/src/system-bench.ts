@@ -1,0 +1,280 @@
+// The system bench: real node processes on loopback, driven through the HTTP API.
+// CAS_BENCH_QUICK=1 shrinks sizes and counts; CAS_BENCH_JSON=<file> appends one record per figure.
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { appendFile, mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/cli'
+import type { BenchRecord } from './bench-record.js'
+import {
+  type ClusterNode,
+  connectedPeers,
+  peakRssMiB,
+  repairStatus,
+  resetPeakRss,
+  startNode,
+  until,
+} from './cluster.js'
+
+const QUICK = process.env.CAS_BENCH_QUICK === '1'
+const MiB = 1024 * 1024
+const SIZES = QUICK ? [MiB, 64 * MiB] : [MiB, 256 * MiB, 1024 * MiB]
+const SMALL_PUTS = QUICK ? 1000 : 10_000
+const SMALL_IN_FLIGHT = 16
+const REPAIR_OBJECTS = QUICK ? 200 : 1000
+const CLUSTERS = [3, 10]
+const R = 2
+const TIMEOUT = 10 * 60_000
+
+const records: BenchRecord[] = []
+function record(r: Omit<BenchRecord, 'suite'>, suite = 'system'): void {
+  records.push({ suite, ...r })
+  const base = r.baseline ? `  (baseline ${r.baseline.name}: ${r.baseline.value.toFixed(1)} ${r.unit})` : ''
+  console.log(`${suite.padEnd(10)} ${r.name.padEnd(48)} ${r.value.toFixed(1).padStart(10)} ${r.unit}${base}`)
+}
+
+function sizeName(bytes: number): string {
+  return bytes >= 1024 * MiB ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`
+}
+
+async function makeFile(path: string, size: number): Promise<string> {
+  const handle = await open(path, 'w')
+  const hash = createHash('sha256')
+  for (let done = 0; done < size; done += 8 * MiB) {
+    const chunk = randomBytes(Math.min(8 * MiB, size - done))
+    hash.update(chunk)
+    await handle.write(chunk)
+  }
+  await handle.close()
+  return hash.digest('hex')
+}
+
+async function timedPut(
+  node: ClusterNode,
+  file: string,
+  size: number,
+  query = '',
+): Promise<{ seconds: number; cid: string; replicas: number }> {
+  const start = performance.now()
+  const result = await node.client.json(PutResultSchema, 'POST', `/v1/objects${query}`, {
+    body: createReadStream(file, { highWaterMark: MiB }),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+  })
+  return { seconds: (performance.now() - start) / 1000, cid: result.cid, replicas: result.replicas.length }
+}
+
+async function timedGet(node: ClusterNode, cid: string): Promise<{ seconds: number; digest: string }> {
+  const start = performance.now()
+  const res = await node.client.send('GET', `/v1/objects/${cid}`)
+  const hash = createHash('sha256')
+  for await (const chunk of res as AsyncIterable<Buffer>) hash.update(chunk)
+  return { seconds: (performance.now() - start) / 1000, digest: hash.digest('hex') }
+}
+
+function octets(bytes: Uint8Array) {
+  return {
+    body: Readable.from([bytes]),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
+  }
+}
+
+async function startCluster(dir: string, count: number, args: string[] = []): Promise<ClusterNode[]> {
+  const first = await startNode({ dir, name: 'n1', args })
+  const rest = await Promise.all(
+    Array.from({ length: count - 1 }, (_, i) =>
+      startNode({ dir, name: `n${i + 2}`, args, bootstrap: [first.process.info.p2p] }),
+    ),
+  )
+  const nodes = [first, ...rest]
+  await until(
+    `${count} nodes to connect`,
+    async () => (await Promise.all(nodes.map(connectedPeers))).every((n) => n >= count - 1),
+    60_000,
+  )
+  return nodes
+}
+
+async function stopAll(nodes: ClusterNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.process.stop()))
+}
+
+async function transfers(dir: string, count: number, lone: ClusterNode): Promise<void> {
+  const nodes = await startCluster(join(dir, `c${count}`), count, ['--replication', String(R)])
+  const suite = `system-${count}`
+  try {
+    const client = nodes.at(-1) as ClusterNode
+    for (const size of SIZES) {
+      const file = join(dir, `file-${size}`)
+      const digest = await makeFile(file, size)
+      const pids = [...nodes.map((n) => n.process.info.pid)]
+      await Promise.all(pids.map(resetPeakRss))
+
+      const local = await timedPut(lone, file, size)
+      const put = await timedPut(client, file, size)
+      if (put.cid !== digest || put.replicas < R)
+        throw new Error(`put of ${sizeName(size)} gave ${put.replicas} replicas`)
+      record(
+        {
+          name: `put ${sizeName(size)}, R=${R}`,
+          unit: 'MiB/s',
+          value: size / MiB / put.seconds,
+          baseline: { name: 'local put, lone node', value: size / MiB / local.seconds },
+        },
+        suite,
+      )
+
+      const evicted = await client.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${put.cid}?local=1`)
+      if (!evicted.local) throw new Error('no local copy to delete')
+      const localGet = await timedGet(lone, local.cid)
+      const get = await timedGet(client, put.cid)
+      if (get.digest !== digest) throw new Error(`get of ${sizeName(size)} returned other bytes`)
+      record(
+        {
+          name: `get ${sizeName(size)} after local delete`,
+          unit: 'MiB/s',
+          value: size / MiB / get.seconds,
+          baseline: { name: 'local get, lone node', value: size / MiB / localGet.seconds },
+        },
+        suite,
+      )
+      const peaks = await Promise.all(pids.map(peakRssMiB))
+      record(
+        {
+          name: `peak RSS, busiest node, ${sizeName(size)} put+get`,
+          unit: 'MiB',
+          value: Math.max(...peaks),
+          higherIsBetter: false,
+        },
+        suite,
+      )
+      await rm(file)
+    }
+  } finally {
+    await stopAll(nodes)
+  }
+}
+
+async function smallPuts(dir: string): Promise<void> {
+  const nodes = await startCluster(join(dir, 'small'), 3, ['--replication', String(R)])
+  try {
+    const client = nodes[0] as ClusterNode
+    const latencies: number[] = []
+    let next = 0
+    const start = performance.now()
+    await Promise.all(
+      Array.from({ length: SMALL_IN_FLIGHT }, async () => {
+        while (next < SMALL_PUTS) {
+          next += 1
+          const body = randomBytes(1024)
+          const t0 = performance.now()
+          await client.client.json(PutResultSchema, 'POST', '/v1/objects', octets(body))
+          latencies.push(performance.now() - t0)
+        }
+      }),
+    )
+    const seconds = (performance.now() - start) / 1000
+    latencies.sort((a, b) => a - b)
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN
+    record(
+      {
+        name: `${SMALL_PUTS} puts of 1 KiB, ${SMALL_IN_FLIGHT} in flight, R=${R}`,
+        unit: 'ops/s',
+        value: SMALL_PUTS / seconds,
+      },
+      'system-3',
+    )
+    record({ name: 'put 1 KiB latency p50', unit: 'ms', value: at(0.5), higherIsBetter: false }, 'system-3')
+    record({ name: 'put 1 KiB latency p99', unit: 'ms', value: at(0.99), higherIsBetter: false }, 'system-3')
+  } finally {
+    await stopAll(nodes)
+  }
+}
+
+async function convergence(dir: string): Promise<void> {
+  const start = performance.now()
+  const nodes = await startCluster(join(dir, 'converge'), 10)
+  record(
+    {
+      name: '10 nodes from one bootstrap: start to fully connected',
+      unit: 's',
+      value: (performance.now() - start) / 1000,
+      higherIsBetter: false,
+    },
+    'system-10',
+  )
+  await stopAll(nodes)
+}
+
+async function repair(dir: string): Promise<void> {
+  const args = ['--replication', String(R), '--repair-interval', '1s', '--repair-grace', '2s']
+  const nodes = await startCluster(join(dir, 'repair'), 4, args)
+  try {
+    const owner = nodes[0] as ClusterNode
+    const holderCounts = new Map<string, number>()
+    let next = 0
+    await Promise.all(
+      Array.from({ length: SMALL_IN_FLIGHT }, async () => {
+        while (next < REPAIR_OBJECTS) {
+          next += 1
+          const put = await owner.client.json(
+            PutResultSchema,
+            'POST',
+            '/v1/objects',
+            octets(randomBytes(4096)),
+          )
+          for (const holder of put.replicas) holderCounts.set(holder, (holderCounts.get(holder) ?? 0) + 1)
+        }
+      }),
+    )
+    const [victimId] = [...holderCounts.entries()].sort((a, b) => b[1] - a[1])[0] ?? []
+    const victim = nodes.find((n) => n.process.info.nodeId === victimId)
+    if (!victim) throw new Error('no holder to kill')
+    const start = performance.now()
+    victim.process.child.kill('SIGKILL')
+    // Restored: every object again has R live holders, none of them the killed node.
+    await until(
+      'repair to restore every replica',
+      async () => {
+        const objects = await owner.client.json(ObjectListSchema, 'GET', '/v1/objects')
+        return (
+          objects.length >= REPAIR_OBJECTS &&
+          objects.every((o) => o.holders.filter((h) => h.live && h.nodeId !== victimId).length >= R)
+        )
+      },
+      TIMEOUT,
+    )
+    const status = await repairStatus(owner)
+    console.log(`repair status after restore: ${JSON.stringify(status)}`)
+    record(
+      {
+        name: `restore R=${R} after killing the holder of ${holderCounts.get(victimId ?? '')} of ${REPAIR_OBJECTS} objects (grace 2 s)`,
+        unit: 's',
+        value: (performance.now() - start) / 1000,
+        higherIsBetter: false,
+      },
+      'system-4',
+    )
+  } finally {
+    await stopAll(nodes)
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'cas-system-bench-'))
+try {
+  const lone = await startNode({ dir, name: 'lone' })
+  try {
+    for (const count of CLUSTERS) await transfers(dir, count, lone)
+  } finally {
+    await lone.process.stop()
+  }
+  await smallPuts(dir)
+  await convergence(dir)
+  await repair(dir)
+} finally {
+  const out = process.env.CAS_BENCH_JSON
+  if (out) await appendFile(out, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+  await rm(dir, { recursive: true, force: true })
+}
