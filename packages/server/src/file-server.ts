@@ -1,7 +1,14 @@
-import { EventEmitter } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
+import {
+  deriveOwnerSecrets,
+  fileKeys,
+  locatorOf,
+  type OwnerSecrets,
+  ownerIdOf,
+  sealedSize,
+} from '@cas/crypto'
 import type { Peer, Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
@@ -90,6 +97,8 @@ export class FileServer extends EventEmitter {
     this.#held = new HeldReplicas(options.quota ?? {})
     this.nodeId = options.transport.nodeId
     this.ownerId = options.ownerKey.ownerId
+    // Every operation in flight listens on the lifetime signal; there is no leak to warn about.
+    setMaxListeners(0, this.#lifetime.signal)
   }
 
   get listenAddr(): string {
@@ -178,7 +187,11 @@ export class FileServer extends EventEmitter {
       let ingested = 0
       const ingest = counted(iterate(source), (n) => {
         ingested += n
-        opts.onProgress?.({ phase: 'ingest', done: ingested, total: undefined })
+        opts.onProgress?.({
+          phase: 'ingest',
+          done: ingested,
+          total: source instanceof Uint8Array ? source.byteLength : undefined,
+        })
       })
       const { key: cid, size } = await this.#store.put(ingest, { namespace: 'self', signal })
       const replication = opts.replication ?? this.#replication
@@ -196,7 +209,7 @@ export class FileServer extends EventEmitter {
       const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
       const locator = locatorOf(this.#secrets, cid)
       let sent = 0
-      const total = undefined
+      const total = sealedSize(size) * Math.max(0, wanted - already.length)
       const { acked } = await replicate(ctx, {
         cid,
         size,

@@ -16,9 +16,8 @@ export async function rebuildCatalogue(
   let held = 0
   for await (const namespace of store.namespaces()) {
     if (namespace === 'self') {
-      for await (const cid of store.list('self')) {
+      for await (const { key: cid, size, mtimeMs } of store.entries('self')) {
         if (!isId(cid)) continue
-        const { size, mtimeMs } = await store.stat(cid, { namespace })
         await catalogue.putObject({
           cid,
           size,
@@ -31,9 +30,8 @@ export async function rebuildCatalogue(
         objects++
       }
     } else if (isId(namespace)) {
-      for await (const locator of store.list(namespace)) {
+      for await (const { key: locator, size, mtimeMs } of store.entries(namespace)) {
         if (!isId(locator)) continue
-        const { size, mtimeMs } = await store.stat(locator, { namespace })
         await catalogue.putHeld(namespace, locator, { size, writtenAt: Math.floor(mtimeMs) })
         held++
       }

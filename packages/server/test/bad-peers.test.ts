@@ -23,9 +23,16 @@ describe('fetching past peers that serve bad data or hang', () => {
   async function setUp() {
     cluster = new Cluster('plain')
     const [a, b, c] = await cluster.mesh(3, { replication: 2 })
-    const g = await cluster.add({ ownerKey: a!.ownerKey, bootstrap: [a!.addr], fetchTimeout: 1_000 })
-    await waitFor(() => g.transport.peers().length >= 3, { what: 'G to know the network' })
-    return { a: a!, b: b!, c: c!, g }
+    return { a: a!, b: b!, c: c! }
+  }
+
+  /** G joins after the put, so that it holds no replica itself and knows the object only by cid. */
+  async function joinG(a: TestNode, peers: number): Promise<TestNode> {
+    const g = await cluster.add({ ownerKey: a.ownerKey, bootstrap: [a.addr], fetchTimeout: 1_000 })
+    await waitFor(() => new Set(g.transport.peers().map((p) => p.nodeId)).size >= peers, {
+      what: 'G to know the network',
+    })
+    return g
   }
 
   /** Rewrites a node's replica through a second Store handle on its folder (the object is replaced atomically). */
@@ -51,9 +58,10 @@ describe('fetching past peers that serve bad data or hang', () => {
   }
 
   it('skips and reports a peer whose replica was tampered with, and returns the right bytes', async () => {
-    const { a, b, c, g } = await setUp()
+    const { a, b, c } = await setUp()
     const file = randomFile(300_000)
     const { cid } = await a.server.put(file)
+    const g = await joinG(a, 3)
     const bad = firstHolder(a, g, cid, [b, c])
     const sealed = await replicaOf(bad, a, cid)
     sealed[sealed.length - 100]! ^= 0x01
@@ -73,9 +81,10 @@ describe('fetching past peers that serve bad data or hang', () => {
   })
 
   it('skips and reports a peer that serves a validly sealed but different object', async () => {
-    const { a, b, c, g } = await setUp()
+    const { a, b, c } = await setUp()
     const file = randomFile(200_000)
     const { cid } = await a.server.put(file)
+    const g = await joinG(a, 3)
     const bad = firstHolder(a, g, cid, [b, c])
     // Sealed with the right keys, so every tag checks: only the SHA-256 against the cid can catch it.
     const { fileKey, fileMacKey } = fileKeys(deriveOwnerSecrets(a.ownerKey), cid)
@@ -90,7 +99,7 @@ describe('fetching past peers that serve bad data or hang', () => {
   })
 
   it('gives up on a peer that stops sending mid-stream and fetches from the next holder', async () => {
-    const { a, g } = await setUp()
+    const { a, b, c } = await setUp()
     const made = await makeTransport('plain', a.ownerKey)
     extra = made.transport
     const hung = made.transport
@@ -101,23 +110,24 @@ describe('fetching past peers that serve bad data or hang', () => {
       if (body.op !== 'fetch') return { body: { records: [] } }
       // Announces a size, sends one chunk, then goes silent until the requester gives up.
       async function* stall(): AsyncIterable<Uint8Array> {
-        yield new Uint8Array(1024)
+        yield Buffer.from('CAS1')
         await new Promise((resolve) => req.signal.addEventListener('abort', resolve))
       }
       return { body: { size: 10_000_000 }, data: stall() }
     })
     await hung.listen()
-    await g.server.connect(hung.listenAddr)
-    await waitFor(() => g.transport.peer(hung.nodeId) !== undefined, {
-      what: 'G to connect to the hung peer',
-    })
 
-    // Choose content whose locator ranks the hung peer first among G's peers, so it is asked first.
-    const peerIds = g.transport.peers().map((p) => p.nodeId)
+    // Choose content whose locator ranks the hung peer first among G's future peers, so it is asked first.
+    const peerIds = [a, b, c].map((n) => n.server.nodeId).concat(hung.nodeId)
     const secrets = deriveOwnerSecrets(a.ownerKey)
     let file = randomFile(100_000)
     while (rankNodes(locatorOf(secrets, sha256(file)), peerIds)[0] !== hung.nodeId) file = randomFile(100_000)
     const { cid } = await a.server.put(file)
+    const g = await joinG(a, 3)
+    await g.server.connect(hung.listenAddr)
+    await waitFor(() => g.transport.peer(hung.nodeId) !== undefined, {
+      what: 'G to connect to the hung peer',
+    })
 
     const started = Date.now()
     const got = await g.server.get(cid)
@@ -129,7 +139,8 @@ describe('fetching past peers that serve bad data or hang', () => {
   })
 
   it('fails with ERR_NOT_FOUND when no peer has the object', async () => {
-    const { g } = await setUp()
+    const { a } = await setUp()
+    const g = await joinG(a, 3)
     await expect(g.server.get(sha256(randomFile(10)))).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
   })
 })
