@@ -19,6 +19,8 @@ export {
   type Message,
   type MessageOf,
   messageSchema,
+  type OutgoingHello,
+  type OutgoingMessage,
   PROTOCOL,
   parseMessage,
 } from './messages.js'

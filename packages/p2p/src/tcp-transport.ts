@@ -379,9 +379,15 @@ export class TcpTransport extends EventEmitter implements Transport {
     if (expectNodeId !== undefined && remote !== expectNodeId) {
       throw new HandshakeError('unexpected-node-id', `expected node ${expectNodeId}, reached ${remote}`)
     }
-    // The node with the smaller nodeId decides which of two connections between the
-    // pair survives (the first it finished); the other side follows its word.
+    // Both sides must accept before either registers, and of two connections
+    // between one pair, the node with the smaller nodeId decides which survives
+    // (the first one it finishes); the other side follows its word.
     if (this.nodeId < remote) {
+      const accepted = await framed.receive()
+      if (accepted.type === 'error')
+        throw new HandshakeError('rejected', `the peer refused us: ${accepted.message}`)
+      if (accepted.type !== 'ready')
+        throw new HandshakeError('protocol', `expected ready, got ${accepted.type}`)
       const existing = this.conns.get(remote)
       if (existing?.isOpen) {
         framed.sendNow({ type: 'error', id: 0, code: 'ERR_DUPLICATE', message: 'already connected' })
@@ -390,6 +396,7 @@ export class TcpTransport extends EventEmitter implements Transport {
       }
       framed.sendNow({ type: 'ready' })
     } else {
+      framed.sendNow({ type: 'ready' })
       const verdict = await framed.receive()
       if (verdict.type === 'error' && verdict.code === 'ERR_DUPLICATE') {
         framed.close(new HandshakeError('duplicate', 'the peer kept another connection'), true)

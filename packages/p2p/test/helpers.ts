@@ -1,12 +1,20 @@
-import { createHash } from 'node:crypto'
+import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import {
   createNodeIdentity,
+  encodeFrame,
+  FrameDecoder,
   type Logger,
+  type Message,
+  msgpackCodec,
   type NodeIdentity,
   nopHandshake,
+  type OutgoingMessage,
+  type OwnerSigner,
   type Peer,
+  PROTOCOL,
+  parseMessage,
   TcpTransport,
   type TcpTransportOptions,
 } from '../src/index.js'
@@ -113,20 +121,70 @@ export async function digestOf(data: AsyncIterable<Uint8Array>): Promise<string>
   return (await digest(data)).sha256
 }
 
-/** A raw TCP client, for feeding a transport bytes no honest peer would send. */
-export async function rawClient(addr: string): Promise<{ socket: Socket; closed: Promise<void> }> {
-  const [host, port] = addr.split(':') as [string, string]
-  const socket = connect({ host, port: Number(port) })
-  await once(socket, 'connect')
-  socket.on('error', () => {})
-  socket.resume()
-  const closed = once(socket, 'close').then(() => undefined)
-  return { socket, closed }
-}
-
 /** Resolves with the peer event's arguments the next time `t` loses a peer. */
 export function nextPeerClose(t: TcpTransport): Promise<{ peer: Peer; reason: Error | undefined }> {
   return new Promise((resolve) =>
     t.once('peer:close', (peer: Peer, reason: Error | undefined) => resolve({ peer, reason })),
   )
+}
+
+/** An Ed25519 owner signer made with node:crypto, as @cas/crypto's OwnerKey would provide. */
+export function ownerSigner(): OwnerSigner & { privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  return {
+    privateKey,
+    publicKeyDer: publicKey.export({ type: 'spki', format: 'der' }),
+    sign: (data) => sign(null, data, privateKey),
+  }
+}
+
+/** The highest possible nodeId, so that a real transport always arbitrates against a raw peer. */
+export const RAW_NODE_ID = 'f'.repeat(64)
+
+/**
+ * A hand-driven peer over a raw socket: it does the nop handshake (or not),
+ * then lets a test send frames or arbitrary bytes and watch what comes back.
+ */
+export class RawPeer {
+  readonly received: Message[] = []
+  readonly closed: Promise<void>
+  /** Answer pings, as a live peer would. */
+  autoPong = false
+  private readonly decoder = new FrameDecoder(64 * 1024 * 1024)
+
+  private constructor(readonly socket: Socket) {
+    socket.on('error', () => {})
+    socket.on('data', (chunk: Buffer) => {
+      for (const body of this.decoder.push(chunk)) {
+        const m = parseMessage(msgpackCodec.decode(body))
+        this.received.push(m)
+        if (m.type === 'ping' && this.autoPong) this.send({ type: 'pong', n: m.n })
+      }
+    })
+    this.closed = once(socket, 'close').then(() => undefined)
+  }
+
+  static async connect(addr: string): Promise<RawPeer> {
+    const [host, port] = addr.split(':') as [string, string]
+    const socket = connect({ host, port: Number(port) })
+    await once(socket, 'connect')
+    return new RawPeer(socket)
+  }
+
+  /** Connects and completes the nop handshake, waiting for the transport's `ready`. */
+  static async handshaken(addr: string): Promise<RawPeer> {
+    const peer = await RawPeer.connect(addr)
+    peer.send({ type: 'hello', proto: PROTOCOL, nodeId: RAW_NODE_ID, sig: new Uint8Array(0) })
+    peer.send({ type: 'ready' })
+    await until(() => peer.received.some((m) => m.type === 'ready'), 5_000, 'ready')
+    return peer
+  }
+
+  send(message: OutgoingMessage): void {
+    this.socket.write(encodeFrame(msgpackCodec, message, 64 * 1024 * 1024))
+  }
+
+  get isClosed(): boolean {
+    return this.socket.closed
+  }
 }

@@ -1,0 +1,189 @@
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { backoffDelay, type Peer } from '../src/index.js'
+import { captureLogger, nextPeerClose, RawPeer, Transports, until } from './helpers.js'
+
+const transports = new Transports()
+const raws: RawPeer[] = []
+afterEach(async () => {
+  for (const r of raws.splice(0)) r.socket.destroy()
+  await transports.closeAll()
+})
+
+async function raw(addr: string, handshaken = true): Promise<RawPeer> {
+  const r = handshaken ? await RawPeer.handshaken(addr) : await RawPeer.connect(addr)
+  raws.push(r)
+  return r
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  s.listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const { port } = s.address() as { port: number }
+  s.close()
+  await once(s, 'close')
+  return port
+}
+
+describe('connection limits', () => {
+  it('closes inbound connections beyond maxPendingHandshakes at once', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { maxPendingHandshakes: 2, logger: log })
+    const first = await raw(a.listenAddr, false)
+    const second = await raw(a.listenAddr, false)
+    const third = await raw(a.listenAddr, false)
+    await third.closed
+    expect(first.isClosed || second.isClosed).toBe(false)
+    expect(log.entries.some((e) => e.obj.limit === 'maxPendingHandshakes')).toBe(true)
+  })
+
+  it('closes inbound connections beyond maxInboundConnections', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { maxInboundConnections: 2, logger: log })
+    await raw(a.listenAddr)
+    await until(() => a.peers().length === 1)
+    const second = await raw(a.listenAddr, false)
+    const third = await raw(a.listenAddr, false)
+    await third.closed
+    expect(second.isClosed).toBe(false)
+    expect(log.entries.some((e) => e.obj.limit === 'maxInboundConnections')).toBe(true)
+  })
+
+  it('frees the slot when an inbound connection closes', async () => {
+    const a = await transports.listening(0, { maxInboundConnections: 1 })
+    const first = await raw(a.listenAddr)
+    first.socket.destroy()
+    await until(() => a.peers().length === 0)
+    const second = await raw(a.listenAddr)
+    expect(second.received.some((m) => m.type === 'ready')).toBe(true)
+  })
+})
+
+describe('keep-alive', () => {
+  it('closes a peer that stops answering with ERR_TIMEOUT after the idle timeout', async () => {
+    const a = await transports.listening(0, { pingInterval: 30, idleTimeout: 200 })
+    const silent = await raw(a.listenAddr)
+    const { reason } = await nextPeerClose(a)
+    expect(reason).toMatchObject({ code: 'ERR_TIMEOUT' })
+    await silent.closed
+    expect(silent.received.filter((m) => m.type === 'ping').length).toBeGreaterThan(0)
+  })
+
+  it('keeps a peer that answers pings connected well past the idle timeout', async () => {
+    const a = await transports.listening(0, { pingInterval: 20, idleTimeout: 100 })
+    const live = await raw(a.listenAddr)
+    live.autoPong = true
+    await until(() => live.received.filter((m) => m.type === 'ping').length >= 15, 10_000, '15 pings')
+    expect(live.isClosed).toBe(false)
+    expect(a.peers().map((p) => p.nodeId)).toEqual(['f'.repeat(64)])
+  })
+
+  it('keeps two idle transports connected through their own pings', async () => {
+    const opts = { pingInterval: 20, idleTimeout: 100 }
+    const a = await transports.listening(0, opts)
+    const b = await transports.listening(1, opts)
+    b.handle(async () => ({ body: 'still here' }))
+    const peer = await a.dial(b.listenAddr)
+    const watcher = await raw(a.listenAddr)
+    watcher.autoPong = true
+    // The watcher's pings from `a` pace the test: 15 of them span several idle timeouts.
+    await until(() => watcher.received.filter((m) => m.type === 'ping').length >= 15, 10_000, '15 pings')
+    expect(a.peer(b.nodeId)).toBe(peer)
+    expect((await peer.request('?')).body).toBe('still here')
+  })
+})
+
+describe('dialing', () => {
+  it('retries a refused dial with backoff, then fails with ERR_CONNECTION_CLOSED', async () => {
+    const log = captureLogger()
+    const a = await transports.make(0, { dialRetries: 3, dialBackoff: 5, logger: log })
+    const port = await freePort()
+    await expect(a.dial(`127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' })
+    expect(log.entries.filter((e) => e.msg === 'dial failed; retrying')).toHaveLength(3)
+  })
+
+  it('connects once the listener appears during the retries', async () => {
+    const port = await freePort()
+    const b = await transports.make(1, { port })
+    const log = captureLogger()
+    let started: Promise<string> | undefined
+    log.debug = (obj, msg) => {
+      if (msg === 'dial failed; retrying') started ??= b.listen()
+      void obj
+    }
+    const a = await transports.make(0, { dialRetries: 5, dialBackoff: 20, logger: log })
+    const peer = await a.dial(`127.0.0.1:${port}`)
+    expect(started).toBeDefined()
+    expect(peer.nodeId).toBe(b.nodeId)
+  })
+
+  it('spreads backoff delays between half and all of an exponential ceiling', () => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const ceiling = Math.min(1000, 10 * 2 ** attempt)
+      expect(backoffDelay(attempt, 10, 1000, () => 0)).toBe(ceiling / 2)
+      expect(backoffDelay(attempt, 10, 1000, () => 0.999999)).toBeCloseTo(ceiling, 2)
+    }
+  })
+
+  it('shares one connection between concurrent dials of one address', async () => {
+    const a = await transports.listening(0)
+    const b = await transports.listening(1)
+    const peers = await Promise.all([a.dial(b.listenAddr), a.dial(b.listenAddr), a.dial(b.listenAddr)])
+    expect(new Set(peers).size).toBe(1)
+    expect(await a.dial(b.listenAddr, { expectNodeId: b.nodeId })).toBe(peers[0])
+  })
+
+  it('rejects an address that is not host:port with ERR_INVALID_ARGUMENT', async () => {
+    const a = await transports.make(0)
+    expect(() => a.dial('localhost')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+  })
+})
+
+describe('lifecycle', () => {
+  it('rejects pending requests with ERR_CONNECTION_CLOSED when the peer goes away', async () => {
+    const a = await transports.listening(0)
+    const b = await transports.listening(1)
+    b.handle(() => new Promise(() => {}))
+    const peer = await a.dial(b.listenAddr)
+    const pending = expect(peer.request('x', { timeout: 60_000 })).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_CLOSED',
+    })
+    await until(() => b.peers().length === 1)
+    const closed = nextPeerClose(a)
+    await b.close()
+    await pending
+    const { peer: gone } = await closed
+    expect(gone.nodeId).toBe(b.nodeId)
+    expect(a.peers()).toHaveLength(0)
+  })
+
+  it('emits peer for both ends of a new connection', async () => {
+    const a = await transports.listening(0)
+    const b = await transports.listening(1)
+    const seenByB = new Promise<Peer>((resolve) => b.once('peer', resolve))
+    const seenByA = new Promise<Peer>((resolve) => a.once('peer', resolve))
+    await a.dial(b.listenAddr)
+    expect((await seenByA).nodeId).toBe(b.nodeId)
+    expect((await seenByB).nodeId).toBe(a.nodeId)
+    expect((await seenByB).listenAddr).toBe(a.listenAddr)
+  })
+
+  it('answers ERR_NO_HANDLER when the node registered no handler', async () => {
+    const a = await transports.listening(0)
+    const b = await transports.listening(1)
+    const peer = await a.dial(b.listenAddr)
+    await expect(peer.request('x')).rejects.toMatchObject({
+      code: 'ERR_REMOTE',
+      remoteCode: 'ERR_NO_HANDLER',
+    })
+  })
+
+  it('refuses new dials after close', async () => {
+    const a = await transports.listening(0)
+    const b = await transports.listening(1)
+    await a.close()
+    await expect(a.dial(b.listenAddr)).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' })
+  })
+})
