@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { NodeBackend } from '../backend.js'
 import type { HostPort } from '../config-values.js'
@@ -23,6 +23,7 @@ export class ApiServer {
   readonly #opts: ApiServerOptions
   readonly #server: Server
   #port = 0
+  readonly #counted = new WeakMap<Socket, { read: number; written: number }>()
   #host = '127.0.0.1'
 
   constructor(opts: ApiServerOptions) {
@@ -73,8 +74,6 @@ export class ApiServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint()
     const socket = req.socket
-    const read0 = socket.bytesRead
-    const written0 = socket.bytesWritten
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname))
     const aborter = new AbortController()
@@ -87,8 +86,11 @@ export class ApiServer {
         { method: req.method ?? '', route: route?.name ?? 'none', status: String(res.statusCode) },
         seconds,
       )
-      metrics.apiBytesIn.inc(Math.max(0, socket.bytesRead - read0))
-      metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - written0))
+      // Requests on one connection come one after another: count what the socket moved since the last.
+      const last = this.#counted.get(socket) ?? { read: 0, written: 0 }
+      metrics.apiBytesIn.inc(Math.max(0, socket.bytesRead - last.read))
+      metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - last.written))
+      this.#counted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten })
       logger.debug(
         { method: req.method, path: url.pathname, status: res.statusCode, ms: seconds * 1000 },
         'request',

@@ -146,13 +146,13 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
-    pattern: /^\/v1\/objects\/([0-9a-zA-Z]+)\/stat$/,
+    pattern: /^\/v1\/objects\/([^/]+)\/stat$/,
     name: 'stat',
     handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.stat(cidParam(ctx))),
   },
   {
     method: 'POST',
-    pattern: /^\/v1\/objects\/([0-9a-zA-Z]+)\/share$/,
+    pattern: /^\/v1\/objects\/([^/]+)\/share$/,
     name: 'share',
     handler: async (ctx) => {
       const cid = cidParam(ctx)

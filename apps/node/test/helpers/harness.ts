@@ -16,7 +16,9 @@ export const TEST_ARGS = ['--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:
 export interface Spawned {
   child: ChildProcess
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** stdout and stderr together, in arrival order. */
   output(): string
+  stderr(): string
 }
 
 export interface Running extends Spawned {
@@ -43,17 +45,19 @@ export class Harness {
     })
     this.#children.push(child)
     let output = ''
+    let stderr = ''
     child.stdout?.on('data', (d: Buffer) => {
       output += d.toString()
     })
     child.stderr?.on('data', (d: Buffer) => {
       output += d.toString()
+      stderr += d.toString()
     })
     const exit = once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }))
-    return { child, exit, output: () => output }
+    return { child, exit, output: () => output, stderr: () => stderr }
   }
 
   /** Spawns a node and waits (polling, with a deadline) for the node.json it writes once ready. */

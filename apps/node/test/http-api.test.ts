@@ -1,0 +1,184 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { auth, Harness, http, type Running } from './helpers/harness.js'
+
+// One node serves every test here: they only read, or write objects of their own.
+const harness = new Harness()
+let node: Running
+let api: string
+const data = randomBytes(1024 * 1024 + 17)
+const cid = createHash('sha256').update(data).digest('hex')
+
+beforeAll(async () => {
+  node = await harness.start(await harness.tempDir())
+  api = node.info.api
+  const put = await http(`${api}/v1/objects?name=sample.bin`, {
+    method: 'POST',
+    headers: auth(node),
+    body: data,
+  })
+  expect(put.status).toBe(201)
+})
+afterAll(() => harness.cleanup())
+
+describe('HTTP API authentication', () => {
+  it.each([
+    ['GET', '/v1/status'],
+    ['GET', '/v1/objects'],
+    ['POST', '/v1/objects'],
+    ['GET', `/v1/objects/${'a'.repeat(64)}`],
+    ['DELETE', `/v1/objects/${'a'.repeat(64)}`],
+    ['GET', '/v1/peers'],
+    ['POST', '/v1/verify'],
+    ['GET', '/metrics'],
+  ])('answers %s %s without a token with 401', async (method, path) => {
+    const res = await http(`${api}${path}`, { method })
+    expect(res.status).toBe(401)
+    expect(res.headers['content-type']).toContain('application/json')
+    expect(res.json()).toMatchObject({ error: { code: 'ERR_UNAUTHENTICATED' } })
+  })
+
+  it('answers a wrong token with 401', async () => {
+    const res = await http(`${api}/v1/status`, { headers: { authorization: `Bearer ${'x'.repeat(43)}` } })
+    expect(res.status).toBe(401)
+  })
+
+  it('refuses a foreign Host header with 403 even with the right token', async () => {
+    const res = await http(`${api}/v1/status`, { headers: { ...auth(node), host: 'attacker.example:80' } })
+    expect(res.status).toBe(403)
+    expect(res.json()).toMatchObject({ error: { code: 'ERR_FORBIDDEN_HOST' } })
+  })
+
+  it('refuses a request from a web page origin', async () => {
+    const res = await http(`${api}/v1/status`, {
+      headers: { ...auth(node), origin: 'https://attacker.example' },
+    })
+    expect(res.status).toBe(403)
+  })
+
+  it('serves /healthz without a token', async () => {
+    const res = await http(`${api}/healthz`)
+    expect(res.status).toBe(200)
+    expect(res.json()).toEqual({ ok: true })
+  })
+})
+
+describe('HTTP API objects', () => {
+  it('streams an object back whole with its length and cid', async () => {
+    const res = await http(`${api}/v1/objects/${cid}`, { headers: auth(node) })
+    expect(res.status).toBe(200)
+    expect(res.headers['content-length']).toBe(String(data.length))
+    expect(res.headers['x-cas-cid']).toBe(cid)
+    expect(res.body.equals(data)).toBe(true)
+  })
+
+  it('finds an object by its name', async () => {
+    const res = await http(`${api}/v1/objects/sample.bin`, { headers: auth(node) })
+    expect(res.status).toBe(200)
+    expect(res.headers['x-cas-cid']).toBe(cid)
+  })
+
+  it('serves a Range request with 206 and exactly those bytes', async () => {
+    const res = await http(`${api}/v1/objects/${cid}`, {
+      headers: { ...auth(node), range: 'bytes=1000-70999' },
+    })
+    expect(res.status).toBe(206)
+    expect(res.headers['content-range']).toBe(`bytes 1000-70999/${data.length}`)
+    expect(res.body.equals(data.subarray(1000, 71000))).toBe(true)
+  })
+
+  it('serves a suffix range', async () => {
+    const res = await http(`${api}/v1/objects/${cid}`, { headers: { ...auth(node), range: 'bytes=-10' } })
+    expect(res.status).toBe(206)
+    expect(res.body.equals(data.subarray(data.length - 10))).toBe(true)
+  })
+
+  it('answers a range past the end with 416', async () => {
+    const res = await http(`${api}/v1/objects/${cid}`, {
+      headers: { ...auth(node), range: `bytes=${data.length}-` },
+    })
+    expect(res.status).toBe(416)
+    expect(res.headers['content-range']).toBe(`bytes */${data.length}`)
+  })
+
+  it('answers an unknown cid with 404 ERR_NOT_FOUND', async () => {
+    const res = await http(`${api}/v1/objects/${'0'.repeat(64)}`, { headers: auth(node) })
+    expect(res.status).toBe(404)
+    expect(res.json()).toMatchObject({ error: { code: 'ERR_NOT_FOUND' } })
+  })
+
+  it('answers a malformed cid with 400 ERR_INVALID_ID', async () => {
+    const res = await http(`${api}/v1/objects/not-a-cid/stat`, { headers: auth(node) })
+    expect(res.status).toBe(400)
+    expect(res.json()).toMatchObject({ error: { code: 'ERR_INVALID_ID' } })
+  })
+
+  it('refuses a bad replication query with 400 and keeps serving', async () => {
+    const res = await http(`${api}/v1/objects?replication=lots`, {
+      method: 'POST',
+      headers: auth(node),
+      body: 'x',
+    })
+    expect(res.status).toBe(400)
+    expect((await http(`${api}/healthz`)).status).toBe(200)
+  })
+
+  it('lists and stats the object with its replica health', async () => {
+    const list = await http(`${api}/v1/objects`, { headers: auth(node) })
+    expect(list.json()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ cid, names: ['sample.bin'] })]),
+    )
+    const stat = await http(`${api}/v1/objects/${cid}/stat`, { headers: auth(node) })
+    expect(stat.json()).toMatchObject({ cid, size: data.length, local: true, wanted: 3, holders: [] })
+  })
+
+  it('shares an object as a capability string', async () => {
+    const res = await http(`${api}/v1/objects/${cid}/share`, { method: 'POST', headers: auth(node) })
+    expect(res.status).toBe(200)
+    expect(res.json()).toMatchObject({ cid, capability: expect.stringMatching(/^cas-cap1:/) })
+  })
+
+  it('answers an unknown route with 404 and a wrong method with 405', async () => {
+    expect((await http(`${api}/v1/nothing`, { headers: auth(node) })).status).toBe(404)
+    expect((await http(`${api}/v1/status`, { method: 'DELETE', headers: auth(node) })).status).toBe(405)
+  })
+
+  it('deletes an object, after which it is gone', async () => {
+    const other = randomBytes(5000)
+    const put = await http(`${api}/v1/objects`, { method: 'POST', headers: auth(node), body: other })
+    const otherCid = put.json<{ cid: string }>().cid
+    const del = await http(`${api}/v1/objects/${otherCid}`, { method: 'DELETE', headers: auth(node) })
+    expect(del.json()).toMatchObject({ cid: otherCid, local: true })
+    expect((await http(`${api}/v1/objects/${otherCid}`, { headers: auth(node) })).status).toBe(404)
+  })
+})
+
+describe('HTTP API status and metrics', () => {
+  it('reports status with ids, addresses, version and uptime', async () => {
+    const res = await http(`${api}/v1/status`, { headers: auth(node) })
+    expect(res.json()).toMatchObject({
+      nodeId: node.info.nodeId,
+      ownerId: node.info.ownerId,
+      listenAddr: node.info.p2p,
+      peers: { known: 0, connected: 0 },
+      version: '0.1.0',
+      pid: node.child.pid,
+    })
+  })
+
+  it('serves Prometheus metrics that count API bytes, objects and request latencies', async () => {
+    const res = await http(`${api}/metrics`, { headers: auth(node) })
+    expect(res.status).toBe(200)
+    expect(res.headers['content-type']).toContain('text/plain')
+    const text = res.body.toString()
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    expect(value('cas_api_bytes_received_total')).toBeGreaterThanOrEqual(data.length)
+    expect(value('cas_objects')).toBeGreaterThanOrEqual(1)
+    expect(value('cas_peers')).toBe(0)
+    expect(text).toMatch(
+      /^cas_http_request_duration_seconds_count\{method="POST",route="put",status="201"\} \d+$/m,
+    )
+    expect(text).toMatch(/^cas_repair_objects\{state="under_replicated"\} \d+$/m)
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m)
+  })
+})
