@@ -75,7 +75,8 @@ export class ChunkEncryptor {
   private sendHeader(emit: Emit): void {
     if (this.headerSent) return
     this.headerSent = true
-    emit(this.header)
+    // a copy: the header stays in use for every tag, whatever the consumer does with its bytes
+    emit(Buffer.from(this.header))
   }
 
   private seal(plaintext: Uint8Array, final: boolean, emit: Emit): void {

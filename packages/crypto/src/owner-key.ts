@@ -54,16 +54,20 @@ export function ownerKeyFromPem(pem: string, path?: string): OwnerKey {
   if (!pem.includes(`-----BEGIN ${PRIVATE_KEY_PEM_LABEL}-----`)) {
     throw new KeyFileError(
       path,
-      `${where(path)} holds no PKCS#8 PEM private key (no "BEGIN PRIVATE KEY" line)`,
+      `${where(path)} holds no PKCS#8 PEM private key (no "BEGIN PRIVATE KEY" line); point to the owner key file, or restore it from a backup`,
     )
   }
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' })
   } catch (cause) {
-    throw new KeyFileError(path, `${where(path)} holds a damaged private key that cannot be parsed`, {
-      cause,
-    })
+    throw new KeyFileError(
+      path,
+      `${where(path)} holds a damaged private key that cannot be parsed; restore it from a backup`,
+      {
+        cause,
+      },
+    )
   }
   return ownerKeyFromDerivedObject(privateKey, path)
 }
@@ -74,9 +78,13 @@ export function ownerKeyFromPkcs8Der(der: Uint8Array, path?: string): OwnerKey {
   try {
     privateKey = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' })
   } catch (cause) {
-    throw new KeyFileError(path, `${where(path)} holds a damaged private key that cannot be parsed`, {
-      cause,
-    })
+    throw new KeyFileError(
+      path,
+      `${where(path)} holds a damaged private key that cannot be parsed; restore it from a backup`,
+      {
+        cause,
+      },
+    )
   }
   return ownerKeyFromDerivedObject(privateKey, path)
 }
