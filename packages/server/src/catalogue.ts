@@ -41,6 +41,7 @@ export class Catalogue {
   readonly #names: Database<string, string>
   readonly #held: Database<HeldRecord, string>
   readonly #peers: Database<PeerBookEntry, string>
+  readonly #tombstones: Database<number, string>
 
   private constructor(root: RootDatabase) {
     this.#root = root
@@ -48,6 +49,7 @@ export class Catalogue {
     this.#names = root.openDB<string, string>({ name: 'names' })
     this.#held = root.openDB<HeldRecord, string>({ name: 'held' })
     this.#peers = root.openDB<PeerBookEntry, string>({ name: 'peers' })
+    this.#tombstones = root.openDB<number, string>({ name: 'tombstones' })
   }
 
   static async open(dir: string): Promise<Catalogue> {
@@ -134,6 +136,16 @@ export class Catalogue {
 
   async removeHeld(ownerId: string, locator: string): Promise<void> {
     await this.#held.remove(`${ownerId}/${locator}`)
+  }
+
+  /** When the owner last deleted this replica (its clock), so an older store cannot bring it back. */
+  getTombstone(ownerId: string, locator: string): number | undefined {
+    return this.#tombstones.get(`${ownerId}/${locator}`)
+  }
+
+  async putTombstone(ownerId: string, locator: string, deletedAt: number): Promise<void> {
+    const key = `${ownerId}/${locator}`
+    await this.#tombstones.put(key, Math.max(deletedAt, this.#tombstones.get(key) ?? 0))
   }
 
   getPeer(nodeId: string): PeerBookEntry | undefined {

@@ -52,6 +52,10 @@ async function handleStore(deps: HandlerDeps, req: IncomingRequest, body: StoreR
   verifyAction('store', body)
   checkFresh(deps, body.issuedAt)
   if (!req.data) throw new BadRequestError('a store request carries the replica as data')
+  const deletedAt = ctx.catalogue.getTombstone(body.ownerId, body.locator)
+  if (deletedAt !== undefined && body.issuedAt < deletedAt) {
+    throw new UnauthorizedError('a store signed before the owner deleted this replica (a replay)')
+  }
   const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
   // Only the growth counts against the quota when a replica is replaced.
   const delta = body.size - (prev?.size ?? 0)
@@ -103,6 +107,7 @@ async function handleDelete(deps: HandlerDeps, body: DeleteRequest) {
     return { deleted: false }
   }
   const deleted = await ctx.store.delete(body.locator, { namespace: body.ownerId })
+  await ctx.catalogue.putTombstone(body.ownerId, body.locator, body.issuedAt)
   if (prev) {
     await ctx.catalogue.removeHeld(body.ownerId, body.locator)
     held.release(body.ownerId, prev.size)

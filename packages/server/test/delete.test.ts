@@ -74,4 +74,22 @@ describe('delete', () => {
       body: { stored: true, size: 4 },
     })
   })
+
+  it('refuses a replayed store signed before the owner deleted that replica', async () => {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    const fields = { ownerId: a!.ownerKey.ownerId, locator: 'cd'.repeat(32), issuedAt: Date.now(), size: 4 }
+    const captured = { op: 'store', ...fields, ...signAction(a!.ownerKey, 'store', fields) }
+    const data = new Uint8Array([5, 6, 7, 8])
+    const peer = a!.transport.peer(b!.server.nodeId)!
+    await expect(peer.request(captured, { data })).resolves.toMatchObject({ body: { stored: true } })
+    const del = { ownerId: fields.ownerId, locator: fields.locator, issuedAt: fields.issuedAt + 1 }
+    await expect(
+      peer.request({ op: 'delete', ...del, ...signAction(a!.ownerKey, 'delete', del) }),
+    ).resolves.toMatchObject({
+      body: { deleted: true },
+    })
+    await expect(peer.request(captured, { data })).rejects.toMatchObject({ remoteCode: 'ERR_UNAUTHORIZED' })
+    expect((await b!.server.status()).held.objects).toBe(0)
+  })
 })
