@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ApiClient, type NodeProcess, PeerListSchema, StatusSchema, startNodeProcess } from '@cas/cli'
 
@@ -18,6 +18,7 @@ export interface StartOptions {
 /** Starts one node process on free loopback ports and returns it with an authenticated API client. */
 export async function startNode(opts: StartOptions): Promise<ClusterNode> {
   const home = join(opts.dir, opts.name)
+  await mkdir(opts.dir, { recursive: true })
   const proc = await startNodeProcess({
     home,
     logFile: join(opts.dir, `${opts.name}.log`),
