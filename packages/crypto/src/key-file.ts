@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
 import { chmod, type FileHandle, link, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { CryptoError, KeyFileError, KeyPermissionsError, PassphraseRequiredError } from './errors.js'
@@ -82,7 +83,8 @@ export async function loadOwnerKey(path: string, opts: LoadOwnerKeyOptions = {})
 async function readKeyFile(path: string): Promise<string> {
   let fh: FileHandle
   try {
-    fh = await open(path, 'r')
+    // O_NONBLOCK: opening a FIFO planted at the path must not hang; fstat below rejects it
+    fh = await open(path, process.platform === 'win32' ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
     if (isErrno(err, 'ENOENT')) {
       throw new KeyFileError(path, `no owner key at ${path}; create one (generateOwnerKey + saveOwnerKey)`, {

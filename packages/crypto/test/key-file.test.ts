@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   DEFAULT_SCRYPT_PARAMS,
@@ -15,6 +17,7 @@ import {
 // cheap parameters keep the suite fast; one test below uses the defaults
 const FAST = { N: 1024, r: 8, p: 1 }
 const posix = process.platform !== 'win32'
+const run = promisify(execFile)
 
 describe('owner key files', () => {
   let dir: string
@@ -157,4 +160,16 @@ describe('owner key files', () => {
   it('reports a folder where a key file should be with ERR_KEY_FILE', async () => {
     await expect(loadOwnerKey(dir)).rejects.toMatchObject({ code: 'ERR_KEY_FILE' })
   })
+
+  it.runIf(posix)(
+    'reports a named pipe where a key file should be without waiting for a writer',
+    async () => {
+      const path = join(dir, 'owner.key')
+      await run('mkfifo', ['-m', '600', path])
+      await expect(loadOwnerKey(path)).rejects.toMatchObject({
+        code: 'ERR_KEY_FILE',
+        message: expect.stringContaining('not a regular file'),
+      })
+    },
+  )
 })
