@@ -88,6 +88,7 @@ export class FrameDecoder {
   }
 
   private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0)
     const first = this.parts[0]!
     this.buffered -= n
     if (first.length >= n) {

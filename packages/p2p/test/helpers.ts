@@ -161,7 +161,7 @@ export class RawPeer {
         if (m.type === 'ping' && this.autoPong) this.send({ type: 'pong', n: m.n })
       }
     })
-    this.closed = once(socket, 'close').then(() => undefined)
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
   }
 
   static async connect(addr: string): Promise<RawPeer> {
