@@ -1,7 +1,9 @@
 // pnpm --filter @cas/crypto bench — throughput of the sealed streams beside raw node:crypto
 // over the same data in the same run. Figures are printed, never asserted.
-// CAS_BENCH_MIB (default 256) sets the data size, CAS_BENCH_ROUNDS (default 5) the rounds.
+// CAS_BENCH_MIB (default 256) sets the data size, CAS_BENCH_ROUNDS (default 5) the rounds;
+// CAS_BENCH_QUICK=1 shrinks both, CAS_BENCH_JSON=<file> also appends one JSON record per figure.
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto'
+import { appendFile } from 'node:fs/promises'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
@@ -15,8 +17,9 @@ import {
 } from '../src/index.js'
 
 const MiB = 1024 * 1024
-const TOTAL = Number(process.env.CAS_BENCH_MIB ?? 256) * MiB
-const ROUNDS = Number(process.env.CAS_BENCH_ROUNDS ?? 5)
+const QUICK = process.env.CAS_BENCH_QUICK === '1'
+const TOTAL = Number(process.env.CAS_BENCH_MIB ?? (QUICK ? 64 : 256)) * MiB
+const ROUNDS = Number(process.env.CAS_BENCH_ROUNDS ?? (QUICK ? 2 : 5))
 const PIECE = MiB
 const CHUNK = DEFAULT_CHUNK_SIZE
 const keys = { fileKey: randomBytes(32), macKey: randomBytes(32) }
@@ -104,4 +107,15 @@ console.log(`${'what'.padEnd(36)} ${'MiB/s'.padStart(7)}  ratio to raw ctr+hmac`
 for (const [name, seconds] of rows) {
   const mibs = TOTAL / MiB / seconds
   console.log(`${name.padEnd(36)} ${mibs.toFixed(0).padStart(7)}  ${(combined / seconds).toFixed(2)}`)
+}
+
+const out = process.env.CAS_BENCH_JSON
+if (out) {
+  const baseline = { name: 'raw aes-256-ctr + raw HMAC-SHA256', value: TOTAL / MiB / combined }
+  const lines = rows
+    .filter(([name]) => !name.startsWith('raw'))
+    .map(([name, seconds]) =>
+      JSON.stringify({ suite: 'crypto', name, unit: 'MiB/s', value: TOTAL / MiB / seconds, baseline }),
+    )
+  await appendFile(out, `${lines.join('\n')}\n`)
 }
