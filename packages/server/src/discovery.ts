@@ -121,11 +121,8 @@ export class Discovery {
     }
     for (const peer of shuffle(connected).slice(0, this.#o.fanout)) void this.exchange(peer)
     for (const rec of this.#records.values()) {
-      if (ids.size >= this.#o.maxPeers) break
-      if (!ids.has(rec.nodeId) && this.#dueForDial(rec.nodeId)) {
-        ids.add(rec.nodeId)
-        void this.#dialRecord(rec)
-      }
+      if (!this.#roomToDial()) break
+      if (!ids.has(rec.nodeId) && this.#dueForDial(rec.nodeId)) void this.#dialRecord(rec)
     }
   }
 
@@ -143,10 +140,7 @@ export class Discovery {
       const rec = copyRecord(incoming)
       this.#records.set(rec.nodeId, rec)
       void this.#persist(rec.nodeId)
-      const connected = this.#o.transport.peers()
-      if (connected.length < this.#o.maxPeers && !connected.some((p) => p.nodeId === rec.nodeId)) {
-        void this.#dialRecord(rec)
-      }
+      if (this.#roomToDial() && !this.#o.transport.peer(rec.nodeId)) void this.#dialRecord(rec)
     }
   }
 
@@ -157,6 +151,7 @@ export class Discovery {
   }
 
   async #dialRecord(rec: PeerRecord): Promise<void> {
+    if (this.#dialing.has(rec.nodeId)) return
     for (const addr of rec.addrs) {
       if (await this.#dialAddr(addr, rec.nodeId)) return
     }
@@ -165,6 +160,12 @@ export class Discovery {
     // Exponential backoff with jitter, so a dead node is not hammered by every peer at once.
     b.nextAt = Date.now() + Math.min(MAX_BACKOFF, 1000 * 2 ** b.attempts) * (0.5 + Math.random() / 2)
     this.#backoff.set(rec.nodeId, b)
+  }
+
+  /** Dials stop once connected peers plus dials in progress reach maxPeers. */
+  #roomToDial(): boolean {
+    const connected = new Set(this.#o.transport.peers().map((p) => p.nodeId)).size
+    return connected + this.#dialing.size < this.#o.maxPeers
   }
 
   #dueForDial(nodeId: string): boolean {

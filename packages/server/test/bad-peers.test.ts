@@ -3,7 +3,7 @@ import type { TcpTransport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type BadPeerEvent, rankNodes } from '../src/index.js'
-import { Cluster, makeTransport, type TestNode, waitFor } from './helpers/cluster.js'
+import { Cluster, MODES, makeTransport, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll, sha256 } from './helpers/data.js'
 
 /**
@@ -11,7 +11,7 @@ import { randomFile, readAll, sha256 } from './helpers/data.js'
  * node with A's owner key that knows only the cid, fetches it. The replica of
  * whichever holder G asks first is spoiled on disk through the store API.
  */
-describe('fetching past peers that serve bad data or hang', () => {
+describe.each(MODES)('fetching past peers that serve bad data or hang over %s', (mode) => {
   let cluster: Cluster
   let extra: TcpTransport | undefined
   afterEach(async () => {
@@ -21,7 +21,7 @@ describe('fetching past peers that serve bad data or hang', () => {
   })
 
   async function setUp() {
-    cluster = new Cluster('plain')
+    cluster = new Cluster(mode)
     const [a, b, c] = await cluster.mesh(3, { replication: 2 })
     return { a: a!, b: b!, c: c! }
   }
@@ -100,7 +100,7 @@ describe('fetching past peers that serve bad data or hang', () => {
 
   it('gives up on a peer that stops sending mid-stream and fetches from the next holder', async () => {
     const { a, b, c } = await setUp()
-    const made = await makeTransport('plain', a.ownerKey)
+    const made = await makeTransport(mode, a.ownerKey)
     extra = made.transport
     const hung = made.transport
     let served = 0

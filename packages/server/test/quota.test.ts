@@ -1,17 +1,17 @@
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rankNodes } from '../src/index.js'
-import { Cluster, waitFor } from './helpers/cluster.js'
+import { Cluster, MODES, waitFor } from './helpers/cluster.js'
 import { randomFile, sha256 } from './helpers/data.js'
 
-describe('quota', () => {
+describe.each(MODES)('quota over %s', (mode) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   it('a node over its per-owner quota refuses, and the object still reaches R holders elsewhere', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster(mode)
     const owner = await cluster.add({ replication: 3 })
     const small = await cluster.add({ bootstrap: [owner.addr], quota: { perOwner: 150_000 } })
     for (let i = 0; i < 3; i++) await cluster.add({ bootstrap: [owner.addr] })
@@ -40,7 +40,7 @@ describe('quota', () => {
   })
 
   it('a node over its total limit refuses too', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster(mode)
     const owner = await cluster.add({ replication: 1 })
     const full = await cluster.add({ bootstrap: [owner.addr], quota: { total: 10_000 } })
     await waitFor(() => owner.transport.peers().length === 1, { what: 'the owner to see its peer' })

@@ -4,7 +4,7 @@ import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { rankNodes } from '../src/index.js'
-import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
+import { Cluster, MODES, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
 /** Node ids of the running nodes whose store folder holds the owner's replica of `cid` (looked up on disk). */
@@ -27,14 +27,14 @@ function rankedHolders(owner: TestNode, cid: string, others: string[]): string[]
   return rankNodes(locatorOf(deriveOwnerSecrets(owner.ownerKey), cid), others).slice(0, 3)
 }
 
-describe('replication to rendezvous-ranked holders (5 nodes, R = 3)', () => {
+describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) over %s', (mode) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
   })
 
   async function setUp(opts: { repairInterval: number; repairGrace: number }) {
-    cluster = new Cluster('plain')
+    cluster = new Cluster(mode)
     const nodes = await cluster.mesh(5, { replication: 3, ...opts })
     const owner = nodes[0]!
     const others = nodes.slice(1).map((n) => n.server.nodeId)

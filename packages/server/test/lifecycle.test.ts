@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Progress } from '../src/index.js'
+import { Cluster, connectedCount, waitFor } from './helpers/cluster.js'
+import { randomFile, readAll } from './helpers/data.js'
+
+describe('FileServer lifecycle and hooks', () => {
+  let cluster: Cluster
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  it('lets a second node with the same owner key get an object knowing only its cid', async () => {
+    cluster = new Cluster('tls')
+    const [a] = await cluster.mesh(3, { replication: 2 })
+    const file = randomFile(123_456)
+    const { cid } = await a!.server.put(file)
+    const twin = await cluster.add({ ownerKey: a!.ownerKey, bootstrap: [a!.addr] })
+    await waitFor(() => connectedCount(twin) === 3, { what: 'the twin to join' })
+    expect(await twin.server.has(cid)).toBe(false)
+    const got = await twin.server.get(cid)
+    expect((await readAll(got.stream)).equals(file)).toBe(true)
+    expect(await twin.server.has(cid)).toBe(true)
+  })
+
+  it('reports ingest, replicate and fetch progress up to the totals', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(3, { replication: 2 })
+    const seen: Progress[] = []
+    const file = randomFile(1_000_000)
+    const { cid } = await a!.server.put(file, { onProgress: (p) => seen.push({ ...p }) })
+    const last = (phase: Progress['phase']) => seen.filter((p) => p.phase === phase).at(-1)
+    expect(last('ingest')).toEqual({ phase: 'ingest', done: 1_000_000, total: 1_000_000 })
+    expect(last('replicate')!.done).toBe(last('replicate')!.total)
+    await a!.server.evictLocal(cid)
+    await a!.server.get(cid, { onProgress: (p) => seen.push({ ...p }) })
+    expect(last('fetch')).toEqual({ phase: 'fetch', done: 1_000_000, total: 1_000_000 })
+  })
+
+  it('replicates to every connected peer with replication "all"', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(4, { replication: 'all' })
+    const res = await a!.server.put(randomFile(10_000))
+    expect(res).toMatchObject({ wanted: 3, underReplicated: false })
+    expect(res.replicas).toHaveLength(3)
+  })
+
+  it('stops while a put streams in: the put is aborted, stop resolves, later calls fail with ERR_NOT_RUNNING', async () => {
+    cluster = new Cluster('plain')
+    const a = await cluster.add()
+    let release: () => void = () => {}
+    const started = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    async function* endless(): AsyncIterable<Uint8Array> {
+      for (;;) {
+        yield new Uint8Array(64 * 1024)
+        release()
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    }
+    const put = a.server.put(endless())
+    await started
+    await cluster.stop(a)
+    await expect(put).rejects.toThrow()
+    await expect(a.server.put(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_NOT_RUNNING' })
+  })
+
+  it('dials no more peers than maxPeers on its own initiative', async () => {
+    cluster = new Cluster('plain')
+    const others = await cluster.mesh(6)
+    const limited = await cluster.add({ maxPeers: 2, bootstrap: [others[0]!.addr] })
+    // The others learn the newcomer by gossip and dial it themselves; it must not dial beyond its limit.
+    await waitFor(() => connectedCount(limited) === 6, { what: 'the others to reach the newcomer' })
+    const outbound = new Set(
+      limited.transport
+        .peers()
+        .filter((p) => p.direction === 'outbound')
+        .map((p) => p.nodeId),
+    )
+    expect(outbound.size).toBeLessThanOrEqual(2)
+  })
+})
