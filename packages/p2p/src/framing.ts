@@ -54,7 +54,11 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameSize: number) {}
 
-  /** Bodies completed by this chunk; throws FrameTooLargeError. A body may be a view into `chunk`. */
+  /**
+   * Bodies completed by this chunk; throws FrameTooLargeError. Each body is
+   * its own allocation (copied out of the socket's chunks exactly once), so
+   * that values decoded from it never alias another frame or a reused buffer.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
     const bodies: Uint8Array[] = []
     if (chunk.length === 0) return bodies
@@ -94,7 +98,7 @@ export class FrameDecoder {
     if (first.length >= n) {
       if (first.length === n) this.parts.shift()
       else this.parts[0] = first.subarray(n)
-      return first.subarray(0, n)
+      return n === FRAME_HEADER_SIZE ? first.subarray(0, n) : Buffer.from(first.subarray(0, n))
     }
     const out = Buffer.allocUnsafe(n)
     let at = 0

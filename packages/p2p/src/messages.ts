@@ -8,12 +8,12 @@ export const PROTOCOL = 'cas/1'
 const nodeId = z.string().regex(/^[0-9a-f]{64}$/, 'a nodeId is 64 lowercase hex digits')
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
-// Copy binary fields: a decoded byte array may be a view into a frame buffer.
+// Binary fields stay views into their frame body, which FrameDecoder allocates for
+// that frame alone: nothing kept can alias a socket buffer or another frame.
 const bin = (max: number) =>
   z
     .custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes')
     .refine((b) => b.length <= max, `at most ${max} bytes`)
-    .transform((b) => Buffer.from(b))
 const body = z.unknown().transform((value, ctx) => {
   const r = copyPlainData(value)
   if (r.ok) return r.value

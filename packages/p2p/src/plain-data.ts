@@ -3,9 +3,9 @@ export const MAX_BODY_DEPTH = 32
 
 /**
  * Checks that a decoded application body is plain data (null, booleans,
- * finite numbers, strings, byte arrays, arrays, plain objects) and copies each
- * byte array, so that nothing kept points into a frame buffer. Returns the
- * checked value, or undefined with `problem` set.
+ * finite numbers, strings, byte arrays, arrays, plain objects) and rebuilds
+ * it; byte arrays are copied, so that the application never holds a view into
+ * a frame. Returns the checked value, or the first problem.
  */
 export function copyPlainData(
   value: unknown,
