@@ -86,7 +86,8 @@ async function main(): Promise<void> {
       const label = `${size / MiB} MiB`
 
       await Promise.all(nodes.map((n) => n.call('resetPeak')))
-      const put = await putter.call<{ ms: number; replicas: string[] }>('put', { path })
+      const put = await putter.call<{ ms: number; replicas: string[]; phases: object }>('put', { path })
+      if (process.env.CAS_BENCH_DEBUG) console.log(put.phases)
       if (put.replicas.length !== 2) throw new Error(`put reached ${put.replicas.length} replicas`)
       const putRate = mibps(size, put.ms)
       console.log(

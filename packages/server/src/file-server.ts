@@ -17,7 +17,7 @@ import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { deleteEverywhere } from './delete.js'
 import { Discovery } from './discovery.js'
 import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
-import { fetchInto } from './fetch.js'
+import { type FetchResult, fetchInto } from './fetch.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
 import type { Logger } from './logger.js'
@@ -80,6 +80,7 @@ export class FileServer extends EventEmitter {
   readonly #held: HeldReplicas
   readonly #lifetime = new AbortController()
   readonly #inflight = new Set<Promise<unknown>>()
+  readonly #fetches = new Map<string, Promise<FetchResult>>()
   #state: State = 'new'
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
@@ -250,14 +251,25 @@ export class FileServer extends EventEmitter {
         ...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(target.locator, live)]),
       ]
       let done = 0
-      const { nodeId, skipped } = await fetchInto(ctx, {
+      const job = {
         ...target,
         candidates,
         signal,
-        onBytes: (n) => {
+        onBytes: (n: number) => {
           done += n
           opts.onProgress?.({ phase: 'fetch', done, total: target.size })
         },
+      }
+      // Concurrent gets of one missing object share one fetch; if that one is aborted by its
+      // own caller, a get whose signal is still live fetches by itself.
+      let shared = this.#fetches.get(cid)
+      if (!shared) {
+        shared = fetchInto(ctx, job).finally(() => this.#fetches.delete(cid))
+        this.#fetches.set(cid, shared)
+      }
+      const { nodeId, skipped } = await shared.catch((err) => {
+        if (signal.aborted || !(err instanceof Error && err.name === 'AbortError')) throw err
+        return fetchInto(ctx, job)
       })
       const { size } = await this.#store.stat(cid, { namespace: 'self' })
       await ctx.catalogue.putObject({

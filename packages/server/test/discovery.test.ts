@@ -1,3 +1,4 @@
+import { createNodeIdentity } from '@cas/p2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PeerRecordSigner, verifyPeerRecord } from '../src/index.js'
 import { Cluster, connectedCount, MODES, waitFor } from './helpers/cluster.js'
@@ -71,5 +72,24 @@ describe('peer records', () => {
       remoteCode: 'ERR_BAD_REQUEST',
     })
     await expect(peer.request({ op: 'gossip', records: [rec] })).resolves.toBeDefined()
+  })
+
+  it('keeps the record with the highest seq for a node, whatever order they arrive in', async () => {
+    cluster = new Cluster('plain')
+    const a = await cluster.add()
+    const b = await cluster.add({ bootstrap: [a.addr] })
+    await waitFor(() => b.transport.peer(a.server.nodeId) !== undefined, { what: 'b to connect' })
+    const absent = new PeerRecordSigner(await createNodeIdentity())
+    const peer = b.transport.peer(a.server.nodeId)!
+    const addrOf = () => a.server.peers().find((p) => p.nodeId === absent.nodeId)?.addr
+    await peer.request({ op: 'gossip', records: [absent.sign(['127.0.0.1:5'], 5)] })
+    expect(addrOf()).toBe('127.0.0.1:5')
+    await peer.request({ op: 'gossip', records: [absent.sign(['127.0.0.1:3'], 3)] })
+    expect(addrOf()).toBe('127.0.0.1:5')
+    await peer.request({ op: 'gossip', records: [absent.sign(['127.0.0.1:7'], 7)] })
+    expect(addrOf()).toBe('127.0.0.1:7')
+    const forged = { ...absent.sign(['127.0.0.1:9'], 9), addrs: ['127.0.0.1:10'] }
+    await peer.request({ op: 'gossip', records: [forged] })
+    expect(addrOf()).toBe('127.0.0.1:7')
   })
 })

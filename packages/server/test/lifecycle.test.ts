@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Progress } from '../src/index.js'
+import type { Progress, TransferEvent } from '../src/index.js'
 import { Cluster, connectedCount, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
@@ -78,5 +78,20 @@ describe('FileServer lifecycle and hooks', () => {
         .map((p) => p.nodeId),
     )
     expect(outbound.size).toBeLessThanOrEqual(2)
+  })
+
+  it('shares one fetch between concurrent gets of the same missing object', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(3, { replication: 2 })
+    const file = randomFile(400_000)
+    const { cid } = await a!.server.put(file)
+    await a!.server.evictLocal(cid)
+    const fetched: TransferEvent[] = []
+    a!.server.on('transfer', (e: TransferEvent) => {
+      if (e.kind === 'fetch' && e.direction === 'in') fetched.push(e)
+    })
+    const results = await Promise.all([a!.server.get(cid), a!.server.get(cid), a!.server.get(cid)])
+    for (const r of results) expect((await readAll(r.stream)).equals(file)).toBe(true)
+    expect(fetched).toHaveLength(1)
   })
 })

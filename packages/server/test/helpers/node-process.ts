@@ -15,7 +15,12 @@ export class NodeProcess {
 
   constructor() {
     this.#child = fork(FIXTURE, [], {
-      execArgv: ['--conditions=@cas/source', '--import', 'tsx'],
+      execArgv: [
+        '--conditions=@cas/source',
+        '--import',
+        'tsx',
+        ...(process.env.CAS_NODE_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cas-server-prof'] : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.#ready = new Promise((resolve, reject) => {
