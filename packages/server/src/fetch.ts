@@ -73,3 +73,38 @@ export async function fetchInto(ctx: ServerContext, job: FetchJob): Promise<Fetc
   }
   throw new NotFoundError(job.cid, undefined, skipped)
 }
+
+/**
+ * The tag-checked plaintext of a peer's replica, for relaying it to another
+ * peer without a local copy. The request is made when iteration starts; a tag
+ * failure or a silence ends the iteration with an error.
+ */
+export async function* remotePlaintext(
+  ctx: ServerContext,
+  nodeId: string,
+  job: Pick<FetchJob, 'ownerId' | 'locator' | 'fileKey' | 'fileMacKey' | 'size' | 'signal'>,
+): AsyncIterable<Uint8Array> {
+  const peer = ctx.transport.peer(nodeId)
+  if (!peer) throw new NotFoundError(job.locator, `holder ${nodeId.slice(0, 12)} is not connected`)
+  const abort = new AbortController()
+  const signal = job.signal ? AbortSignal.any([abort.signal, job.signal]) : abort.signal
+  try {
+    const res = await peer.request(
+      { op: 'fetch', ownerId: job.ownerId, locator: job.locator },
+      { timeout: ctx.fetchTimeout, signal },
+    )
+    const { size: declared } = fetchResponseSchema.parse(res.body)
+    if (job.size !== undefined && declared !== sealedSize(job.size)) {
+      throw new SizeMismatchError(`peer declared ${declared} sealed bytes, expected ${sealedSize(job.size)}`)
+    }
+    if (!res.data) throw new SizeMismatchError('peer answered without data')
+    const sealed = limited(
+      idleTimeout(res.data, ctx.fetchTimeout, nodeId, () => abort.abort()),
+      declared,
+      true,
+    )
+    yield* decryptIterable(sealed, { fileKey: job.fileKey, macKey: job.fileMacKey })
+  } finally {
+    abort.abort()
+  }
+}

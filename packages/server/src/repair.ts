@@ -1,6 +1,7 @@
-import { locatorOf } from '@cas/crypto'
+import { fileKeys, locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import type { ServerContext } from './context.js'
+import { remotePlaintext } from './fetch.js'
 import { hasResponseSchema } from './messages.js'
 import { rankNodes } from './rendezvous.js'
 import { replicate } from './replicate.js'
@@ -89,16 +90,20 @@ export class Repairer {
         (h) => !live.has(h) && now - this.#noteFirstDown(h, now) < this.#o.grace,
       )
       const need = Math.min(wanted, live.size) - liveHolders.length - waiting.length
-      if (need <= 0 || !(await this.#ctx.store.has(rec.cid))) {
+      // Without a local copy, a live holder's replica is relayed (decrypted, tag-checked, re-encrypted).
+      const local = await this.#ctx.store.has(rec.cid, { namespace: 'self' })
+      if (need <= 0 || (!local && liveHolders.length === 0)) {
         under++
         continue
       }
       this.#status = { ...this.#status, repairing: this.#status.repairing + 1 }
       this.#o.onStatus(this.status)
-      const fixed = await this.#repairOne(rec, live, liveHolders, waiting, need, wanted).catch((err) => {
-        this.#ctx.logger.warn({ cid: rec.cid, err: String(err) }, 'repair of an object failed')
-        return false
-      })
+      const fixed = await this.#repairOne(rec, live, liveHolders, waiting, need, wanted, local).catch(
+        (err) => {
+          this.#ctx.logger.warn({ cid: rec.cid, err: String(err) }, 'repair of an object failed')
+          return false
+        },
+      )
       this.#status = { ...this.#status, repairing: this.#status.repairing - 1 }
       if (fixed) healthy++
       else under++
@@ -121,6 +126,7 @@ export class Repairer {
     waiting: string[],
     need: number,
     wanted: number,
+    local: boolean,
   ): Promise<boolean> {
     const locator = locatorOf(this.#ctx.secrets, rec.cid)
     const candidates = rankNodes(locator, live).filter((n) => !liveHolders.includes(n))
@@ -134,6 +140,7 @@ export class Repairer {
       wanted: need - found.length,
       concurrency: this.#o.concurrency,
       signal: this.#abort.signal,
+      plaintext: local ? undefined : () => this.#relay(rec, locator, liveHolders[0] as string),
     })
     const holders = [...liveHolders, ...waiting, ...found, ...acked]
     await this.#ctx.catalogue.setHolders(rec.cid, holders)
@@ -141,6 +148,18 @@ export class Repairer {
       this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
     }
     return liveHolders.length + found.length + acked.length >= wanted
+  }
+
+  #relay(rec: ObjectRecord, locator: string, holder: string): AsyncIterable<Uint8Array> {
+    const { fileKey, fileMacKey } = fileKeys(this.#ctx.secrets, rec.cid)
+    return remotePlaintext(this.#ctx, holder, {
+      ownerId: this.#ctx.ownerId,
+      locator,
+      fileKey,
+      fileMacKey,
+      size: rec.size,
+      signal: this.#abort.signal,
+    })
   }
 
   /** Asks the best-ranked candidates whether they already hold the replica. */

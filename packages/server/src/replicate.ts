@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { encryptIterable, fileKeys, sealedSize } from '@cas/crypto'
 import type { Peer } from '@cas/p2p'
 import type { ServerContext } from './context.js'
@@ -17,6 +18,8 @@ export interface ReplicateJob {
   concurrency: number
   signal?: AbortSignal | undefined
   onBytes?: ((n: number) => void) | undefined
+  /** Where the plaintext comes from for each replica; default the local store's copy. */
+  plaintext?: (() => AsyncIterable<Uint8Array>) | undefined
 }
 
 export interface ReplicateResult {
@@ -64,7 +67,7 @@ async function sendReplica(ctx: ServerContext, peer: Peer, job: ReplicateJob): P
   const issuedAt = Date.now()
   const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
   const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
-  const plain = ctx.store.read(job.cid, { namespace: 'self' })
+  const plain = job.plaintext ? job.plaintext() : ctx.store.read(job.cid, { namespace: 'self' })
   const data = counted(encryptIterable(plain, { fileKey, macKey: fileMacKey }), (n) => job.onBytes?.(n))
   try {
     const res = await peer.request(
@@ -73,7 +76,8 @@ async function sendReplica(ctx: ServerContext, peer: Peer, job: ReplicateJob): P
     )
     storeResponseSchema.parse(res.body)
   } finally {
-    plain.destroy()
+    // A refusal can come before the data was read at all: release the file.
+    if (plain instanceof Readable) plain.destroy()
   }
   ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId: peer.nodeId, bytes: sealed })
 }

@@ -89,6 +89,24 @@ describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) 
     }
   }, 120_000)
 
+  it('repairs objects whose owner evicted its local copy by relaying a live holder’s replica', async () => {
+    const { nodes, owner, others, files, cids } = await setUp({ repairInterval: 100, repairGrace: 300 })
+    for (const cid of cids) await owner.server.evictLocal(cid)
+    const victimId = mostCommonHolder(cids.map((cid) => rankedHolders(owner, cid, others)))
+    await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
+    await waitFor(
+      async () => {
+        for (const cid of cids) if ((await holdersOf(nodes, owner, cid)).length < 3) return false
+        return true
+      },
+      { what: 'repair to restore 3 live replicas without local copies', timeout: 30_000 },
+    )
+    for (const [i, cid] of cids.entries()) {
+      expect(await owner.server.has(cid)).toBe(false)
+      expect((await readAll((await owner.server.get(cid)).stream)).equals(files[i]!)).toBe(true)
+    }
+  }, 120_000)
+
   it('reports objects as under-replicated while a holder is gone but within the grace period', async () => {
     const { nodes, owner, others, cids } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
     const victimId = rankedHolders(owner, cids[0]!, others)[0]!
