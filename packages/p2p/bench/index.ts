@@ -1,7 +1,8 @@
 // pnpm --filter @cas/p2p bench — one-connection stream throughput over loopback, plain and TLS,
 // beside a raw node:net / node:tls socket pipe measured in the same run, and request round trips.
 // Figures are printed (and appended to $CAS_BENCH_JSON when set), never asserted.
-// CAS_BENCH_MIB (default 1024) sets the stream size; CAS_BENCH_QUICK=1 makes everything small.
+// CAS_BENCH_MIB (default 1024) sets the stream size, CAS_BENCH_ROUNDS (default 3) the rounds, each
+// measuring the raw pipe and then p2p back to back (medians are printed); CAS_BENCH_QUICK=1: small and one round.
 
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
@@ -20,6 +21,7 @@ const MiB = 1024 * 1024
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
 const TOTAL = Number(process.env.CAS_BENCH_MIB ?? (QUICK ? 128 : 1024)) * MiB
 const PIECE = DEFAULT_CHUNK_SIZE
+const ROUNDS = Number(process.env.CAS_BENCH_ROUNDS ?? (QUICK ? 1 : 3))
 const SEQUENTIAL = QUICK ? 2_000 : 10_000
 const CONCURRENT = QUICK ? 10_000 : 50_000
 const IN_FLIGHT = 64
@@ -138,16 +140,29 @@ async function roundTrips(
   return { sequential, concurrent }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y)
+  return s[Math.floor(s.length / 2)]!
+}
+
 const ids = [await createNodeIdentity(), await createNodeIdentity()]
 const mib = TOTAL / MiB
-console.log(`p2p bench: one connection, ${mib} MiB stream in ${PIECE / 1024} KiB pieces, loopback\n`)
+console.log(
+  `p2p bench: one connection, ${mib} MiB stream in ${PIECE / 1024} KiB pieces, loopback, median of ${ROUNDS} round(s)\n`,
+)
 
 for (const tls of [false, true]) {
   const label = tls ? 'TLS 1.3' : 'plain TCP'
   const rawName = tls ? 'raw node:tls socket' : 'raw node:net socket'
-  const rawMiBs = mib / (await rawPipe(tls, ids[0]!, TOTAL))
   const [a, b] = await transports(tls, ids)
-  const p2pMiBs = mib / (await p2pStream(a, b, TOTAL))
+  const raws: number[] = []
+  const p2ps: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    raws.push(mib / (await rawPipe(tls, ids[0]!, TOTAL)))
+    p2ps.push(mib / (await p2pStream(a, b, TOTAL)))
+  }
+  const rawMiBs = median(raws)
+  const p2pMiBs = median(p2ps)
   const rt = await roundTrips(a, b)
   await a.close()
   await b.close()

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { Codec } from './codec.js'
 import { ConnectionClosedError } from './errors.js'
-import { encodeFrame, FrameDecoder } from './framing.js'
+import { encodeFrame, encodeFrameParts, FrameDecoder } from './framing.js'
 import { type Message, type OutgoingMessage, parseMessage } from './messages.js'
 
 /** Frames queued while a handshake is in progress before reading pauses. */
@@ -93,8 +93,15 @@ export class FramedSocket {
   /** Writes one frame, resolving once the socket wants more (backpressure). */
   async send(message: OutgoingMessage): Promise<void> {
     if (!this.isOpen) throw this.reason
-    const frame = encodeFrame(this.codec, message, this.maxFrameSize)
-    if (this.socket.write(frame)) return
+    const parts = encodeFrameParts(this.codec, message, this.maxFrameSize)
+    let wantsMore = true
+    if (parts.length === 1) wantsMore = this.socket.write(parts[0]!)
+    else {
+      this.socket.cork()
+      for (const part of parts) wantsMore = this.socket.write(part)
+      this.socket.uncork()
+    }
+    if (wantsMore) return
     this.drain ??= new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         this.socket.off('close', onClose)

@@ -6,14 +6,24 @@ export const FRAME_HEADER_SIZE = 4
 
 /** `u32be length | body`, in one freshly allocated buffer the caller may keep. */
 export function encodeFrame(codec: Codec, message: unknown, maxFrameSize: number): Buffer {
-  if (codec.encodeChunkHead && isChunk(message))
+  return Buffer.concat(encodeFrameParts(codec, message, maxFrameSize))
+}
+
+/**
+ * The frame as pieces to write in order. A chunk's data is not copied (the
+ * fast path puts it after a separately encoded head), so, as with any Node
+ * stream, a data buffer must not change after it was handed over.
+ */
+export function encodeFrameParts(codec: Codec, message: unknown, maxFrameSize: number): Uint8Array[] {
+  if (codec.encodeChunkHead && isChunk(message)) {
     return encodeChunkFrame(codec.encodeChunkHead, message, maxFrameSize)
+  }
   const body = codec.encode(message)
   if (body.length > maxFrameSize) throw new FrameTooLargeError(body.length, maxFrameSize)
   const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + body.length)
   frame.writeUInt32BE(body.length, 0)
   frame.set(body, FRAME_HEADER_SIZE)
-  return frame
+  return [frame]
 }
 
 interface ChunkLike {
@@ -31,15 +41,14 @@ function encodeChunkFrame(
   head: NonNullable<Codec['encodeChunkHead']>,
   { id, seq, data }: ChunkLike,
   maxFrameSize: number,
-): Buffer {
-  const prefix = head(id, seq, data.length)
-  const size = prefix.length + data.length
+): Uint8Array[] {
+  const chunkHead = head(id, seq, data.length)
+  const size = chunkHead.length + data.length
   if (size > maxFrameSize) throw new FrameTooLargeError(size, maxFrameSize)
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_SIZE + size)
-  frame.writeUInt32BE(size, 0)
-  frame.set(prefix, FRAME_HEADER_SIZE)
-  frame.set(data, FRAME_HEADER_SIZE + prefix.length)
-  return frame
+  const prefix = Buffer.allocUnsafe(FRAME_HEADER_SIZE + chunkHead.length)
+  prefix.writeUInt32BE(size, 0)
+  prefix.set(chunkHead, FRAME_HEADER_SIZE)
+  return data.length === 0 ? [prefix] : [prefix, data]
 }
 
 /**

@@ -3,7 +3,7 @@ export { backoffDelay } from './backoff.js'
 export { casHandshake, TLS_EXPORTER_LABEL } from './cas-handshake.js'
 export { type Codec, msgpackCodec } from './codec.js'
 export * from './errors.js'
-export { encodeFrame, FRAME_HEADER_SIZE, FrameDecoder } from './framing.js'
+export { encodeFrame, encodeFrameParts, FRAME_HEADER_SIZE, FrameDecoder } from './framing.js'
 export {
   type HandshakeContext,
   type HandshakeFunc,
