@@ -73,6 +73,11 @@ export class Catalogue {
     return this.#objects.getCount()
   }
 
+  /** No objects and no held replicas: a new node, or a catalogue lost and worth rebuilding. */
+  isEmpty(): boolean {
+    return this.#objects.getCount() === 0 && this.#held.getCount() === 0
+  }
+
   /** Adds or merges an object record, and points each of its names at it. */
   async putObject(rec: ObjectRecord): Promise<void> {
     await this.#root.transaction(() => {

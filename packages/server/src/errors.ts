@@ -107,6 +107,13 @@ export class RateLimitedError extends ServerError {
   }
 }
 
+/** A FileServer option out of range. */
+export class InvalidOptionsError extends ServerError {
+  constructor(message: string) {
+    super('ERR_INVALID_OPTIONS', `invalid FileServer option ${message}`)
+  }
+}
+
 /** The server is not started, or is stopping. */
 export class NotRunningError extends ServerError {
   constructor(state: string) {

@@ -35,6 +35,7 @@ import {
   DEFAULT_REPLICATE_CONCURRENCY,
   DEFAULT_REPLICATION,
   type FileServerOptions,
+  validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
 import { rebuildCatalogue } from './rebuild.js'
@@ -89,6 +90,7 @@ export class FileServer extends EventEmitter {
 
   constructor(options: FileServerOptions) {
     super()
+    validateOptions(options)
     this.#o = options
     this.#transport = options.transport
     this.#store = options.store ?? new Store({ root: join(options.dataDir, 'store') })
@@ -112,7 +114,7 @@ export class FileServer extends EventEmitter {
     await this.#store.open()
     const catalogue = await Catalogue.open(join(this.#o.dataDir, 'catalogue'))
     this.#catalogue = catalogue
-    if (catalogue.objectCount() === 0 && [...catalogue.held()].length === 0) {
+    if (catalogue.isEmpty()) {
       await rebuildCatalogue(this.#store, catalogue)
     }
     this.#held.load(catalogue)

@@ -14,6 +14,7 @@ export {
   errorCode,
   InvalidCapabilityError,
   InvalidIdError,
+  InvalidOptionsError,
   NotFoundError,
   NotRunningError,
   PeerTimeoutError,
@@ -47,6 +48,7 @@ export {
   DEFAULT_REPLICATION,
   type FileServerOptions,
   type Quota,
+  validateOptions,
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'
 export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'

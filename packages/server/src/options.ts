@@ -1,6 +1,8 @@
 import type { OwnerKey } from '@cas/crypto'
 import type { NodeIdentity, Transport } from '@cas/p2p'
 import type { Store } from '@cas/store'
+import { z } from 'zod'
+import { InvalidOptionsError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Replication } from './types.js'
 
@@ -63,4 +65,29 @@ export interface FileServerOptions {
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
   logger?: Logger
+}
+
+const count = z.number().int().nonnegative()
+const ms = z.number().int().nonnegative()
+const numericOptions = z.object({
+  replication: z.union([count, z.literal('all')]).optional(),
+  bootstrap: z.array(z.string().regex(/^[^\s]+:\d{1,5}$/, 'host:port')).optional(),
+  quota: z.object({ perOwner: count.optional(), total: count.optional() }).optional(),
+  repairInterval: ms.optional(),
+  repairGrace: ms.optional(),
+  maxPeers: count.optional(),
+  gossipInterval: z.number().int().positive().optional(),
+  fetchTimeout: z.number().int().positive().optional(),
+})
+
+/** Checks the plain-data options; the objects (keys, transport, store) are typed already. */
+export function validateOptions(options: FileServerOptions): void {
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') {
+    throw new InvalidOptionsError('dataDir must be a non-empty path')
+  }
+  const parsed = numericOptions.safeParse(options)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new InvalidOptionsError(`${issue?.path.join('.') ?? 'options'}: ${issue?.message ?? 'invalid'}`)
+  }
 }

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { decodeCapability, encodeCapability, rankNodes, requestSchema } from '../src/index.js'
+import {
+  decodeCapability,
+  encodeCapability,
+  type FileServerOptions,
+  rankNodes,
+  requestSchema,
+  validateOptions,
+} from '../src/index.js'
 
 const id = () => randomBytes(32).toString('hex')
 
@@ -86,5 +93,30 @@ describe('request schema', () => {
         sig: new Uint8Array(64),
       }).success,
     ).toBe(false)
+  })
+})
+
+describe('options', () => {
+  const base = { dataDir: '/tmp/x' } as FileServerOptions
+  it('accepts the defaults and sensible values', () => {
+    expect(() => validateOptions(base)).not.toThrow()
+    expect(() =>
+      validateOptions({ ...base, replication: 'all', bootstrap: ['127.0.0.1:3000'] }),
+    ).not.toThrow()
+  })
+
+  it('refuses out-of-range values with ERR_INVALID_OPTIONS naming the option', () => {
+    for (const bad of [
+      { replication: -1 },
+      { replication: 1.5 },
+      { quota: { perOwner: -5 } },
+      { bootstrap: ['no-port'] },
+      { gossipInterval: 0 },
+      { dataDir: '' },
+    ]) {
+      expect(() => validateOptions({ ...base, ...bad } as FileServerOptions)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTIONS' }),
+      )
+    }
   })
 })
