@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Cluster } from './helpers/cluster.js'
+import { Cluster, connectedCount, waitFor } from './helpers/cluster.js'
 import { randomFile } from './helpers/data.js'
 
 describe('catalogue', () => {
@@ -52,5 +52,14 @@ describe('catalogue', () => {
     const again = await cluster.add({ ownerKey: a.ownerKey, dataDir: a.dataDir })
     expect(await again.server.resolveName('persisted')).toBe(cid)
     expect(await again.server.stat(cid)).toMatchObject({ size: 500, local: true, names: ['persisted'] })
+  })
+
+  it('reconnects after a restart to the peers in its peer book, without a bootstrap address', async () => {
+    cluster = new Cluster('plain')
+    const [a, , c] = await cluster.mesh(3)
+    await cluster.stop(c!)
+    const again = await cluster.add({ ownerKey: c!.ownerKey, dataDir: c!.dataDir })
+    await waitFor(() => connectedCount(again) === 2, { what: 'the restarted node to reconnect' })
+    expect(again.transport.peer(a!.server.nodeId)).toBeDefined()
   })
 })
