@@ -38,6 +38,9 @@ interface Outgoing {
   upload: OutboundStream | undefined
   download: InboundStream | undefined
   timer: NodeJS.Timeout | undefined
+  timeout: number
+  /** Restarts the wait for the response: called as the upload makes progress. */
+  touch(): void
   unlisten(): void
 }
 
@@ -121,25 +124,33 @@ export class PeerConnection implements Peer {
     return new Promise<Response>((resolve, reject) => {
       const onAbort = (): void => this.failOutgoing(id, new AbortedError({ cause: signal?.reason }), true)
       signal?.addEventListener('abort', onAbort, { once: true })
+      const expire = (): void =>
+        this.failOutgoing(id, new TimeoutError(`no response within ${timeout} ms`), true)
       const state: Outgoing = {
         settled: false,
         resolve,
         reject,
         upload: opts.data === undefined ? undefined : new OutboundStream(),
         download: undefined,
-        timer: setTimeout(
-          () => this.failOutgoing(id, new TimeoutError(`no response within ${timeout} ms`), true),
-          timeout,
-        ),
+        timer: setTimeout(expire, timeout),
+        timeout,
+        // A long upload is progress, not silence: the peer grants credit only as it reads.
+        touch: () => {
+          if (state.settled) return
+          clearTimeout(state.timer)
+          state.timer = setTimeout(expire, timeout)
+        },
         unlisten: () => signal?.removeEventListener('abort', onAbort),
       }
       this.outgoing.set(id, state)
       this.framed.send({ type: 'req', id, body, stream: state.upload !== undefined }).then(
         () => {
           if (state.upload && opts.data !== undefined) {
-            state.upload.run(opts.data, this.opts.chunkSize, this.sink(id)).catch((err: Error) => {
-              this.failOutgoing(id, err, false)
-            })
+            state.upload
+              .run(opts.data, this.opts.chunkSize, this.sink(id, state.touch))
+              .catch((err: Error) => {
+                this.failOutgoing(id, err, false)
+              })
           }
         },
         (err: Error) => this.failOutgoing(id, err, false),
@@ -147,9 +158,12 @@ export class PeerConnection implements Peer {
     })
   }
 
-  private sink(id: number): OutboundSink {
+  private sink(id: number, onChunk?: () => void): OutboundSink {
     return {
-      chunk: (seq, data) => this.framed.send({ type: 'chunk', id, seq, data }),
+      chunk: (seq, data) => {
+        onChunk?.()
+        return this.framed.send({ type: 'chunk', id, seq, data })
+      },
       end: () => this.framed.sendNow({ type: 'end', id }),
       error: (code, message) =>
         this.framed.sendNow({ type: 'error', id, code: code.slice(0, 64), message: message.slice(0, 1024) }),
@@ -186,8 +200,11 @@ export class PeerConnection implements Peer {
         else this.abortIncoming(m.id, new AbortedError())
         break
       case 'credit':
-        if (this.isMine(m.id)) this.outgoing.get(m.id)?.upload?.grant(m.n)
-        else this.incoming.get(m.id)?.download?.grant(m.n)
+        if (this.isMine(m.id)) {
+          const state = this.outgoing.get(m.id)
+          state?.touch()
+          state?.upload?.grant(m.n)
+        } else this.incoming.get(m.id)?.download?.grant(m.n)
         break
       case 'ping':
         this.framed.sendNow({ type: 'pong', n: m.n }, true)
@@ -216,7 +233,7 @@ export class PeerConnection implements Peer {
         onCredit: (n) => this.framed.sendNow({ type: 'credit', id, n }),
         onCancel: () => this.framed.sendNow({ type: 'cancel', id }),
         onDone: () => this.completeOutgoing(id),
-        timeout: this.opts.requestTimeout,
+        timeout: state.timeout,
       })
       state.resolve({ body: m.body, data: state.download })
     } else {

@@ -279,6 +279,8 @@ export class TcpTransport extends EventEmitter implements Transport {
   }
 
   private track(socket: Socket): void {
+    // Failures surface through 'close' and the handshake; never let a late 'error' go unheard.
+    socket.on('error', () => {})
     this.sockets.add(socket)
     socket.once('close', () => this.sockets.delete(socket))
   }

@@ -113,6 +113,16 @@ describe('backpressure and failures', () => {
     expect(worst).toBeLessThanOrEqual(STREAM_WINDOW + 2 * 128 * 1024)
   })
 
+  it('an upload that lasts longer than the request timeout succeeds while it makes progress', async () => {
+    const [a, b] = await pair()
+    b.handle(async (req) => ({ body: await digest(req.data!) }))
+    const peer = await a.dial(b.listenAddr)
+    const started = Date.now()
+    const res = await peer.request('up', { data: patternStream(128 * MiB, 5), timeout: 100 })
+    expect(Date.now() - started).toBeGreaterThan(100)
+    expect(res.body).toEqual(await digest(patternStream(128 * MiB, 5)))
+  })
+
   it('a peer dropping mid-stream fails the waiting reader with ERR_CONNECTION_CLOSED', async () => {
     const [a, b] = await pair()
     b.handle(async () => {
