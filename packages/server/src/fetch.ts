@@ -1,4 +1,4 @@
-import { decryptIterable, sealedSize } from '@cas/crypto'
+import { decryptIterable, MAX_CHUNK_SIZE, sealedSize } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import { errorCode, NotFoundError, SizeMismatchError } from './errors.js'
 import { fetchResponseSchema } from './messages.js'
@@ -23,6 +23,23 @@ export interface FetchResult {
   skipped: SkippedPeer[]
 }
 
+/** Smallest chunk size a sane writer uses; bounds how much a peer may declare for a known size. */
+const MIN_SEALED_CHUNK = 4096
+
+/**
+ * With the plaintext size known, a replica's sealed size lies between that of
+ * one chunk and that of 4 KiB chunks, whatever chunk size its writer chose;
+ * outside it the peer is lying, and nothing is read.
+ */
+function checkDeclaredSize(declared: number, size: number | undefined): void {
+  if (size === undefined) return
+  const min = sealedSize(size, MAX_CHUNK_SIZE)
+  const max = sealedSize(size, MIN_SEALED_CHUNK)
+  if (declared < min || declared > max) {
+    throw new SizeMismatchError(`peer declared ${declared} sealed bytes for ${size} plaintext bytes`)
+  }
+}
+
 /**
  * Asks each candidate in turn for `<ownerId>/<locator>` and writes the
  * decrypted, tag-checked and SHA-256-checked plaintext atomically into the
@@ -43,11 +60,7 @@ export async function fetchInto(ctx: ServerContext, job: FetchJob): Promise<Fetc
         { timeout: ctx.fetchTimeout, signal },
       )
       const { size: declared } = fetchResponseSchema.parse(res.body)
-      if (job.size !== undefined && declared !== sealedSize(job.size)) {
-        throw new SizeMismatchError(
-          `peer declared ${declared} sealed bytes, expected ${sealedSize(job.size)}`,
-        )
-      }
+      checkDeclaredSize(declared, job.size)
       if (!res.data) throw new SizeMismatchError('peer answered without data')
       const sealed = limited(
         idleTimeout(res.data, ctx.fetchTimeout, nodeId, () => abort.abort()),
@@ -94,9 +107,7 @@ export async function* remotePlaintext(
       { timeout: ctx.fetchTimeout, signal },
     )
     const { size: declared } = fetchResponseSchema.parse(res.body)
-    if (job.size !== undefined && declared !== sealedSize(job.size)) {
-      throw new SizeMismatchError(`peer declared ${declared} sealed bytes, expected ${sealedSize(job.size)}`)
-    }
+    checkDeclaredSize(declared, job.size)
     if (!res.data) throw new SizeMismatchError('peer answered without data')
     const sealed = limited(
       idleTimeout(res.data, ctx.fetchTimeout, nodeId, () => abort.abort()),

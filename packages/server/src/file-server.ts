@@ -35,6 +35,7 @@ import {
   DEFAULT_REPLICATE_CONCURRENCY,
   DEFAULT_REPLICATION,
   type FileServerOptions,
+  REPLICA_CHUNK_SIZE,
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
@@ -212,7 +213,7 @@ export class FileServer extends EventEmitter {
       const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
       const locator = locatorOf(this.#secrets, cid)
       let sent = 0
-      const total = sealedSize(size) * Math.max(0, wanted - already.length)
+      const total = sealedSize(size, REPLICA_CHUNK_SIZE) * Math.max(0, wanted - already.length)
       const { acked } = await replicate(ctx, {
         cid,
         size,

@@ -48,6 +48,7 @@ export {
   DEFAULT_REPLICATION,
   type FileServerOptions,
   type Quota,
+  REPLICA_CHUNK_SIZE,
   validateOptions,
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'

@@ -27,6 +27,12 @@ export const DEFAULT_FETCH_TIMEOUT = 15_000
 export const DEFAULT_REPLICATE_CONCURRENCY = 4
 /** A signed delete or store is refused when its issuedAt is this far in the future, in ms. */
 export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
+/**
+ * Sealed-stream chunk size of the replicas this node writes. 256 KiB measured
+ * about 3x faster than crypto's 64 KiB default here (fewer cipher and HMAC
+ * calls) while a reader still buffers only one chunk before its tag check.
+ */
+export const REPLICA_CHUNK_SIZE = 256 * 1024
 
 export interface Quota {
   /** Bytes held for any one other owner. Default unlimited. */

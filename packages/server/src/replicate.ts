@@ -4,6 +4,7 @@ import type { Peer } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
 import { storeResponseSchema } from './messages.js'
+import { REPLICA_CHUNK_SIZE } from './options.js'
 import { signAction } from './signatures.js'
 import { counted } from './stream-utils.js'
 
@@ -63,12 +64,13 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
 
 async function sendReplica(ctx: ServerContext, peer: Peer, job: ReplicateJob): Promise<void> {
   const { fileKey, fileMacKey } = fileKeys(ctx.secrets, job.cid)
-  const sealed = sealedSize(job.size)
+  const sealed = sealedSize(job.size, REPLICA_CHUNK_SIZE)
   const issuedAt = Date.now()
   const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
   const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
   const plain = job.plaintext ? job.plaintext() : ctx.store.read(job.cid, { namespace: 'self' })
-  const data = counted(encryptIterable(plain, { fileKey, macKey: fileMacKey }), (n) => job.onBytes?.(n))
+  const sealOpts = { fileKey, macKey: fileMacKey, chunkSize: REPLICA_CHUNK_SIZE }
+  const data = counted(encryptIterable(plain, sealOpts), (n) => job.onBytes?.(n))
   try {
     const res = await peer.request(
       { op: 'store', ...fields, ownerPub, sig },
