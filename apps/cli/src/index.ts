@@ -1,6 +1,7 @@
 export { ApiClient, type SendOptions } from './api-client.js'
 export { type Connection, type ConnectionOptions, homeOf, resolveConnection } from './connection.js'
 export { type CommandContext, createContext, type GlobalOptions } from './context.js'
+export { type NodeProcess, type StartNodeOptions, startNodeProcess } from './demo/node-process.js'
 export { ApiError, CliError, IntegrityError, NodeUnreachableError, UsageError } from './errors.js'
 export * from './exit-codes.js'
 export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from './output.js'

@@ -1,16 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { openSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
 import { type RuntimeInfo, readRuntimeInfo } from '@cas/node/runtime-info'
 import { CliError } from '../errors.js'
 
 export const DEFAULT_START_TIMEOUT = 30_000
 export const DEFAULT_STOP_TIMEOUT = 15_000
 
-/** The built daemon entry point of @cas/node, next to its package entry. */
+/** The built daemon entry point, `@cas/node/main` (always dist, whatever the export conditions). */
 export function nodeMainPath(): string {
-  return fileURLToPath(new URL('./main.js', import.meta.resolve('@cas/node')))
+  return createRequire(import.meta.url).resolve('@cas/node/main')
 }
 
 export interface StartNodeOptions {
