@@ -38,7 +38,8 @@ export {
 export * from './options.js'
 export { MAX_BODY_DEPTH } from './plain-data.js'
 export type { Source } from './source.js'
-export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js'
+export { TcpTransport } from './tcp-transport.js'
+export type { TcpTransportOptions } from './tcp-transport-options.js'
 export type {
   DialOptions,
   IncomingRequest,

@@ -1,11 +1,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
-import { type AddressInfo, createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
-import { createSecureContext, type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls'
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
+import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls'
 import { formatAddress, parseAddress } from './address.js'
 import { backoffDelay, sleep } from './backoff.js'
-import { casHandshake, TLS_EXPORTER_LABEL } from './cas-handshake.js'
-import { type Codec, msgpackCodec } from './codec.js'
+import { TLS_EXPORTER_LABEL } from './cas-handshake.js'
 import {
   AbortedError,
   ConnectionClosedError,
@@ -14,53 +13,18 @@ import {
   InvalidArgumentError,
 } from './errors.js'
 import { FramedSocket } from './framed-socket.js'
-import type { HandshakeContext, HandshakeFunc, OwnerSigner } from './handshake.js'
-import { type Logger, noopLogger } from './logger.js'
-import { certificateSpki, type NodeIdentity, nodeIdOf } from './node-identity.js'
-import * as defaults from './options.js'
+import type { HandshakeContext, HandshakeFunc } from './handshake.js'
+import { certificateSpki, nodeIdOf } from './node-identity.js'
+import { MAX_CHUNK_SIZE } from './options.js'
 import { PeerConnection } from './peer-connection.js'
+import { openSocket, waitSecure } from './socket-connect.js'
+import { type ResolvedOptions, resolveOptions, type TcpTransportOptions } from './tcp-transport-options.js'
 import type { DialOptions, Peer, RequestHandler, Transport } from './transport.js'
-
-export interface TcpTransportOptions {
-  identity: NodeIdentity
-  /** Interface to listen on; default 127.0.0.1. */
-  host?: string
-  /** Port to listen on; default 0 (any free port). */
-  port?: number
-  /** The address sent in hello for others to dial; default the bound host:port. */
-  announceAddr?: string
-  /** TLS 1.3 with mutual certificate authentication; default false. */
-  tls?: boolean
-  /** The owner key this node proves in every handshake; default none. */
-  owner?: OwnerSigner
-  /** A shared secret: peers that cannot prove it are refused; default none. */
-  networkKey?: Uint8Array
-  /** Default the authenticated cas/1 handshake (`casHandshake`); `nopHandshake` for tests. */
-  handshake?: HandshakeFunc
-  /** Default msgpack; `jsonCodec` for debugging. Both ends must agree. */
-  codec?: Codec
-  logger?: Logger
-  maxFrameSize?: number
-  maxInboundConnections?: number
-  maxPendingHandshakes?: number
-  handshakeTimeout?: number
-  idleTimeout?: number
-  pingInterval?: number
-  maxInflightRequests?: number
-  requestTimeout?: number
-  dialRetries?: number
-  dialBackoff?: number
-  dialBackoffMax?: number
-  chunkSize?: number
-}
-
-type Resolved = Required<Omit<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>> &
-  Pick<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>
 
 /** The Transport over node:net, optionally TLS 1.3. */
 export class TcpTransport extends EventEmitter implements Transport {
   readonly nodeId: string
-  private readonly opts: Resolved
+  private readonly opts: ResolvedOptions
   private readonly nodeKey: KeyObject
   private readonly nodePubDer: Buffer
   private readonly secureContext: SecureContext | undefined
@@ -76,32 +40,10 @@ export class TcpTransport extends EventEmitter implements Transport {
 
   constructor(options: TcpTransportOptions) {
     super()
-    this.opts = {
-      host: '127.0.0.1',
-      port: 0,
-      tls: false,
-      handshake: casHandshake,
-      codec: msgpackCodec,
-      logger: noopLogger,
-      maxFrameSize: defaults.DEFAULT_MAX_FRAME_SIZE,
-      maxInboundConnections: defaults.DEFAULT_MAX_INBOUND_CONNECTIONS,
-      maxPendingHandshakes: defaults.DEFAULT_MAX_PENDING_HANDSHAKES,
-      handshakeTimeout: defaults.DEFAULT_HANDSHAKE_TIMEOUT,
-      idleTimeout: defaults.DEFAULT_IDLE_TIMEOUT,
-      pingInterval: defaults.DEFAULT_PING_INTERVAL,
-      maxInflightRequests: defaults.DEFAULT_MAX_INFLIGHT_REQUESTS,
-      requestTimeout: defaults.DEFAULT_REQUEST_TIMEOUT,
-      dialRetries: defaults.DEFAULT_DIAL_RETRIES,
-      dialBackoff: defaults.DEFAULT_DIAL_BACKOFF,
-      dialBackoffMax: defaults.DEFAULT_DIAL_BACKOFF_MAX,
-      chunkSize: defaults.DEFAULT_CHUNK_SIZE,
-      ...stripUndefined(options),
-    }
+    this.opts = resolveOptions(options)
     const { identity, chunkSize, maxFrameSize } = this.opts
-    if (chunkSize < 1 || chunkSize > defaults.MAX_CHUNK_SIZE || chunkSize + 64 > maxFrameSize) {
-      throw new InvalidArgumentError(
-        `chunkSize must be 1..${defaults.MAX_CHUNK_SIZE} and fit a frame of maxFrameSize`,
-      )
+    if (chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE || chunkSize + 64 > maxFrameSize) {
+      throw new InvalidArgumentError(`chunkSize must be 1..${MAX_CHUNK_SIZE} and fit a frame of maxFrameSize`)
     }
     this.nodePubDer = certificateSpki(identity.certPem)
     this.nodeId = nodeIdOf(this.nodePubDer)
@@ -190,7 +132,12 @@ export class TcpTransport extends EventEmitter implements Transport {
       if (opts.signal?.aborted) throw new AbortedError({ cause: opts.signal.reason })
       let socket: Socket
       try {
-        socket = await this.connect(host, port, opts.signal)
+        socket = await openSocket(host, port, {
+          secureContext: this.secureContext,
+          timeout: this.opts.handshakeTimeout,
+          signal: opts.signal,
+          track: (s) => this.track(s),
+        })
       } catch (err) {
         if (attempt >= retries || this.closing || opts.signal?.aborted) throw err
         const wait = backoffDelay(attempt, this.opts.dialBackoff, this.opts.dialBackoffMax)
@@ -203,52 +150,6 @@ export class TcpTransport extends EventEmitter implements Transport {
       }
       return this.setup(socket, 'outbound', opts.expectNodeId)
     }
-  }
-
-  /** Opens the TCP connection (TLS starts on it); rejects with ConnectionClosedError when it cannot. */
-  private connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Socket> {
-    const socket = this.secureContext
-      ? tlsConnect({
-          host,
-          port,
-          secureContext: this.secureContext,
-          // Peers are self-signed and pinned by nodeId, which the handshake checks.
-          rejectUnauthorized: false,
-          checkServerIdentity: () => undefined,
-        })
-      : tcpConnect({ host, port })
-    this.track(socket)
-    return new Promise<Socket>((resolve, reject) => {
-      const timer = setTimeout(
-        () => fail(new Error(`no connection within ${this.opts.handshakeTimeout} ms`)),
-        this.opts.handshakeTimeout,
-      )
-      const onAbort = (): void => fail(new AbortedError({ cause: signal?.reason }))
-      const cleanup = (): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        socket.off('error', fail)
-        socket.off('connect', onConnect)
-      }
-      const onConnect = (): void => {
-        cleanup()
-        resolve(socket)
-      }
-      function fail(err: Error): void {
-        cleanup()
-        socket.destroy()
-        reject(
-          err instanceof AbortedError
-            ? err
-            : new ConnectionClosedError(`cannot connect to ${formatAddress(host, port)}: ${err.message}`, {
-                cause: err,
-              }),
-        )
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      socket.once('error', fail)
-      socket.once('connect', onConnect)
-    })
   }
 
   private onInbound(socket: Socket): void {
@@ -292,6 +193,7 @@ export class TcpTransport extends EventEmitter implements Transport {
     expectNodeId: string | undefined,
   ): Promise<Peer> {
     if (direction === 'inbound') this.track(raw)
+    if (this.closing) raw.destroy()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -466,26 +368,6 @@ export class TcpTransport extends EventEmitter implements Transport {
   }
 }
 
-function waitSecure(socket: TLSSocket, direction: 'inbound' | 'outbound'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const event = direction === 'outbound' ? 'secureConnect' : 'secure'
-    const onError = (err: Error): void => {
-      socket.off(event, onSecure)
-      reject(new HandshakeError('certificate', `TLS handshake failed: ${err.message}`, { cause: err }))
-    }
-    const onSecure = (): void => {
-      socket.off('error', onError)
-      resolve()
-    }
-    socket.once(event, onSecure)
-    socket.once('error', onError)
-  })
-}
-
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 }

@@ -1,0 +1,85 @@
+import { casHandshake } from './cas-handshake.js'
+import type { Codec } from './codec.js'
+import { msgpackCodec } from './codec.js'
+import type { HandshakeFunc, OwnerSigner } from './handshake.js'
+import { type Logger, noopLogger } from './logger.js'
+import type { NodeIdentity } from './node-identity.js'
+import * as defaults from './options.js'
+
+export interface TcpTransportOptions {
+  identity: NodeIdentity
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string
+  /** Port to listen on; default 0 (any free port). */
+  port?: number
+  /** The address sent in hello for others to dial; default the bound host:port. */
+  announceAddr?: string
+  /** TLS 1.3 with mutual certificate authentication; default false. */
+  tls?: boolean
+  /** The owner key this node proves in every handshake; default none. */
+  owner?: OwnerSigner
+  /** A shared secret: peers that cannot prove it are refused; default none. */
+  networkKey?: Uint8Array
+  /** Default the authenticated cas/1 handshake (`casHandshake`); `nopHandshake` for tests. */
+  handshake?: HandshakeFunc
+  /** Default msgpack; `jsonCodec` for debugging. Both ends must agree. */
+  codec?: Codec
+  /** Default a no-op logger. */
+  logger?: Logger
+  /** Default DEFAULT_MAX_FRAME_SIZE (1 MiB + 1 KiB). */
+  maxFrameSize?: number
+  /** Default DEFAULT_MAX_INBOUND_CONNECTIONS (256). */
+  maxInboundConnections?: number
+  /** Default DEFAULT_MAX_PENDING_HANDSHAKES (32). */
+  maxPendingHandshakes?: number
+  /** Milliseconds; default DEFAULT_HANDSHAKE_TIMEOUT (10 s). */
+  handshakeTimeout?: number
+  /** Milliseconds; default DEFAULT_IDLE_TIMEOUT (60 s). */
+  idleTimeout?: number
+  /** Milliseconds; default DEFAULT_PING_INTERVAL (15 s). */
+  pingInterval?: number
+  /** Default DEFAULT_MAX_INFLIGHT_REQUESTS (256). */
+  maxInflightRequests?: number
+  /** Milliseconds; default DEFAULT_REQUEST_TIMEOUT (30 s). */
+  requestTimeout?: number
+  /** Default DEFAULT_DIAL_RETRIES (3). */
+  dialRetries?: number
+  /** Milliseconds; default DEFAULT_DIAL_BACKOFF (200). */
+  dialBackoff?: number
+  /** Milliseconds; default DEFAULT_DIAL_BACKOFF_MAX (5 s). */
+  dialBackoffMax?: number
+  /** Bytes; default DEFAULT_CHUNK_SIZE (256 KiB), at most MAX_CHUNK_SIZE (1 MiB). */
+  chunkSize?: number
+}
+
+export type ResolvedOptions = Required<Omit<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>> &
+  Pick<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>
+
+/** The options with every default filled in (see options.ts for the values). */
+export function resolveOptions(options: TcpTransportOptions): ResolvedOptions {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    tls: false,
+    handshake: casHandshake,
+    codec: msgpackCodec,
+    logger: noopLogger,
+    maxFrameSize: defaults.DEFAULT_MAX_FRAME_SIZE,
+    maxInboundConnections: defaults.DEFAULT_MAX_INBOUND_CONNECTIONS,
+    maxPendingHandshakes: defaults.DEFAULT_MAX_PENDING_HANDSHAKES,
+    handshakeTimeout: defaults.DEFAULT_HANDSHAKE_TIMEOUT,
+    idleTimeout: defaults.DEFAULT_IDLE_TIMEOUT,
+    pingInterval: defaults.DEFAULT_PING_INTERVAL,
+    maxInflightRequests: defaults.DEFAULT_MAX_INFLIGHT_REQUESTS,
+    requestTimeout: defaults.DEFAULT_REQUEST_TIMEOUT,
+    dialRetries: defaults.DEFAULT_DIAL_RETRIES,
+    dialBackoff: defaults.DEFAULT_DIAL_BACKOFF,
+    dialBackoffMax: defaults.DEFAULT_DIAL_BACKOFF_MAX,
+    chunkSize: defaults.DEFAULT_CHUNK_SIZE,
+    ...stripUndefined(options),
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}
