@@ -7,3 +7,12 @@ export * from './exit-codes.js'
 export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from './output.js'
 export { byteCounter, ProgressBar } from './progress.js'
 export * from './schemas.js'
+export {
+  DEFAULT_START_TIMEOUT,
+  DEFAULT_STOP_TIMEOUT,
+  type NodeProcess,
+  nodeMainPath,
+  type StartNodeOptions,
+  startNodeProcess,
+} from './demo/node-process.js'
+export { type DemoOptions, runDemo } from './demo/run-demo.js'
