@@ -1,12 +1,6 @@
 export { ApiClient, type SendOptions } from './api-client.js'
 export { type Connection, type ConnectionOptions, homeOf, resolveConnection } from './connection.js'
 export { type CommandContext, createContext, type GlobalOptions } from './context.js'
-export { type NodeProcess, type StartNodeOptions, startNodeProcess } from './demo/node-process.js'
-export { ApiError, CliError, IntegrityError, NodeUnreachableError, UsageError } from './errors.js'
-export * from './exit-codes.js'
-export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from './output.js'
-export { byteCounter, ProgressBar } from './progress.js'
-export * from './schemas.js'
 export {
   DEFAULT_START_TIMEOUT,
   DEFAULT_STOP_TIMEOUT,
@@ -16,3 +10,8 @@ export {
   startNodeProcess,
 } from './demo/node-process.js'
 export { type DemoOptions, runDemo } from './demo/run-demo.js'
+export { ApiError, CliError, IntegrityError, NodeUnreachableError, UsageError } from './errors.js'
+export * from './exit-codes.js'
+export { formatBytes, formatDuration, formatTable, Output, type OutputOptions } from './output.js'
+export { byteCounter, ProgressBar } from './progress.js'
+export * from './schemas.js'
