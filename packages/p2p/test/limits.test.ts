@@ -72,24 +72,25 @@ describe('keep-alive', () => {
   })
 
   it('keeps a peer that answers pings connected well past the idle timeout', async () => {
-    const a = await transports.listening(0, { pingInterval: 20, idleTimeout: 100 })
+    const a = await transports.listening(0, { pingInterval: 25, idleTimeout: 400 })
     const live = await raw(a.listenAddr)
     live.autoPong = true
-    await until(() => live.received.filter((m) => m.type === 'ping').length >= 15, 10_000, '15 pings')
+    // 40 pings span 1 s: two and a half idle timeouts.
+    await until(() => live.received.filter((m) => m.type === 'ping').length >= 40, 20_000, '40 pings')
     expect(live.isClosed).toBe(false)
     expect(a.peers().map((p) => p.nodeId)).toEqual(['f'.repeat(64)])
   })
 
   it('keeps two idle transports connected through their own pings', async () => {
-    const opts = { pingInterval: 20, idleTimeout: 100 }
+    const opts = { pingInterval: 25, idleTimeout: 400 }
     const a = await transports.listening(0, opts)
     const b = await transports.listening(1, opts)
     b.handle(async () => ({ body: 'still here' }))
     const peer = await a.dial(b.listenAddr)
     const watcher = await raw(a.listenAddr)
     watcher.autoPong = true
-    // The watcher's pings from `a` pace the test: 15 of them span several idle timeouts.
-    await until(() => watcher.received.filter((m) => m.type === 'ping').length >= 15, 10_000, '15 pings')
+    // The watcher's pings from `a` pace the test: 40 of them span two and a half idle timeouts.
+    await until(() => watcher.received.filter((m) => m.type === 'ping').length >= 40, 20_000, '40 pings')
     expect(a.peer(b.nodeId)).toBe(peer)
     expect((await peer.request('?')).body).toBe('still here')
   })
