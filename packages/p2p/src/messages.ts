@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ADDRESS_PATTERN } from './address.js'
 import { SchemaError } from './errors.js'
 import { copyPlainData } from './plain-data.js'
 
@@ -25,7 +26,7 @@ export const helloSchema = z.strictObject({
   type: z.literal('hello'),
   proto: z.string().max(32),
   nodeId,
-  listenAddr: z.string().max(300).optional(),
+  listenAddr: z.string().max(300).regex(ADDRESS_PATTERN, 'listenAddr must be host:port').optional(),
   ownerPub: bin(256).optional(),
   nodePub: bin(256).optional(),
   sig: bin(256),

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Packr } from 'msgpackr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { casHandshake, type TcpTransport } from '../src/index.js'
-import { captureLogger, nextPeerClose, RawPeer, Transports, until } from './helpers.js'
+import { casHandshake, PROTOCOL, type TcpTransport } from '../src/index.js'
+import { captureLogger, nextPeerClose, RAW_NODE_ID, RawPeer, Transports, until } from './helpers.js'
 
 const transports = new Transports()
 const raws: RawPeer[] = []
@@ -174,6 +174,26 @@ describe('hostile input closes only that connection, with its typed reason', () 
     expect(reason).toMatchObject({ code: 'ERR_PROTOCOL' })
     a.handle(async (req) => ({ body: { ok: req.body } }))
     await stillServes(a, honest)
+  })
+
+  it('a hello announcing an address that is not host:port: ERR_SCHEMA', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { logger: log })
+    const raw = await RawPeer.connect(a.listenAddr)
+    raws.push(raw)
+    raw.send({
+      type: 'hello',
+      proto: PROTOCOL,
+      nodeId: RAW_NODE_ID,
+      listenAddr: 'x; rm -rf /',
+      sig: new Uint8Array(0),
+    })
+    await raw.closed
+    await until(() => log.entries.some((e) => e.msg === 'connection refused'))
+    expect(log.entries.find((e) => e.msg === 'connection refused')?.obj.err).toMatchObject({
+      code: 'ERR_SCHEMA',
+    })
+    expect(a.peers()).toHaveLength(0)
   })
 
   it('garbage before the authenticated handshake is refused and logged', async () => {
