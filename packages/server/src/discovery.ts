@@ -33,6 +33,8 @@ export class Discovery {
   readonly #rate = new Map<string, { start: number; count: number }>()
   readonly #backoff = new Map<string, { attempts: number; nextAt: number }>()
   readonly #dialing = new Set<string>()
+  /** The node each dialled address led to, so a bootstrap address is not redialled while its node is connected. */
+  readonly #reachedAt = new Map<string, string>()
   #self: PeerRecord | undefined
   #timer: NodeJS.Timeout | undefined
   #stopped = false
@@ -116,8 +118,9 @@ export class Discovery {
     const connected = this.#o.transport.peers()
     const ids = new Set(connected.map((p) => p.nodeId))
     for (const addr of this.#o.bootstrap) {
-      if (!connected.some((p) => p.listenAddr === addr || p.remoteAddress === addr))
-        void this.#dialAddr(addr, undefined)
+      const nodeId = this.#reachedAt.get(addr)
+      const reached = (nodeId && ids.has(nodeId)) || connected.some((p) => p.listenAddr === addr)
+      if (!reached) void this.#dialAddr(addr, undefined)
     }
     for (const peer of shuffle(connected).slice(0, this.#o.fanout)) void this.exchange(peer)
     for (const rec of this.#records.values()) {
@@ -178,7 +181,8 @@ export class Discovery {
     if (this.#stopped || this.#dialing.has(key)) return false
     this.#dialing.add(key)
     try {
-      await this.connect(addr, expectNodeId)
+      const peer = await this.connect(addr, expectNodeId)
+      this.#reachedAt.set(addr, peer.nodeId)
       return true
     } catch (err) {
       this.#o.logger.debug({ addr, err: String(err) }, 'dial failed')
