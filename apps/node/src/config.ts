@@ -268,8 +268,10 @@ function parseFlags(argv: readonly string[]): Record<string, string | boolean | 
     version: { type: 'boolean', short: 'v' },
   }
   for (const spec of OPTIONS) if (spec.flag) options[spec.flag.slice(2)] = { type: 'string' }
+  // `pnpm --filter node start -- --listen …` passes the `--` through: skip it.
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv]
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
     throw new ConfigError('argv', `${message}; run with --help for the list of options`)

@@ -107,6 +107,11 @@ describe('loadConfig', () => {
     expect(configError(['--replicas', '2']).message).toContain('--help')
   })
 
+  it('skips a leading -- that pnpm passes through', () => {
+    const result = loadConfig({ argv: ['--', '--home', home, '--replication', 'all'], env: {} })
+    expect(result).toMatchObject({ kind: 'run', config: { replication: 'all' } })
+  })
+
   it('reports an explicit config file that does not exist', () => {
     expect(configError(['--config', join(home, 'missing.json')]).message).toContain(
       'cannot read the config file',

@@ -34,6 +34,7 @@ describe('HTTP API authentication', () => {
   ])('answers %s %s without a token with 401', async (method, path) => {
     const res = await http(`${api}${path}`, { method })
     expect(res.status).toBe(401)
+    expect(res.headers['www-authenticate']).toBe('Bearer')
     expect(res.headers['content-type']).toContain('application/json')
     expect(res.json()).toMatchObject({ error: { code: 'ERR_UNAUTHENTICATED' } })
   })

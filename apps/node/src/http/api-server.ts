@@ -140,6 +140,7 @@ export class ApiServer {
     }
     // A body we did not read may still be arriving: close rather than drain it.
     if (!req.complete) res.setHeader('connection', 'close')
+    if (status === 401 && !res.headersSent) res.setHeader('www-authenticate', 'Bearer')
     sendError(res, status, typeof code === 'string' ? code : 'ERR_INTERNAL', message)
   }
 }
