@@ -107,6 +107,13 @@ export class RateLimitedError extends ServerError {
   }
 }
 
+/** A get's byte range that is not two integers >= 0 with start <= end. */
+export class InvalidRangeError extends ServerError {
+  constructor(start: number | undefined, end: number | undefined) {
+    super('ERR_INVALID_RANGE', `invalid range start=${start} end=${end}: integers >= 0 with start <= end`)
+  }
+}
+
 /** A FileServer option out of range. */
 export class InvalidOptionsError extends ServerError {
   constructor(message: string) {

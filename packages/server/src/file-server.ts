@@ -16,7 +16,7 @@ import { Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { deleteEverywhere } from './delete.js'
 import { Discovery } from './discovery.js'
-import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
+import { InvalidRangeError, NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
 import { type FetchResult, fetchInto } from './fetch.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
@@ -236,6 +236,7 @@ export class FileServer extends EventEmitter {
   async get(ref: string, opts: GetOptions = {}): Promise<GetResult> {
     const ctx = this.#running()
     return this.#track(async (signal) => {
+      const range = byteRange(opts)
       const target = this.#resolveRef(ref)
       const { cid } = target
       if (await this.#store.has(cid, { namespace: 'self' })) {
@@ -243,7 +244,7 @@ export class FileServer extends EventEmitter {
         return {
           cid,
           size,
-          stream: this.#store.read(cid, { namespace: 'self' }),
+          stream: this.#store.read(cid, { namespace: 'self', ...range }),
           source: 'local',
           skipped: [],
         }
@@ -284,7 +285,7 @@ export class FileServer extends EventEmitter {
         holders: target.shared ? [] : [nodeId],
         shared: target.shared,
       })
-      const stream: Readable = this.#store.read(cid, { namespace: 'self' })
+      const stream: Readable = this.#store.read(cid, { namespace: 'self', ...range })
       return { cid, size, stream, source: nodeId, skipped }
     }, opts.signal)
   }
@@ -479,6 +480,16 @@ export class FileServer extends EventEmitter {
     this.#repairer?.noteDown(peer.nodeId)
     this.emit('peer:close', peerInfo(peer.nodeId, undefined, peer.listenAddr))
   }
+}
+
+/** The inclusive byte range a get asked for, checked before anything is fetched. */
+function byteRange(opts: GetOptions): { start?: number; end?: number } {
+  const { start, end } = opts
+  const ok = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
+  if (!ok(start) || !ok(end) || (start !== undefined && end !== undefined && start > end)) {
+    throw new InvalidRangeError(start, end)
+  }
+  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }) }
 }
 
 function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefined): PeerInfo {

@@ -15,6 +15,7 @@ export {
   InvalidCapabilityError,
   InvalidIdError,
   InvalidOptionsError,
+  InvalidRangeError,
   NotFoundError,
   NotRunningError,
   PeerTimeoutError,

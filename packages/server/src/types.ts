@@ -33,6 +33,10 @@ export interface PutResult {
 }
 
 export interface GetOptions {
+  /** First byte to stream (default 0). The whole object is still fetched and verified first. */
+  start?: number
+  /** Last byte to stream, inclusive (default the last byte); clamped to the object's end. */
+  end?: number
   onProgress?: (p: Progress) => void
   signal?: AbortSignal
 }

@@ -94,4 +94,20 @@ describe('FileServer lifecycle and hooks', () => {
     for (const r of results) expect((await readAll(r.stream)).equals(file)).toBe(true)
     expect(fetched).toHaveLength(1)
   })
+
+  it('streams an inclusive byte range of a local or fetched object, and refuses a reversed one', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(2, { replication: 1 })
+    const file = randomFile(300_000)
+    const { cid } = await a!.server.put(file)
+    const local = await a!.server.get(cid, { start: 10, end: 19 })
+    expect(await readAll(local.stream)).toEqual(file.subarray(10, 20))
+    await a!.server.evictLocal(cid)
+    const fetched = await a!.server.get(cid, { start: 299_990 })
+    expect(fetched.size).toBe(300_000)
+    expect(await readAll(fetched.stream)).toEqual(file.subarray(299_990))
+    await expect(a!.server.get(cid, { start: 5, end: 4 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_RANGE',
+    })
+  })
 })
