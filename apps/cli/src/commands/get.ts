@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, rmSync } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type TransformCallback, type Writable } from 'node:stream'
@@ -61,6 +61,13 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
     tmp = join(dirname(final), `.${basename(final)}.cas-${randomBytes(4).toString('hex')}.partial`)
     target = createWriteStream(tmp, { flags: 'wx' })
   }
+  // Ctrl-C mid-download: remove the partial file before exiting, as a failed get would.
+  const onSignal = () => {
+    if (tmp) rmSync(tmp, { force: true })
+    process.exit(130)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     // stdout must not be ended by the pipeline (later writes, and the parent's pipe, need it).
     if (target === out.stdout) {
@@ -82,6 +89,8 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
       { cause: err },
     )
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     bar?.finish()
   }
   if (tmp && opts.output) await rename(tmp, resolve(opts.output))
