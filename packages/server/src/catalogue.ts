@@ -23,6 +23,15 @@ export interface HeldRecord {
   writtenAt: number
 }
 
+/** A signed delete that some holders have not yet confirmed, keyed by locator. */
+export interface PendingDelete {
+  locator: string
+  issuedAt: number
+  sig: Uint8Array
+  /** Node ids still to be told. */
+  pending: string[]
+}
+
 /** What the peer book keeps: a signed record when one was gossiped, else the address seen. */
 export interface PeerBookEntry {
   nodeId: string
@@ -42,6 +51,7 @@ export class Catalogue {
   readonly #held: Database<HeldRecord, string>
   readonly #peers: Database<PeerBookEntry, string>
   readonly #tombstones: Database<number, string>
+  readonly #pendingDeletes: Database<PendingDelete, string>
 
   private constructor(root: RootDatabase) {
     this.#root = root
@@ -50,6 +60,7 @@ export class Catalogue {
     this.#held = root.openDB<HeldRecord, string>({ name: 'held' })
     this.#peers = root.openDB<PeerBookEntry, string>({ name: 'peers' })
     this.#tombstones = root.openDB<number, string>({ name: 'tombstones' })
+    this.#pendingDeletes = root.openDB<PendingDelete, string>({ name: 'pending-deletes' })
   }
 
   static async open(dir: string): Promise<Catalogue> {
@@ -151,6 +162,23 @@ export class Catalogue {
   async putTombstone(ownerId: string, locator: string, deletedAt: number): Promise<void> {
     const key = `${ownerId}/${locator}`
     await this.#tombstones.put(key, Math.max(deletedAt, this.#tombstones.get(key) ?? 0))
+  }
+
+  getPendingDelete(locator: string): PendingDelete | undefined {
+    return this.#pendingDeletes.get(locator)
+  }
+
+  *pendingDeletes(): Iterable<PendingDelete> {
+    for (const { value } of this.#pendingDeletes.getRange()) yield value
+  }
+
+  async putPendingDelete(entry: PendingDelete): Promise<void> {
+    if (entry.pending.length === 0) await this.#pendingDeletes.remove(entry.locator)
+    else await this.#pendingDeletes.put(entry.locator, entry)
+  }
+
+  async removePendingDelete(locator: string): Promise<void> {
+    await this.#pendingDeletes.remove(locator)
   }
 
   getPeer(nodeId: string): PeerBookEntry | undefined {

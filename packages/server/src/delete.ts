@@ -1,33 +1,85 @@
 import type { Peer } from '@cas/p2p'
+import type { PendingDelete } from './catalogue.js'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
 import { deleteResponseSchema } from './messages.js'
 import { signAction } from './signatures.js'
 
-/** Sends an owner-signed delete of one replica to each peer; resolves with how many removed one. */
-export async function deleteEverywhere(ctx: ServerContext, locator: string, peers: Peer[]): Promise<number> {
-  const issuedAt = Date.now()
-  const fields = { ownerId: ctx.ownerId, locator, issuedAt }
-  const { ownerPub, sig } = signAction(ctx.ownerKey, 'delete', fields)
-  const results = await Promise.allSettled(
-    peers.map(async (peer) => {
-      const res = await peer.request(
-        { op: 'delete', ...fields, ownerPub, sig },
-        { timeout: ctx.fetchTimeout },
-      )
-      return deleteResponseSchema.parse(res.body).deleted
-    }),
-  )
-  let deleted = 0
-  results.forEach((r, i) => {
-    if (r.status === 'fulfilled') {
-      if (r.value) deleted++
-    } else {
-      ctx.logger.warn(
-        { nodeId: peers[i]?.nodeId, code: errorCode(r.reason) },
-        'delete not confirmed by a peer',
-      )
+/**
+ * Sends owner-signed deletes. A holder that could not be told (offline, or the
+ * request failed) stays pending in the catalogue, and the same signed delete
+ * is sent again when that node next connects.
+ */
+export class Deleter {
+  readonly #ctx: ServerContext
+
+  constructor(ctx: ServerContext) {
+    this.#ctx = ctx
+  }
+
+  /** Deletes a replica on every connected peer; resolves with how many removed one. */
+  async delete(locator: string, holders: string[]): Promise<number> {
+    const ctx = this.#ctx
+    const issuedAt = Date.now()
+    const { sig } = signAction(ctx.ownerKey, 'delete', { ownerId: ctx.ownerId, locator, issuedAt })
+    const entry: PendingDelete = { locator, issuedAt, sig, pending: [] }
+    const peers = unique(ctx.transport.peers())
+    const answered = new Set<string>()
+    let deleted = 0
+    await Promise.all(
+      peers.map(async (peer) => {
+        const result = await this.#send(peer, entry)
+        if (result === undefined) return
+        answered.add(peer.nodeId)
+        if (result) deleted++
+      }),
+    )
+    entry.pending = holders.filter((h) => !answered.has(h))
+    if (entry.pending.length > 0) await ctx.catalogue.putPendingDelete(entry)
+    return deleted
+  }
+
+  /** Sends the deletes a newly connected node missed. */
+  async onPeer(peer: Peer): Promise<void> {
+    for (const entry of this.#ctx.catalogue.pendingDeletes()) {
+      if (!entry.pending.includes(peer.nodeId)) continue
+      if ((await this.#send(peer, entry)) === undefined) continue
+      const latest = this.#ctx.catalogue.getPendingDelete(entry.locator)
+      if (!latest || latest.issuedAt !== entry.issuedAt) continue
+      latest.pending = latest.pending.filter((n) => n !== peer.nodeId)
+      await this.#ctx.catalogue.putPendingDelete(latest)
+      this.#ctx.logger.info({ nodeId: peer.nodeId, locator: entry.locator }, 'sent a delete the peer missed')
     }
-  })
-  return deleted
+  }
+
+  /** Forgets pending deletes of a locator: the owner put the object again. */
+  async cancel(locator: string): Promise<void> {
+    await this.#ctx.catalogue.removePendingDelete(locator)
+  }
+
+  /** true/false: the peer answered (removed, or had nothing newer to remove); undefined: no answer. */
+  async #send(peer: Peer, entry: PendingDelete): Promise<boolean | undefined> {
+    const ctx = this.#ctx
+    const body = {
+      op: 'delete',
+      ownerId: ctx.ownerId,
+      locator: entry.locator,
+      issuedAt: entry.issuedAt,
+      ownerPub: ctx.ownerKey.publicKeyDer,
+      sig: entry.sig,
+    }
+    try {
+      const res = await peer.request(body, { timeout: ctx.fetchTimeout })
+      return deleteResponseSchema.parse(res.body).deleted
+    } catch (err) {
+      ctx.logger.warn({ nodeId: peer.nodeId, code: errorCode(err) }, 'delete not confirmed by a peer')
+      return undefined
+    }
+  }
+}
+
+function unique(peers: Peer[]): Peer[] {
+  const byId = new Map<string, Peer>()
+  for (const peer of peers) if (!byId.has(peer.nodeId)) byId.set(peer.nodeId, peer)
+  return [...byId.values()]
 }

@@ -14,7 +14,7 @@ import { Store } from '@cas/store'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
-import { deleteEverywhere } from './delete.js'
+import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
 import { InvalidRangeError, NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
 import { type FetchResult, fetchInto } from './fetch.js'
@@ -87,6 +87,7 @@ export class FileServer extends EventEmitter {
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
   #repairer: Repairer | undefined
+  #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
 
   constructor(options: FileServerOptions) {
@@ -135,6 +136,7 @@ export class FileServer extends EventEmitter {
       },
     }
     this.#ctx = ctx
+    this.#deleter = new Deleter(ctx)
     this.#repairer = new Repairer(ctx, {
       interval: this.#o.repairInterval ?? DEFAULT_REPAIR_INTERVAL,
       grace: this.#o.repairGrace ?? DEFAULT_REPAIR_GRACE,
@@ -212,6 +214,8 @@ export class FileServer extends EventEmitter {
       const wanted = wantedReplicas(replication, live.length)
       const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
       const locator = locatorOf(this.#secrets, cid)
+      // Put again after a delete: the holders that missed that delete must keep the new replica.
+      await (this.#deleter as Deleter).cancel(locator)
       let sent = 0
       const total = sealedSize(size, REPLICA_CHUNK_SIZE) * Math.max(0, wanted - already.length)
       const { acked } = await replicate(ctx, {
@@ -326,9 +330,10 @@ export class FileServer extends EventEmitter {
     const ctx = this.#running()
     assertId('cid', cid)
     return this.#track(async () => {
+      const holders = ctx.catalogue.getObject(cid)?.holders ?? []
       const local = await this.#store.delete(cid, { namespace: 'self' })
       await ctx.catalogue.removeObject(cid)
-      const peers = await deleteEverywhere(ctx, locatorOf(this.#secrets, cid), this.#transport.peers())
+      const peers = await (this.#deleter as Deleter).delete(locatorOf(this.#secrets, cid), holders)
       return { local, peers }
     })
   }
@@ -471,6 +476,9 @@ export class FileServer extends EventEmitter {
     if (this.#state !== 'running') return
     this.#repairer?.noteUp(peer.nodeId)
     this.#discovery?.onPeer(peer)
+    void this.#deleter
+      ?.onPeer(peer)
+      .catch((err) => this.#logger.warn({ err: String(err) }, 'resending deletes failed'))
     this.emit('peer', peerInfo(peer.nodeId, peer, peer.listenAddr))
   }
 

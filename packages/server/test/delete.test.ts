@@ -4,7 +4,7 @@ import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { signAction } from '../src/signatures.js'
-import { Cluster, type TestNode } from './helpers/cluster.js'
+import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile } from './helpers/data.js'
 
 const exists = (path: string) =>
@@ -91,5 +91,23 @@ describe('delete', () => {
     })
     await expect(peer.request(captured, { data })).rejects.toMatchObject({ remoteCode: 'ERR_UNAUTHORIZED' })
     expect((await b!.server.status()).held.objects).toBe(0)
+  })
+
+  it('sends a delete again to a holder that was offline, when it comes back', async () => {
+    cluster = new Cluster('plain')
+    const [a, b, c] = await cluster.mesh(3, { replication: 2 })
+    const { cid } = await a!.server.put(randomFile(20_000))
+    await cluster.stop(b!)
+    expect(await a!.server.delete(cid)).toEqual({ local: true, peers: 1 })
+    expect(await exists(replicaPath(c!, a!, cid))).toBe(false)
+    expect(await exists(replicaPath(b!, a!, cid))).toBe(true)
+    // b restarts with its identity and data; a tells it what it missed as soon as they connect.
+    await cluster.add({
+      ownerKey: b!.ownerKey,
+      identity: b!.identity,
+      dataDir: b!.dataDir,
+      bootstrap: [a!.addr],
+    })
+    await waitFor(async () => !(await exists(replicaPath(b!, a!, cid))), { what: 'b to drop the replica' })
   })
 })

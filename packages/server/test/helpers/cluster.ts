@@ -18,7 +18,7 @@ export interface TestNode {
   stopped: boolean
 }
 
-export type NodeOptions = Partial<Omit<FileServerOptions, 'transport' | 'identity'>> & {
+export type NodeOptions = Partial<Omit<FileServerOptions, 'transport'>> & {
   transportOptions?: { requestTimeout?: number }
 }
 
@@ -27,8 +27,9 @@ export async function makeTransport(
   mode: TransportMode,
   ownerKey: OwnerKey,
   extra: { requestTimeout?: number } = {},
+  given?: NodeIdentity,
 ): Promise<{ transport: TcpTransport; identity: NodeIdentity }> {
-  const identity = await createNodeIdentity()
+  const identity = given ?? (await createNodeIdentity())
   const transport =
     mode === 'plain'
       ? new TcpTransport({ identity, handshake: nopHandshake, ...extra })
@@ -45,7 +46,12 @@ export class Cluster {
 
   async add(opts: NodeOptions = {}): Promise<TestNode> {
     const ownerKey = opts.ownerKey ?? generateOwnerKey()
-    const { transport, identity } = await makeTransport(this.mode, ownerKey, opts.transportOptions)
+    const { transport, identity } = await makeTransport(
+      this.mode,
+      ownerKey,
+      opts.transportOptions,
+      opts.identity,
+    )
     const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'cas-server-test-')))
     this.#dirs.push(dataDir)
     const { transportOptions: _, ...serverOpts } = opts
