@@ -12,7 +12,7 @@ export class Output {
   readonly quiet: boolean
   readonly stdout: NodeJS.WriteStream
   readonly stderr: NodeJS.WriteStream
-  /** Colour only on a TTY, and never when NO_COLOR is set (https://no-color.org). */
+  /** False when NO_COLOR is set (https://no-color.org); colour also needs the target stream to be a TTY. */
   readonly color: boolean
   /** Progress bars: stderr is a TTY and neither --json nor --quiet. */
   readonly progress: boolean
@@ -22,7 +22,7 @@ export class Output {
     this.quiet = opts.quiet
     this.stdout = opts.stdout ?? process.stdout
     this.stderr = opts.stderr ?? process.stderr
-    this.color = this.stderr.isTTY === true && !opts.env.NO_COLOR
+    this.color = !opts.env.NO_COLOR
     this.progress = this.stderr.isTTY === true && !opts.json && !opts.quiet
   }
 
@@ -42,28 +42,29 @@ export class Output {
 
   /** A warning (stderr), dropped only by --quiet. */
   warn(message: string): void {
-    if (!this.quiet) this.stderr.write(`${this.paint('33', 'warning:')} ${message}\n`)
+    if (!this.quiet) this.stderr.write(`${this.paint('33', 'warning:', this.stderr)} ${message}\n`)
   }
 
   error(message: string, code: string): void {
     if (this.json) this.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`)
-    else this.stderr.write(`${this.paint('31', 'cas:')} ${message}\n`)
+    else this.stderr.write(`${this.paint('31', 'cas:', this.stderr)} ${message}\n`)
   }
 
+  /** Colours for results (stdout): plain when stdout is piped, so that tools downstream get clean text. */
   green(text: string): string {
-    return this.paint('32', text)
+    return this.paint('32', text, this.stdout)
   }
 
   red(text: string): string {
-    return this.paint('31', text)
+    return this.paint('31', text, this.stdout)
   }
 
   dim(text: string): string {
-    return this.paint('2', text)
+    return this.paint('2', text, this.stdout)
   }
 
-  paint(sgr: string, text: string): string {
-    return this.color && (this.stdout.isTTY || this.stderr.isTTY) ? `\x1b[${sgr}m${text}\x1b[0m` : text
+  paint(sgr: string, text: string, stream: NodeJS.WriteStream): string {
+    return this.color && stream.isTTY === true ? `\x1b[${sgr}m${text}\x1b[0m` : text
   }
 }
 

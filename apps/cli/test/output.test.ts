@@ -33,6 +33,12 @@ describe('Output', () => {
     expect(stderr.text()).toContain('\x1b[33m')
   })
 
+  it('keeps results plain when stdout is piped even if stderr is a terminal', () => {
+    const stdout = fakeTty(false)
+    const out = new Output({ json: false, quiet: false, env: {}, stdout, stderr: fakeTty(true) })
+    expect(out.green('ok')).toBe('ok')
+  })
+
   it('never colours when NO_COLOR is set', () => {
     const { out, stderr } = output({ tty: true, env: { NO_COLOR: '1' } })
     out.warn('careful')

@@ -138,8 +138,10 @@ export class CasNode {
     // The server closes the transport and the catalogue; without a server only the transport is open.
     if (this.#server) await this.#server.stop({ timeout: this.#config.shutdownTimeout })
     else await this.#transport?.close()
-    if (this.#info) await removeRuntimeInfo(this.#config.home)
-    log.info({}, 'node stopped')
+    if (this.#info) {
+      await removeRuntimeInfo(this.#config.home)
+      log.info({}, 'node stopped')
+    }
   }
 }
 

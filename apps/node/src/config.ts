@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import {
-  formatHostPort,
   type HostPort,
   isLoopbackHost,
   zBoolean,
@@ -326,8 +325,4 @@ export function helpText(): string {
     lines.push(`  ${flag.padEnd(22)}${spec.env.padEnd(21)}${spec.help}${def}`)
   }
   return lines.join('\n')
-}
-
-export function describeAddress(a: HostPort): string {
-  return formatHostPort(a)
 }
