@@ -1,14 +1,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
-import {
-  deriveOwnerSecrets,
-  fileKeys,
-  locatorOf,
-  type OwnerSecrets,
-  ownerIdOf,
-  sealedSize,
-} from '@cas/crypto'
+import { deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
 import type { Peer, Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
@@ -16,8 +8,8 @@ import { Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
-import { InvalidRangeError, NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
-import { type FetchResult, fetchInto } from './fetch.js'
+import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
+import { type GetTarget, Getter } from './get-object.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
 import type { Logger } from './logger.js'
@@ -35,16 +27,13 @@ import {
   DEFAULT_REPLICATE_CONCURRENCY,
   DEFAULT_REPLICATION,
   type FileServerOptions,
-  REPLICA_CHUNK_SIZE,
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
+import { putObject } from './put-object.js'
 import { rebuildCatalogue } from './rebuild.js'
-import { rankNodes } from './rendezvous.js'
 import { Repairer, wantedReplicas } from './repair.js'
-import { replicate } from './replicate.js'
 import { createRequestHandler } from './request-handler.js'
-import { counted, iterate } from './stream-utils.js'
 import type {
   GetOptions,
   GetResult,
@@ -82,7 +71,7 @@ export class FileServer extends EventEmitter {
   readonly #held: HeldReplicas
   readonly #lifetime = new AbortController()
   readonly #inflight = new Set<Promise<unknown>>()
-  readonly #fetches = new Map<string, Promise<FetchResult>>()
+  readonly #getter = new Getter()
   #state: State = 'new'
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
@@ -189,108 +178,18 @@ export class FileServer extends EventEmitter {
 
   async put(source: Source, opts: PutOptions = {}): Promise<PutResult> {
     const ctx = this.#running()
-    return this.#track(async (signal) => {
-      let ingested = 0
-      const ingest = counted(iterate(source), (n) => {
-        ingested += n
-        opts.onProgress?.({
-          phase: 'ingest',
-          done: ingested,
-          total: source instanceof Uint8Array ? source.byteLength : undefined,
-        })
-      })
-      const { key: cid, size } = await this.#store.put(ingest, { namespace: 'self', signal })
-      const replication = opts.replication ?? this.#replication
-      await ctx.catalogue.putObject({
-        cid,
-        size,
-        names: opts.name === undefined ? [] : [opts.name],
-        created: Date.now(),
-        replication,
-        holders: [],
-        shared: false,
-      })
-      const live = this.#liveIds()
-      const wanted = wantedReplicas(replication, live.length)
-      const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
-      const locator = locatorOf(this.#secrets, cid)
-      // Put again after a delete: the holders that missed that delete must keep the new replica.
-      await (this.#deleter as Deleter).cancel(locator)
-      let sent = 0
-      const total = sealedSize(size, REPLICA_CHUNK_SIZE) * Math.max(0, wanted - already.length)
-      const { acked } = await replicate(ctx, {
-        cid,
-        size,
-        locator,
-        candidates: rankNodes(locator, live).filter((n) => !already.includes(n)),
-        wanted: Math.max(0, wanted - already.length),
-        concurrency: DEFAULT_REPLICATE_CONCURRENCY,
-        signal,
-        onBytes: (n) => {
-          sent += n
-          opts.onProgress?.({ phase: 'replicate', done: sent, total })
-        },
-      })
-      await ctx.catalogue.addHolders(cid, acked)
-      const replicas = [...already, ...acked]
-      return { cid, size, replicas, wanted, underReplicated: replicas.length < wanted }
-    }, opts.signal)
+    const deleter = this.#deleter as Deleter
+    return this.#track(
+      (signal) => putObject(ctx, deleter, source, { ...opts, signal }, opts.replication ?? this.#replication),
+      opts.signal,
+    )
   }
 
   async get(ref: string, opts: GetOptions = {}): Promise<GetResult> {
     const ctx = this.#running()
     return this.#track(async (signal) => {
-      const range = byteRange(opts)
       const target = this.#resolveRef(ref)
-      const { cid } = target
-      if (await this.#store.has(cid, { namespace: 'self' })) {
-        const { size } = await this.#store.stat(cid, { namespace: 'self' })
-        return {
-          cid,
-          size,
-          stream: this.#store.read(cid, { namespace: 'self', ...range }),
-          source: 'local',
-          skipped: [],
-        }
-      }
-      const live = this.#liveIds()
-      const holders = target.shared ? [] : (ctx.catalogue.getObject(cid)?.holders ?? [])
-      const candidates = [
-        ...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(target.locator, live)]),
-      ]
-      let done = 0
-      const job = {
-        ...target,
-        candidates,
-        signal,
-        onBytes: (n: number) => {
-          done += n
-          opts.onProgress?.({ phase: 'fetch', done, total: target.size })
-        },
-      }
-      // Concurrent gets of one missing object share one fetch; if that one is aborted by its
-      // own caller, a get whose signal is still live fetches by itself.
-      let shared = this.#fetches.get(cid)
-      if (!shared) {
-        shared = fetchInto(ctx, job).finally(() => this.#fetches.delete(cid))
-        this.#fetches.set(cid, shared)
-      }
-      const { nodeId, skipped } = await shared.catch((err) => {
-        if (signal.aborted || !(err instanceof Error && err.name === 'AbortError')) throw err
-        return fetchInto(ctx, job)
-      })
-      const { size } = await this.#store.stat(cid, { namespace: 'self' })
-      await ctx.catalogue.putObject({
-        cid,
-        size,
-        names: [],
-        created: Date.now(),
-        replication: target.shared ? 0 : this.#replication,
-        holders: target.shared ? [] : [nodeId],
-        shared: target.shared,
-      })
-      const stream: Readable = this.#store.read(cid, { namespace: 'self', ...range })
-      return { cid, size, stream, source: nodeId, skipped }
+      return this.#getter.get(ctx, target, { ...opts, signal }, this.#replication)
     }, opts.signal)
   }
 
@@ -434,7 +333,7 @@ export class FileServer extends EventEmitter {
     }
   }
 
-  #resolveRef(ref: string) {
+  #resolveRef(ref: string): GetTarget {
     if (isCapability(ref)) {
       const cap = decodeCapability(ref)
       return { ...cap, shared: cap.ownerId !== this.ownerId }
@@ -488,16 +387,6 @@ export class FileServer extends EventEmitter {
     this.#repairer?.noteDown(peer.nodeId)
     this.emit('peer:close', peerInfo(peer.nodeId, undefined, peer.listenAddr))
   }
-}
-
-/** The inclusive byte range a get asked for, checked before anything is fetched. */
-function byteRange(opts: GetOptions): { start?: number; end?: number } {
-  const { start, end } = opts
-  const ok = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0)
-  if (!ok(start) || !ok(end) || (start !== undefined && end !== undefined && start > end)) {
-    throw new InvalidRangeError(start, end)
-  }
-  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }) }
 }
 
 function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefined): PeerInfo {
