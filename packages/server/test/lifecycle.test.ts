@@ -110,4 +110,19 @@ describe('FileServer lifecycle and hooks', () => {
       code: 'ERR_INVALID_RANGE',
     })
   })
+
+  it('finishes an under-replicated put once more peers join, through repair', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(2, { replication: 2 })
+    const first = await a!.server.put(randomFile(30_000))
+    expect(first).toMatchObject({ wanted: 2, underReplicated: true })
+    expect(first.replicas).toHaveLength(1)
+    expect(await a!.server.repair()).toMatchObject({ healthy: 0, underReplicated: 1 })
+    const late = await cluster.add({ bootstrap: [a!.addr] })
+    await waitFor(() => connectedCount(a!) === 2, { what: 'the late node to join' })
+    expect(await a!.server.repair()).toMatchObject({ healthy: 1, underReplicated: 0 })
+    const holders = (await a!.server.stat(first.cid)).holders.map((h) => h.nodeId)
+    expect(holders).toContain(late.server.nodeId)
+    expect(holders).toHaveLength(2)
+  })
 })
