@@ -53,13 +53,25 @@ export const DEFAULT_STOP_TIMEOUT = 5_000
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
 
+/** The events a FileServer emits, with their payloads. */
+export interface FileServerEvents {
+  peer: [PeerInfo]
+  'peer:close': [PeerInfo]
+  /** A peer served tampered or wrong data during a fetch, or went silent. */
+  'peer:bad': [BadPeerEvent]
+  /** Repair status: when an object's repair starts, and after each pass. */
+  repair: [RepairStatus]
+  /** A finished transfer, for metrics. */
+  transfer: [TransferEvent]
+}
+
 /**
  * A cas node: a local content-addressed store whose objects are encrypted with
  * the owner's keys and replicated to peers ranked by rendezvous hashing,
  * fetched back and verified when missing, deleted by signed request, found by
  * gossip and kept at their replica count by repair.
  */
-export class FileServer extends EventEmitter {
+export class FileServer extends EventEmitter<FileServerEvents> {
   readonly nodeId: string
   readonly ownerId: string
   readonly #o: FileServerOptions

@@ -25,7 +25,7 @@ export {
   SizeMismatchError,
   UnauthorizedError,
 } from './errors.js'
-export { DEFAULT_STOP_TIMEOUT, FileServer } from './file-server.js'
+export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents } from './file-server.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
 export { type Logger, noopLogger } from './logger.js'
 export {
