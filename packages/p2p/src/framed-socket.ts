@@ -27,6 +27,7 @@ export class FramedSocket {
   private inbox: Message[] = []
   private waiter: { resolve: (m: Message) => void; reject: (e: Error) => void } | undefined
   private drain: Promise<void> | undefined
+  private corked = false
 
   constructor(
     readonly socket: Socket,
@@ -95,12 +96,8 @@ export class FramedSocket {
     if (!this.isOpen) throw this.reason
     const parts = encodeFrameParts(this.codec, message, this.maxFrameSize)
     let wantsMore = true
-    if (parts.length === 1) wantsMore = this.socket.write(parts[0]!)
-    else {
-      this.socket.cork()
-      for (const part of parts) wantsMore = this.socket.write(part)
-      this.socket.uncork()
-    }
+    this.corkForTick()
+    for (const part of parts) wantsMore = this.socket.write(part)
     if (wantsMore) return
     this.drain ??= new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
@@ -126,6 +123,7 @@ export class FramedSocket {
   sendNow(message: OutgoingMessage, droppable = false): void {
     if (!this.isOpen) return
     if (droppable && this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) return
+    this.corkForTick()
     this.socket.write(encodeFrame(this.codec, message, this.maxFrameSize))
   }
 
@@ -144,6 +142,20 @@ export class FramedSocket {
     } else {
       this.socket.destroy()
     }
+  }
+
+  /**
+   * Holds writes until the end of this tick, so that the many small frames of
+   * concurrent requests leave in one system call instead of one each.
+   */
+  private corkForTick(): void {
+    if (this.corked) return
+    this.corked = true
+    this.socket.cork()
+    process.nextTick(() => {
+      this.corked = false
+      this.socket.uncork()
+    })
   }
 
   private fail(err: Error): void {
