@@ -66,7 +66,9 @@ async function handleStore(deps: HandlerDeps, req: IncomingRequest, body: StoreR
       received += n
     })
     await ctx.store.write(body.locator, data, { namespace: body.ownerId, signal: req.signal })
-    await ctx.catalogue.putHeld(body.ownerId, body.locator, { size: body.size, writtenAt: body.issuedAt })
+    // A locator names one plaintext, so any valid replica serves; keep the newest issuedAt for the replay rule.
+    const writtenAt = Math.max(body.issuedAt, prev?.writtenAt ?? 0)
+    await ctx.catalogue.putHeld(body.ownerId, body.locator, { size: body.size, writtenAt })
     if (!prev) held.countObject(body.ownerId, 1)
     ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: received })
   } catch (err) {
