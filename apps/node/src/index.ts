@@ -1,17 +1,17 @@
 export type { NodeBackend } from './backend.js'
 export { CasNode, type CasNodeOptions, VERSION } from './cas-node.js'
+export { helpText, type LoadConfigInput, type LoadConfigResult, loadConfig } from './config.js'
 export {
   DEFAULT_API_PORT,
   DEFAULT_P2P_HOST,
   DEFAULT_P2P_PORT,
   DEFAULT_REPLICATION,
   DEFAULT_SHUTDOWN_TIMEOUT,
-  helpText,
-  type LoadConfigResult,
-  loadConfig,
+  LOG_LEVELS,
   type NodeConfig,
   OPTIONS,
-} from './config.js'
+  type OptionSpec,
+} from './config-options.js'
 export { type HostPort, parseBytes, parseDuration, parseHostPort } from './config-values.js'
 export { assertNotRunning, type DataDir, OWNER_KEY_FILE, prepareDataDir } from './data-dir.js'
 export {

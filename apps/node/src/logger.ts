@@ -1,6 +1,6 @@
 import { type Logger, pino } from 'pino'
 import pinoPretty from 'pino-pretty'
-import type { NodeConfig } from './config.js'
+import type { NodeConfig } from './config-options.js'
 
 /** pino logger: JSON lines, or human-readable lines when stdout is a TTY (logFormat 'auto'). */
 export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFormat'>): Logger {

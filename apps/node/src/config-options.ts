@@ -1,0 +1,204 @@
+import { z } from 'zod'
+import {
+  type HostPort,
+  isLoopbackHost,
+  zBoolean,
+  zBytes,
+  zDuration,
+  zHostPort,
+  zList,
+} from './config-values.js'
+import { DEFAULT_API_PORT } from './runtime-info.js'
+
+export { DEFAULT_API_PORT }
+
+export const DEFAULT_P2P_HOST = '127.0.0.1'
+export const DEFAULT_P2P_PORT = 3000
+export const DEFAULT_REPLICATION = 3
+export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+
+export interface NodeConfig {
+  /** Data directory: keys, token, store, catalogue. */
+  home: string
+  /** P2P listen address. */
+  listen: HostPort
+  /** Address announced to peers; default the bound listen address. */
+  announce: string | undefined
+  /** HTTP API address; loopback only. */
+  apiListen: HostPort
+  bootstrap: string[]
+  replication: number | 'all'
+  tls: boolean
+  /** 32-byte hex key; peers without it are refused. */
+  networkKey: string | undefined
+  passphrase: string | undefined
+  quotaPerOwner: number | undefined
+  quotaTotal: number | undefined
+  repairInterval: number | undefined
+  logLevel: (typeof LOG_LEVELS)[number]
+  logFormat: 'auto' | 'json' | 'pretty'
+  shutdownTimeout: number
+}
+
+export interface OptionSpec {
+  key: Exclude<keyof NodeConfig, 'home'>
+  flag: string | undefined
+  env: string
+  allowed: string
+  schema: z.ZodType
+  default: string | undefined
+  help: string
+}
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/i)
+const apiAddress = zHostPort('127.0.0.1').refine((a) => isLoopbackHost(a.host))
+const replication = z.union([z.number(), z.string()]).transform((v, ctx): number | 'all' => {
+  if (v === 'all') return 'all'
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v.trim()) ? Number(v) : Number.NaN
+  if (Number.isInteger(n) && n >= 1 && n <= 64) return n
+  ctx.addIssue({ code: 'custom', message: 'not a replication factor' })
+  return 0
+})
+
+/** Every option: its flag, its environment variable, what is allowed, its default. */
+export const OPTIONS: readonly OptionSpec[] = [
+  opt(
+    'listen',
+    '--listen',
+    'CAS_LISTEN',
+    'host:port, [v6]:port or :port',
+    zHostPort(DEFAULT_P2P_HOST),
+    `${DEFAULT_P2P_HOST}:${DEFAULT_P2P_PORT}`,
+    'P2P listen address (:port = all interfaces)',
+  ),
+  opt(
+    'announce',
+    '--announce',
+    'CAS_ANNOUNCE',
+    'host:port',
+    z.string().regex(/^.+:\d{1,5}$/),
+    undefined,
+    'address announced to peers (default: the bound listen address)',
+  ),
+  opt(
+    'apiListen',
+    '--api-listen',
+    'CAS_API_LISTEN',
+    'a loopback host:port (127.0.0.1, ::1 or localhost)',
+    apiAddress,
+    `127.0.0.1:${DEFAULT_API_PORT}`,
+    'local HTTP API address',
+  ),
+  opt(
+    'bootstrap',
+    '--bootstrap',
+    'CAS_BOOTSTRAP',
+    'comma-separated host:port addresses',
+    zList.pipe(z.array(z.string().regex(/^.+:\d{1,5}$/))),
+    '',
+    'peers to dial at start',
+  ),
+  opt(
+    'replication',
+    '--replication',
+    'CAS_REPLICATION',
+    'a whole number from 1 to 64, or "all"',
+    replication,
+    String(DEFAULT_REPLICATION),
+    'replicas wanted per object',
+  ),
+  opt(
+    'tls',
+    '--tls',
+    'CAS_TLS',
+    'true or false',
+    zBoolean,
+    'true',
+    'TLS 1.3 with mutual node authentication',
+  ),
+  opt(
+    'networkKey',
+    '--network-key',
+    'CAS_NETWORK_KEY',
+    '64 hex characters',
+    hex64,
+    undefined,
+    'shared key of a private network',
+  ),
+  opt(
+    'passphrase',
+    undefined,
+    'CAS_PASSPHRASE',
+    'any string',
+    z.string().min(1),
+    undefined,
+    'passphrase sealing the owner key (environment only)',
+  ),
+  opt(
+    'quotaPerOwner',
+    '--quota-per-owner',
+    'CAS_QUOTA_PER_OWNER',
+    'a size such as 1073741824 or 10GiB',
+    zBytes,
+    undefined,
+    'bytes held for each other owner',
+  ),
+  opt(
+    'quotaTotal',
+    '--quota-total',
+    'CAS_QUOTA_TOTAL',
+    'a size such as 1073741824 or 10GiB',
+    zBytes,
+    undefined,
+    'bytes held for all other owners',
+  ),
+  opt(
+    'repairInterval',
+    '--repair-interval',
+    'CAS_REPAIR_INTERVAL',
+    'a duration such as 60000, 30s or 5m',
+    zDuration,
+    undefined,
+    'how often replicas are checked',
+  ),
+  opt(
+    'logLevel',
+    '--log-level',
+    'CAS_LOG_LEVEL',
+    LOG_LEVELS.join(', '),
+    z.enum(LOG_LEVELS),
+    'info',
+    'log level',
+  ),
+  opt(
+    'logFormat',
+    '--log-format',
+    'CAS_LOG_FORMAT',
+    'auto, json or pretty',
+    z.enum(['auto', 'json', 'pretty']),
+    'auto',
+    'pretty when stdout is a TTY (auto)',
+  ),
+  opt(
+    'shutdownTimeout',
+    '--shutdown-timeout',
+    'CAS_SHUTDOWN_TIMEOUT',
+    'a duration such as 10s',
+    zDuration,
+    String(DEFAULT_SHUTDOWN_TIMEOUT),
+    'how long transfers may finish on SIGTERM',
+  ),
+]
+
+function opt(
+  key: OptionSpec['key'],
+  flag: string | undefined,
+  env: string,
+  allowed: string,
+  schema: z.ZodType,
+  def: string | undefined,
+  help: string,
+): OptionSpec {
+  return { key, flag, env, allowed, schema, default: def, help }
+}
