@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 import { encryptIterable, fileKeys, sealedSize } from '@cas/crypto'
-import type { Peer } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
+import { FanOut } from './fan-out.js'
 import { storeResponseSchema } from './messages.js'
 import { REPLICA_CHUNK_SIZE } from './options.js'
 import { signAction } from './signatures.js'
@@ -29,8 +29,9 @@ export interface ReplicateResult {
 }
 
 /**
- * Sends fresh encryptions of a local object to candidates in rank order until
- * `wanted` acknowledge; a refusal (quota, error, gone) moves on to the next.
+ * Sends the object to candidates in rank order until `wanted` acknowledge; a
+ * refusal (quota, error, gone) moves on to the next. Each batch of targets
+ * shares one read and one encryption of the object, streamed to all of them.
  */
 export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<ReplicateResult> {
   const acked: string[] = []
@@ -39,14 +40,7 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
   while (acked.length < job.wanted && queue.length > 0) {
     job.signal?.throwIfAborted()
     const batch = queue.splice(0, Math.min(job.wanted - acked.length, job.concurrency))
-    const results = await Promise.allSettled(
-      batch.map(async (nodeId) => {
-        const peer = ctx.transport.peer(nodeId)
-        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
-        await sendReplica(ctx, peer, job)
-        return nodeId
-      }),
-    )
+    const results = await sendBatch(ctx, job, batch)
     results.forEach((r, i) => {
       const nodeId = batch[i] as string
       if (r.status === 'fulfilled') {
@@ -62,24 +56,43 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
   return { acked, failed }
 }
 
-async function sendReplica(ctx: ServerContext, peer: Peer, job: ReplicateJob): Promise<void> {
+async function sendBatch(
+  ctx: ServerContext,
+  job: ReplicateJob,
+  batch: string[],
+): Promise<PromiseSettledResult<void>[]> {
   const { fileKey, fileMacKey } = fileKeys(ctx.secrets, job.cid)
   const sealed = sealedSize(job.size, REPLICA_CHUNK_SIZE)
-  const issuedAt = Date.now()
-  const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
-  const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
   const plain = job.plaintext ? job.plaintext() : ctx.store.read(job.cid, { namespace: 'self' })
   const sealOpts = { fileKey, macKey: fileMacKey, chunkSize: REPLICA_CHUNK_SIZE }
-  const data = counted(encryptIterable(plain, sealOpts), (n) => job.onBytes?.(n))
+  // One encryption (one IV) for the whole batch: every holder gets the same ciphertext.
+  const fan = new FanOut(encryptIterable(plain, sealOpts), batch.length)
   try {
-    const res = await peer.request(
-      { op: 'store', ...fields, ownerPub, sig },
-      job.signal ? { data, signal: job.signal } : { data },
+    return await Promise.allSettled(
+      batch.map(async (nodeId, i) => {
+        const { data, detach } = fan.branch(i)
+        try {
+          const peer = ctx.transport.peer(nodeId)
+          if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+          const issuedAt = Date.now()
+          const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
+          const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
+          const body = { op: 'store', ...fields, ownerPub, sig }
+          const counting = counted(data, (n) => job.onBytes?.(n))
+          const res = await peer.request(
+            body,
+            job.signal ? { data: counting, signal: job.signal } : { data: counting },
+          )
+          storeResponseSchema.parse(res.body)
+          ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId, bytes: sealed })
+        } finally {
+          // A refusal can come before this branch read anything: the others must not wait for it.
+          detach()
+        }
+      }),
     )
-    storeResponseSchema.parse(res.body)
   } finally {
-    // A refusal can come before the data was read at all: release the file.
+    // Nobody may have started reading at all: release the file.
     if (plain instanceof Readable) plain.destroy()
   }
-  ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId: peer.nodeId, bytes: sealed })
 }
