@@ -62,6 +62,16 @@ describe('cas against three running nodes', () => {
     expect(info.holders.filter((h) => h.live)).toHaveLength(2)
   })
 
+  it("counts the replicas' bytes in the node's metrics", async () => {
+    const res = await fetch(`${n3.info.api}/metrics`, {
+      headers: { authorization: `Bearer ${await cluster.token(n3)}` },
+    })
+    const text = await res.text()
+    const sent = Number(/^cas_p2p_bytes_total\{direction="out"\} (\d+)$/m.exec(text)?.[1])
+    expect(sent).toBeGreaterThanOrEqual(2 * data.length)
+    expect(text).toMatch(/^cas_peers 2$/m)
+  })
+
   it('gets it back to a file and, by name, to stdout', async () => {
     const out = join(dir, 'back.jpg')
     const r = await cas(['get', cid, '-o', out], { env: cluster.envFor(n3) })
