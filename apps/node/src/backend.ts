@@ -9,7 +9,11 @@ export interface NodeBackend {
     source: Readable,
     opts: { name?: string; replication?: number | 'all'; signal?: AbortSignal },
   ): Promise<object>
-  get(ref: string, opts: { signal?: AbortSignal }): Promise<{ cid: string; size: number; stream: Readable }>
+  /** `start`/`end` (inclusive) select a byte range; the whole object is verified first either way. */
+  get(
+    ref: string,
+    opts: { signal?: AbortSignal; start?: number; end?: number },
+  ): Promise<{ cid: string; size: number; stream: Readable }>
   stat(cid: string): Promise<object>
   list(): Promise<object[]>
   resolveName(name: string): Promise<string | undefined>

@@ -27,24 +27,3 @@ export function parseRange(
   if (start >= size || end < start) return 'unsatisfiable'
   return { start, end }
 }
-
-/**
- * A pipeline stage that passes on only the bytes of `range` from a stream of the whole object.
- * It returns as soon as the range is complete, which ends the iteration of (and destroys) the
- * source instead of reading the rest of the object.
- */
-export function sliceRange({
-  start,
-  end,
-}: ByteRange): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
-  return async function* slice(source) {
-    let offset = 0
-    for await (const chunk of source) {
-      const from = Math.max(start - offset, 0)
-      const to = Math.min(end + 1 - offset, chunk.length)
-      offset += chunk.length
-      if (to > from) yield from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to)
-      if (offset > end) return
-    }
-  }
-}

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CAPABILITY_PREFIX } from '@cas/server'
 import { z } from 'zod'
 import type { NodeBackend } from '../backend.js'
 import { HttpError } from '../errors.js'
 import type { NodeMetrics } from '../metrics.js'
-import { parseRange, sliceRange } from './byte-range.js'
+import { parseRange } from './byte-range.js'
 import { sendJson } from './respond.js'
 
 export interface RouteContext {
@@ -103,7 +104,7 @@ async function putObject(ctx: RouteContext): Promise<void> {
 
 async function getObject(ctx: RouteContext): Promise<void> {
   const ref = await resolveRef(ctx.backend, ctx.params[0] ?? '')
-  const { cid, size, stream } = await ctx.backend.get(ref, { signal: ctx.signal })
+  let { cid, size, stream } = await ctx.backend.get(ref, { signal: ctx.signal })
   const range = parseRange(ctx.req.headers.range, size)
   const headers: Record<string, string | number> = {
     'content-type': 'application/octet-stream',
@@ -113,12 +114,15 @@ async function getObject(ctx: RouteContext): Promise<void> {
     'x-cas-size': size,
   }
   if (range === 'unsatisfiable') {
-    stream.destroy()
+    discard(stream)
     ctx.res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 })
     ctx.res.end()
     return
   }
   if (range) {
+    // The size is known now (and the object is local): open just the wanted bytes from the store.
+    discard(stream)
+    stream = (await ctx.backend.get(cid, { signal: ctx.signal, start: range.start, end: range.end })).stream
     ctx.res.writeHead(206, {
       ...headers,
       'content-range': `bytes ${range.start}-${range.end}/${size}`,
@@ -128,12 +132,17 @@ async function getObject(ctx: RouteContext): Promise<void> {
     ctx.res.writeHead(200, { ...headers, 'content-length': size })
   }
   if (ctx.req.method === 'HEAD') {
-    stream.destroy()
+    discard(stream)
     ctx.res.end()
     return
   }
-  if (range) await pipeline(stream, sliceRange(range), ctx.res)
-  else await pipeline(stream, ctx.res)
+  await pipeline(stream, ctx.res)
+}
+
+/** Closes a stream we will not read; a late error from it has no one left to tell. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined)
+  stream.destroy()
 }
 
 export const ROUTES: readonly Route[] = [
