@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { auth, Harness, http } from './helpers/harness.js'
+import { auth, Harness, http, TEST_ARGS } from './helpers/harness.js'
 
 const harness = new Harness()
 afterEach(() => harness.cleanup())
@@ -88,6 +88,30 @@ describe('cas-node daemon', () => {
       size: data.length,
     })
     expect(await node.exit).toEqual({ code: 0, signal: null })
+  })
+})
+
+describe('cas-node shutdown deadline', () => {
+  it('aborts an upload that does not finish within --shutdown-timeout, exits 0 and restarts clean', async () => {
+    const home = await harness.tempDir()
+    const args = [...TEST_ARGS, '--shutdown-timeout', '500ms']
+    const node = await harness.start(home, args, { CAS_LOG_LEVEL: 'debug' })
+    const { request } = await import('node:http')
+    const req = request(`${node.info.api}/v1/objects?name=never-finished`, {
+      method: 'POST',
+      headers: { ...auth(node), 'content-length': String(64 * 1024 * 1024) },
+      agent: false,
+    })
+    const failed = new Promise<Error>((resolve) => req.on('error', resolve))
+    await new Promise<void>((resolve) => req.write(randomBytes(1024 * 1024), () => resolve()))
+    await waitForLog(/"msg":"request started"/, node.output)
+    node.child.kill('SIGTERM')
+    expect(await node.exit).toEqual({ code: 0, signal: null })
+    expect(await failed).toMatchObject({ code: 'ECONNRESET' })
+
+    const again = await harness.start(home)
+    const list = await http(`${again.info.api}/v1/objects`, { headers: auth(again) })
+    expect(list.json()).toEqual([])
   })
 })
 

@@ -154,6 +154,34 @@ describe('HTTP API objects', () => {
   })
 })
 
+describe('HTTP API under a broken upload', () => {
+  it('keeps nothing of an upload whose client goes away, and keeps serving', async () => {
+    const { request } = await import('node:http')
+    const before = (await http(`${api}/v1/objects`, { headers: auth(node) })).json<unknown[]>().length
+    const req = request(`${api}/v1/objects?name=broken`, {
+      method: 'POST',
+      headers: { ...auth(node), 'content-length': String(8 * 1024 * 1024) },
+      agent: false,
+    })
+    req.on('error', () => undefined)
+    await new Promise<void>((resolve) => req.write(randomBytes(256 * 1024), () => resolve()))
+    req.destroy()
+    const deadline = Date.now() + 10_000
+    let names: string[][] = []
+    // The node notices the abort asynchronously: poll until it has settled, with a deadline.
+    while (Date.now() < deadline) {
+      const list = (await http(`${api}/v1/objects`, { headers: auth(node) })).json<{ names: string[] }[]>()
+      names = list.map((o) => o.names)
+      if (list.length === before) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(names.flat()).not.toContain('broken')
+    expect(names).toHaveLength(before)
+    const again = await http(`${api}/v1/objects/${cid}`, { headers: auth(node) })
+    expect(again.body.equals(data)).toBe(true)
+  })
+})
+
 describe('HTTP API status and metrics', () => {
   it('reports status with ids, addresses, version and uptime', async () => {
     const res = await http(`${api}/v1/status`, { headers: auth(node) })
