@@ -1,11 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { ApiClient, type NodeProcess, PeerListSchema, StatusSchema, startNodeProcess } from '@cas/cli'
+import { readFile } from 'node:fs/promises'
+import { type ClusterNode, LocalCluster, StatusSchema } from '@cas/cli'
 
-export interface ClusterNode {
-  process: NodeProcess
-  client: ApiClient
-}
+export { type ClusterNode, until } from '@cas/cli'
 
 export interface StartOptions {
   dir: string
@@ -15,41 +11,16 @@ export interface StartOptions {
   bootstrap?: string[]
 }
 
-/** Starts one node process on free loopback ports and returns it with an authenticated API client. */
-export async function startNode(opts: StartOptions): Promise<ClusterNode> {
-  const home = join(opts.dir, opts.name)
-  await mkdir(opts.dir, { recursive: true })
-  const proc = await startNodeProcess({
-    home,
-    logFile: join(opts.dir, `${opts.name}.log`),
-    args: [
-      '--listen',
-      '127.0.0.1:0',
-      '--api-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-      ...(opts.args ?? []),
-    ],
-    env: { CAS_BOOTSTRAP: (opts.bootstrap ?? []).join(',') },
+/** Starts one node process on free loopback ports in `dir` (which the caller removes). */
+export function startNode(opts: StartOptions): Promise<ClusterNode> {
+  return new LocalCluster({ dir: opts.dir, args: ['--log-level', 'warn'] }).add({
+    name: opts.name,
+    bootstrap: opts.bootstrap ?? [],
+    ...(opts.args && { args: opts.args }),
   })
-  const token = (await readFile(join(home, 'api-token'), 'utf8')).trim()
-  return { process: proc, client: new ApiClient({ url: proc.info.api, token, home }) }
 }
 
-/** Polls `check` until it holds or the deadline passes (no fixed sleeps: a short tick and a deadline). */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-export async function connectedPeers(node: ClusterNode): Promise<number> {
-  const peers = await node.client.json(PeerListSchema, 'GET', '/v1/peers')
-  return peers.filter((p) => p.connected).length
-}
+export const connectedPeers = LocalCluster.connectedPeers
 
 export async function repairStatus(node: ClusterNode) {
   return (await node.client.json(StatusSchema, 'GET', '/v1/status')).repair

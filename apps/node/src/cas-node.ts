@@ -73,6 +73,7 @@ export class CasNode {
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
         },
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
+        ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
         logger: log.child({ part: 'server' }),
       })
       this.#server = server

@@ -36,6 +36,8 @@ export interface NodeConfig {
   quotaPerOwner: number | undefined
   quotaTotal: number | undefined
   repairInterval: number | undefined
+  /** How long a holder may be unreachable before its replicas are made elsewhere. */
+  repairGrace: number | undefined
   logLevel: (typeof LOG_LEVELS)[number]
   logFormat: 'auto' | 'json' | 'pretty'
   shutdownTimeout: number
@@ -161,6 +163,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     zDuration,
     undefined,
     'how often replicas are checked',
+  ),
+  opt(
+    'repairGrace',
+    '--repair-grace',
+    'CAS_REPAIR_GRACE',
+    'a duration such as 60000, 30s or 5m',
+    zDuration,
+    undefined,
+    'how long a holder may be gone before its replicas are remade',
   ),
   opt(
     'logLevel',

@@ -66,10 +66,20 @@ describe('loadConfig', () => {
   })
 
   it('accepts :port as all interfaces and sizes and durations with units', () => {
-    const config = load(['--listen', ':4000', '--quota-total', '10GiB', '--repair-interval', '30s'])
+    const config = load([
+      '--listen',
+      ':4000',
+      '--quota-total',
+      '10GiB',
+      '--repair-interval',
+      '30s',
+      '--repair-grace',
+      '2m',
+    ])
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 4000 })
     expect(config.quotaTotal).toBe(10 * 1024 ** 3)
     expect(config.repairInterval).toBe(30_000)
+    expect(config.repairGrace).toBe(120_000)
   })
 
   it('names the option, where the value came from and what is allowed when a value is bad', () => {
