@@ -4,5 +4,12 @@ import { sharedConfig } from '../../vitest.shared.js'
 // Whole clusters of node processes per file: one file at a time keeps the 2-core CI machine honest.
 export default mergeConfig(
   sharedConfig,
-  defineConfig({ test: { fileParallelism: false, testTimeout: 180_000, hookTimeout: 60_000 } }),
+  defineConfig({
+    test: {
+      globalSetup: ['test/helpers/global-setup.ts'],
+      fileParallelism: false,
+      testTimeout: 180_000,
+      hookTimeout: 60_000,
+    },
+  }),
 )
