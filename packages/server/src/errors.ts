@@ -28,6 +28,20 @@ export class NotFoundError extends ServerError {
   }
 }
 
+/** The local copy failed its hash and no peer served a good replica to replace it. */
+export class DamagedObjectError extends ServerError {
+  constructor(
+    readonly cid: string,
+    cause?: unknown,
+  ) {
+    super(
+      'ERR_INTEGRITY',
+      `the local copy of ${cid} is damaged and no peer served a good replica${cause instanceof Error ? ` (${cause.message})` : ''}`,
+      { cause },
+    )
+  }
+}
+
 /** A node refused a replica because it would pass its per-owner quota or its total limit. */
 export class QuotaExceededError extends ServerError {
   constructor(

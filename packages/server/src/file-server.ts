@@ -10,6 +10,7 @@ import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
 import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
 import { type GetTarget, Getter } from './get-object.js'
+import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
 import type { Logger } from './logger.js'
@@ -83,7 +84,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #held: HeldReplicas
   readonly #lifetime = new AbortController()
   readonly #inflight = new Set<Promise<unknown>>()
-  readonly #getter = new Getter()
+  readonly #getter = new Getter((cid, holders) => this.#heal(cid, holders))
   #state: State = 'new'
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
@@ -130,6 +131,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       ownerId: this.ownerId,
       logger: this.#logger,
       fetchTimeout: this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT,
+      replicating: new Map(),
       onTransfer: (e: TransferEvent) => this.emit('transfer', e),
       onBadPeer: (e: BadPeerEvent) => {
         this.#logger.warn({ ...e }, 'peer served bad data or none')
@@ -361,6 +363,15 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       size: this.#catalogue?.getObject(cid)?.size,
       shared: false,
     }
+  }
+
+  /** In the background, tracked so that stop() waits for it or aborts it. */
+  #heal(cid: string, holders: string[]): void {
+    const ctx = this.#ctx
+    if (!ctx || this.#state !== 'running') return
+    void this.#track((signal) => healReplicas(ctx, cid, holders, signal)).catch((err: unknown) =>
+      this.#logger.warn({ cid, holders, err: String(err) }, 'healing bad replicas failed'),
+    )
   }
 
   #liveIds(): string[] {

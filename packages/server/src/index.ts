@@ -11,6 +11,7 @@ export type { BadPeerEvent, TransferEvent } from './context.js'
 export {
   BadRequestError,
   CidMismatchError,
+  DamagedObjectError,
   errorCode,
   InvalidCapabilityError,
   InvalidIdError,

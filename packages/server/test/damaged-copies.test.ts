@@ -1,0 +1,98 @@
+import { readFile, truncate, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
+import { casPathTransform } from '@cas/store'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
+import { randomFile, readAll } from './helpers/data.js'
+
+/** A's local plaintext and B's ciphertext replica, damaged on disk behind the store's back (bit rot). */
+describe('damaged copies on disk', () => {
+  let cluster: Cluster
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  async function setUp(): Promise<{ a: TestNode; b: TestNode }> {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    return { a: a!, b: b! }
+  }
+
+  const localPath = (a: TestNode, cid: string) => join(a.dataDir, 'store', 'self', casPathTransform(cid))
+  const replicaPath = (b: TestNode, a: TestNode, cid: string) =>
+    join(
+      b.dataDir,
+      'store',
+      a.ownerKey.ownerId,
+      casPathTransform(locatorOf(deriveOwnerSecrets(a.ownerKey), cid)),
+    )
+
+  async function flipBit(path: string, from = 0): Promise<void> {
+    const bytes = await readFile(path)
+    const at = from + Math.floor(Math.random() * (bytes.length - from))
+    bytes[at]! ^= 1 << Math.floor(Math.random() * 8)
+    await writeFile(path, bytes)
+  }
+
+  it('never serves a bit-flipped local copy: it fetches a good replica and replaces the file', async () => {
+    const { a } = await setUp()
+    const file = randomFile(500_000)
+    const { cid, replicas } = await a.server.put(file)
+    expect(replicas).toHaveLength(1)
+    await flipBit(localPath(a, cid), 200)
+
+    expect((await a.server.verify()).damaged).toEqual([cid])
+    const got = await a.server.get(cid)
+    expect(got.source).toBe(replicas[0])
+    expect((await readAll(got.stream)).equals(file)).toBe(true)
+    expect((await a.server.verify()).damaged).toEqual([])
+  })
+
+  it('reports a local copy whose header is damaged, which the store cannot list', async () => {
+    const { a } = await setUp()
+    const { cid } = await a.server.put(randomFile(10_000))
+    const path = localPath(a, cid)
+    const bytes = await readFile(path)
+    bytes[0]! ^= 0xff
+    await writeFile(path, bytes)
+    expect(await a.server.verify()).toEqual({ checked: 1, damaged: [cid] })
+  })
+
+  it('fails with ERR_INTEGRITY rather than serve a damaged copy that no peer can replace', async () => {
+    cluster = new Cluster('plain')
+    const a = (await cluster.add())!
+    const { cid } = await a.server.put(randomFile(100_000))
+    await truncate(localPath(a, cid), 50_000)
+    await expect(a.server.get(cid)).rejects.toMatchObject({ code: 'ERR_INTEGRITY' })
+  })
+
+  it('sends a fresh replica to a holder whose replica failed during a fetch', async () => {
+    cluster = new Cluster('plain')
+    const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
+    const file = randomFile(300_000)
+    const { cid, replicas } = await a.server.put(file)
+    expect(replicas).toHaveLength(2)
+    // The holder a fetch asks first is the damaged one.
+    const bad = [b, c].find((n) => n.server.nodeId === replicas[0]) as TestNode
+    const path = replicaPath(bad, a, cid)
+    await flipBit(path, 100)
+    const damaged = await readFile(path)
+    await a.server.evictLocal(cid)
+
+    const got = await a.server.get(cid)
+    expect((await readAll(got.stream)).equals(file)).toBe(true)
+    expect(got.skipped).toContainEqual(
+      expect.objectContaining({ nodeId: bad.server.nodeId, code: 'ERR_INTEGRITY' }),
+    )
+    await waitFor(async () => !(await readFile(path)).equals(damaged), {
+      what: 'the bad replica to be replaced',
+    })
+
+    await a.server.evictLocal(cid)
+    const again = await a.server.get(cid)
+    expect((await readAll(again.stream)).equals(file)).toBe(true)
+    expect(again.source).toBe(bad.server.nodeId)
+    expect(again.skipped).toEqual([])
+  })
+})
