@@ -30,6 +30,12 @@ export interface ServerContext {
   readonly ownerId: string
   readonly logger: Logger
   readonly fetchTimeout: number
+  /**
+   * Cids whose put is still sending its replicas, with how many puts send them. Repair leaves them
+   * alone: a second replication of the same object to the same peers would race the first (two
+   * temporaries on each holder, twice the bytes, and a replica that may be written twice).
+   */
+  readonly replicating: Map<string, number>
   onTransfer(e: TransferEvent): void
   onBadPeer(e: BadPeerEvent): void
 }

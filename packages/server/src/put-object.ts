@@ -27,6 +27,25 @@ export async function putObject(
     opts.onProgress?.({ phase: 'ingest', done: ingested, total: ingestTotal })
   })
   const { key: cid, size } = await ctx.store.put(ingest, { namespace: 'self', signal: opts.signal })
+  // The catalogue lists the object before its holders are known: keep repair off it until this put is done.
+  ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
+  try {
+    return await recordAndReplicate(ctx, deleter, cid, size, opts, replication)
+  } finally {
+    const left = (ctx.replicating.get(cid) ?? 1) - 1
+    if (left > 0) ctx.replicating.set(cid, left)
+    else ctx.replicating.delete(cid)
+  }
+}
+
+async function recordAndReplicate(
+  ctx: ServerContext,
+  deleter: Deleter,
+  cid: string,
+  size: number,
+  opts: PutOptions & { signal: AbortSignal },
+  replication: Replication,
+): Promise<PutResult> {
   await ctx.catalogue.putObject({
     cid,
     size,

@@ -79,6 +79,11 @@ export class Repairer {
     this.#status = { ...this.#status, repairing: 0 }
     for (const rec of records) {
       if (this.#abort.signal.aborted) break
+      // A put still sending this object's replicas: its holders are not known yet, and sending again races it.
+      if (this.#ctx.replicating.has(rec.cid)) {
+        under++
+        continue
+      }
       const wanted = wantedReplicas(rec.replication, live.size)
       const liveHolders = rec.holders.filter((h) => live.has(h))
       if (liveHolders.length >= wanted) {
