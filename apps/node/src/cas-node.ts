@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { sign } from '@cas/crypto'
-import { TcpTransport } from '@cas/p2p'
+import { DEFAULT_PING_INTERVAL, TcpTransport } from '@cas/p2p'
 import { FileServer, type TransferEvent } from '@cas/server'
 import type { Logger } from 'pino'
 import type { NodeConfig } from './config-options.js'
@@ -57,6 +57,12 @@ export class CasNode {
         owner: { publicKeyDer: dir.ownerKey.publicKeyDer, sign: (data) => sign(dir.ownerKey, data) },
         ...(config.announce !== undefined && { announceAddr: config.announce }),
         ...(config.networkKey !== undefined && { networkKey: Buffer.from(config.networkKey, 'hex') }),
+        ...(config.requestTimeout !== undefined && { requestTimeout: config.requestTimeout }),
+        // Pings at a quarter of the idle timeout: a live peer always answers well within it.
+        ...(config.idleTimeout !== undefined && {
+          idleTimeout: config.idleTimeout,
+          pingInterval: Math.max(100, Math.min(DEFAULT_PING_INTERVAL, Math.floor(config.idleTimeout / 4))),
+        }),
         logger: log.child({ part: 'p2p' }),
       })
       this.#transport = transport
@@ -74,6 +80,7 @@ export class CasNode {
         },
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
         ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
+        ...(config.requestTimeout !== undefined && { fetchTimeout: config.requestTimeout }),
         logger: log.child({ part: 'server' }),
       })
       this.#server = server

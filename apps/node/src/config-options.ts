@@ -38,6 +38,10 @@ export interface NodeConfig {
   repairInterval: number | undefined
   /** How long a holder may be unreachable before its replicas are made elsewhere. */
   repairGrace: number | undefined
+  /** How long a peer has to answer a request, and the longest silence inside a transfer. */
+  requestTimeout: number | undefined
+  /** A peer connection silent this long (no frame, not even a pong) is closed as dead. */
+  idleTimeout: number | undefined
   logLevel: (typeof LOG_LEVELS)[number]
   logFormat: 'auto' | 'json' | 'pretty'
   shutdownTimeout: number
@@ -172,6 +176,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     zDuration,
     undefined,
     'how long a holder may be gone before its replicas are remade',
+  ),
+  opt(
+    'requestTimeout',
+    '--request-timeout',
+    'CAS_REQUEST_TIMEOUT',
+    'a duration such as 15s',
+    zDuration.refine((n) => n > 0, 'must be above 0'),
+    undefined,
+    'how long a peer may stay silent in a request or transfer (default 15s fetch, 30s replica)',
+  ),
+  opt(
+    'idleTimeout',
+    '--idle-timeout',
+    'CAS_IDLE_TIMEOUT',
+    'a duration such as 60s',
+    zDuration.refine((n) => n > 0, 'must be above 0'),
+    undefined,
+    'a peer silent this long (a paused process, a cut link) is dropped (default 60s)',
   ),
   opt(
     'logLevel',
