@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import {
+  ApiError,
+  type ClusterNode,
+  ObjectInfoSchema,
+  ObjectListSchema,
+  PutResultSchema,
+  VerifyResultSchema,
+} from '@cas/cli'
+import type { z } from 'zod'
+
+export type PutResult = z.infer<typeof PutResultSchema>
+export type ObjectInfo = z.infer<typeof ObjectInfoSchema>
+
+/** POST /v1/objects: resolves once the node answered (the put is acknowledged). */
+export async function putObject(
+  node: ClusterNode,
+  body: Readable,
+  opts: { name?: string; signal?: AbortSignal } = {},
+): Promise<PutResult> {
+  const query = opts.name === undefined ? '' : `?name=${encodeURIComponent(opts.name)}`
+  return node.client.json(PutResultSchema, 'POST', `/v1/objects${query}`, {
+    body,
+    ...(opts.signal && { signal: opts.signal }),
+  })
+}
+
+/** GET /v1/objects/{ref}: the status and the whole body, or the error status and code (and no body). */
+export async function getObject(
+  node: ClusterNode,
+  ref: string,
+): Promise<{ status: number; body: Buffer; code?: string }> {
+  let res: Awaited<ReturnType<typeof node.client.send>>
+  try {
+    res = await node.client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
+  } catch (err) {
+    if (err instanceof ApiError) return { status: err.status, body: Buffer.alloc(0), code: err.code }
+    throw err
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  return { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }
+}
+
+/** GET /v1/objects/{ref} streamed through SHA-256: for objects too big to hold. */
+export async function hashObject(node: ClusterNode, ref: string): Promise<{ cid: string; size: number }> {
+  const res = await node.client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of res) {
+    hash.update(chunk as Buffer)
+    size += (chunk as Buffer).length
+  }
+  return { cid: hash.digest('hex'), size }
+}
+
+export async function listObjects(node: ClusterNode): Promise<ObjectInfo[]> {
+  return node.client.json(ObjectListSchema, 'GET', '/v1/objects')
+}
+
+export async function statObject(node: ClusterNode, cid: string): Promise<ObjectInfo> {
+  return node.client.json(ObjectInfoSchema, 'GET', `/v1/objects/${cid}/stat`)
+}
+
+export async function verifyNode(node: ClusterNode): Promise<{ checked: number; damaged: string[] }> {
+  return node.client.json(VerifyResultSchema, 'POST', '/v1/verify')
+}
+
+/** The built `cas` launcher, run as a user runs it. */
+export const CAS_BIN = fileURLToPath(new URL('../../../apps/cli/bin/cas.js', import.meta.url))
+
+export interface CasRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `cas <args>` against a node (through its home folder) as a child process. */
+export function runCas(node: ClusterNode, args: string[]): Promise<CasRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CAS_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CAS_HOME: node.home, CAS_API: undefined, CAS_TOKEN: undefined },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+/** SIGKILL: no shutdown, no cleanup, like a power cut for the process. Resolves once it is gone. */
+export async function killHard(node: ClusterNode): Promise<void> {
+  const child = node.process.child
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGKILL')
+  await gone
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until, VerifyResultSchema } from '@cas/cli'
+import { fileKeys, locatorOf, unseal } from '@cas/crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import { getObject, listObjects, putObject, runCas, statObject } from '../src/node-api.js'
+import { seededBuffer } from '../src/object-data.js'
+import { pick, runSeed, seededRandom } from '../src/random.js'
+import {
+  type Damage,
+  damage,
+  fileExists,
+  objectPath,
+  ownerSecretsOf,
+  readContent,
+  replicaPath,
+} from '../src/store-files.js'
+import { amount, iterations, reportFigures } from '../src/suite-mode.js'
+
+/**
+ * Bit rot: three nodes, A puts with R = 2 so that B and C each hold a ciphertext replica. Behind the
+ * nodes' backs the test flips bits in, truncates, deletes or damages the header of A's plaintext
+ * copies and of the replicas on B and C. Promises checked:
+ * - `cas verify` (the binary) lists exactly the damaged local copies and exits with EXIT_INTEGRITY;
+ * - a get never returns a corrupt byte: it fetches a good replica instead;
+ * - the damaged local copy is replaced on disk, and a holder whose replica failed is sent a fresh one;
+ * - after healing, `cas verify` exits 0 and every copy on disk is good.
+ */
+const LOCAL_DAMAGE: readonly (Damage | 'none')[] = ['flip', 'truncate', 'header', 'delete', 'none']
+const REMOTE_DAMAGE: readonly (Damage | 'none')[] = ['flip', 'truncate', 'header', 'delete', 'none', 'none']
+
+interface Stored {
+  cid: string
+  seed: string
+  size: number
+  local: Damage | 'none'
+  remote: Damage | 'none'
+  /** The holder a fetch asks first (the catalogue's first holder): the one damaged. */
+  firstHolder: string
+}
+
+describe('bit rot', () => {
+  let cluster: LocalCluster | undefined
+
+  afterEach(async () => {
+    await cluster?.stop()
+    cluster = undefined
+  })
+
+  it('never returns corrupt bytes, heals every damaged copy from a good replica, and cas verify reports each one', async () => {
+    const seed = runSeed()
+    const rng = seededRandom(seed)
+    console.log(`[bit-rot] seed ${seed}`)
+    const rounds = iterations(2, 12)
+    const perRound = amount(10, 24)
+    const maxSize = amount(512 * 1024, 8 * 1024 * 1024)
+
+    cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1h'] })
+    const a = await cluster.add({ name: 'a' })
+    const b = await cluster.add({ name: 'b' })
+    const c = await cluster.add({ name: 'c' })
+    await until(
+      'the three nodes to connect',
+      async () => (await LocalCluster.connectedPeers(a)) >= 2 && (await LocalCluster.connectedPeers(b)) >= 2,
+      30_000,
+    )
+    const owner = await ownerSecretsOf(a.home)
+    const byNodeId = new Map<string, ClusterNode>([b, c].map((n) => [n.process.info.nodeId, n]))
+
+    let objectsChecked = 0
+    let corruptBytesReturned = 0
+    let objectsLost = 0
+    let localDamaged = 0
+    let remoteDamaged = 0
+    let healed = 0
+
+    for (let round = 0; round < rounds; round++) {
+      // Fresh objects each round, each with a random fate for its local copy and its first replica.
+      const stored: Stored[] = []
+      for (let i = 0; i < perRound; i++) {
+        const size = 1 + Math.floor(rng() * maxSize)
+        const dataSeed = `bit-rot-${seed}-${round}-${i}`
+        const put = await putObject(a, Readable.from([seededBuffer(dataSeed, size)]))
+        expect(put.replicas).toHaveLength(2)
+        const info = await statObject(a, put.cid)
+        const firstHolder = info.holders[0]?.nodeId as string
+        // Cover every kind each round, then pick at random.
+        const local = i < LOCAL_DAMAGE.length ? (LOCAL_DAMAGE[i] as Damage | 'none') : pick(rng, LOCAL_DAMAGE)
+        stored.push({
+          cid: put.cid,
+          seed: dataSeed,
+          size,
+          local,
+          remote: pick(rng, REMOTE_DAMAGE),
+          firstHolder,
+        })
+      }
+
+      for (const s of stored) {
+        if (s.local !== 'none') {
+          await damage(objectPath(a.home, 'self', s.cid), s.local, s.cid, rng)
+          localDamaged++
+        }
+        if (s.remote !== 'none') {
+          const holder = byNodeId.get(s.firstHolder) as ClusterNode
+          await damage(replicaPath(holder.home, owner, s.cid), s.remote, locatorKey(owner, s.cid), rng)
+          remoteDamaged++
+        }
+      }
+
+      // The real binary, as a user runs it: every damaged local copy is listed, and only those.
+      const damagedLocal = stored.filter((s) => s.local !== 'none' && s.local !== 'delete').map((s) => s.cid)
+      const before = await runCas(a, ['verify', '--json'])
+      expect(before.code, before.stderr).toBe(damagedLocal.length > 0 ? EXIT_INTEGRITY : EXIT_OK)
+      expect(new Set(VerifyResultSchema.parse(JSON.parse(before.stdout)).damaged)).toEqual(
+        new Set(damagedLocal),
+      )
+
+      // Listing and getting agree: every object is still listed, and each get is whole and right.
+      const listed = new Set((await listObjects(a)).map((o) => o.cid))
+      for (const s of stored) {
+        expect(listed.has(s.cid)).toBe(true)
+        const got = await getObject(a, s.cid)
+        const want = seededBuffer(s.seed, s.size)
+        const corrupt = countCorrupt(got.body, want)
+        corruptBytesReturned += got.status === 200 ? corrupt : 0
+        if (got.status !== 200 || corrupt !== 0) objectsLost++
+        expect(got.status).toBe(200)
+        expect(corrupt).toBe(0)
+        objectsChecked++
+        // The local copy on disk is good again (untouched, or replaced by the verified fetch).
+        expect(sha256(await readContent(a.home, 'self', s.cid))).toBe(s.cid)
+      }
+
+      // A replica that failed was only noticed if a fetch asked its holder: one that did not (its
+      // local copy was fine) is noticed now, with the local copy evicted.
+      for (const s of stored.filter((x) => x.remote !== 'none' && x.local === 'none')) {
+        const evicted = await a.client.send('DELETE', `/v1/objects/${s.cid}?local=1`)
+        evicted.resume()
+        const got = await getObject(a, s.cid)
+        const corrupt = countCorrupt(got.body, seededBuffer(s.seed, s.size))
+        corruptBytesReturned += got.status === 200 ? corrupt : 0
+        if (got.status !== 200 || corrupt !== 0) objectsLost++
+        expect(got.status).toBe(200)
+        expect(corrupt).toBe(0)
+        objectsChecked++
+      }
+
+      // Each damaged replica is replaced on its holder by a good one (the owner sends it after the get).
+      for (const s of stored.filter((x) => x.remote !== 'none')) {
+        const holder = byNodeId.get(s.firstHolder) as ClusterNode
+        await until(
+          `the replica of ${s.cid.slice(0, 12)} on ${holder.name} to be healed`,
+          async () => replicaIsGood(holder, owner, s),
+          30_000,
+        )
+        healed++
+      }
+
+      const after = await runCas(a, ['verify', '--json'])
+      expect(after.code, after.stderr).toBe(EXIT_OK)
+      expect(VerifyResultSchema.parse(JSON.parse(after.stdout)).damaged).toEqual([])
+    }
+
+    reportFigures({
+      fault: 'bit rot',
+      iterations: rounds,
+      objectsChecked,
+      objectsLost,
+      corruptBytesReturned,
+      localCopiesDamaged: localDamaged,
+      replicasDamaged: remoteDamaged,
+      replicasHealed: healed,
+      seed,
+    })
+    expect(objectsLost).toBe(0)
+    expect(corruptBytesReturned).toBe(0)
+  })
+
+  it('fails a get rather than serve a damaged copy when no good replica is left, and returns no byte', async () => {
+    cluster = new LocalCluster({ args: ['--replication', '1', '--repair-interval', '1h'] })
+    const a = await cluster.add({ name: 'a' })
+    const b = await cluster.add({ name: 'b' })
+    await until('the two nodes to connect', async () => (await LocalCluster.connectedPeers(a)) >= 1, 30_000)
+    const owner = await ownerSecretsOf(a.home)
+    const data = seededBuffer('no-good-replica', 300_000)
+    const { cid } = await putObject(a, Readable.from([data]))
+    const rng = seededRandom(7)
+    await damage(objectPath(a.home, 'self', cid), 'flip', cid, rng)
+    await damage(replicaPath(b.home, owner, cid), 'flip', locatorKey(owner, cid), rng)
+
+    const got = await getObject(a, cid)
+    expect(got).toMatchObject({ status: 502, code: 'ERR_INTEGRITY' })
+    expect(got.body.length).toBe(0)
+    // The damaged copy stays (it may be all that is left) and verify keeps reporting it.
+    expect(await fileExists(objectPath(a.home, 'self', cid))).toBe(true)
+    const verify = await runCas(a, ['verify', '--json'])
+    expect(verify.code).toBe(EXIT_INTEGRITY)
+    expect(VerifyResultSchema.parse(JSON.parse(verify.stdout)).damaged).toEqual([cid])
+  })
+})
+
+function sha256(bytes: Uint8Array | undefined): string | undefined {
+  return bytes && createHash('sha256').update(bytes).digest('hex')
+}
+
+/** The holder's file is stored under the locator, so its header records that key. */
+function locatorKey(owner: Awaited<ReturnType<typeof ownerSecretsOf>>, cid: string): string {
+  return locatorOf(owner.secrets, cid)
+}
+
+/** Bytes that differ, plus bytes missing or extra. */
+function countCorrupt(got: Buffer, want: Buffer): number {
+  let corrupt = Math.abs(got.length - want.length)
+  const n = Math.min(got.length, want.length)
+  for (let i = 0; i < n; i++) if (got[i] !== want[i]) corrupt++
+  return corrupt
+}
+
+/** The holder's replica decrypts (every tag checks) to the object's bytes. */
+async function replicaIsGood(
+  holder: ClusterNode,
+  owner: Awaited<ReturnType<typeof ownerSecretsOf>>,
+  s: Stored,
+): Promise<boolean> {
+  const sealed = await readContent(holder.home, owner.ownerId, locatorKey(owner, s.cid))
+  if (!sealed) return false
+  const { fileKey, fileMacKey } = fileKeys(owner.secrets, s.cid)
+  try {
+    return Buffer.from(unseal(sealed, { fileKey, macKey: fileMacKey })).equals(seededBuffer(s.seed, s.size))
+  } catch {
+    return false
+  }
+}
