@@ -76,7 +76,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     'host:port, [v6]:port or :port',
     zHostPort(DEFAULT_P2P_HOST),
     `${DEFAULT_P2P_HOST}:${DEFAULT_P2P_PORT}`,
-    'P2P listen address (:port = all interfaces)',
+    'P2P listen address (:port = that port on 127.0.0.1; 0.0.0.0:port for all interfaces)',
   ),
   opt(
     'announce',

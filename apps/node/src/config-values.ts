@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/** A listen or dial address, `host:port`, `[v6]:port` or `:port` (all interfaces). */
+/** A listen or dial address, `host:port`, `[v6]:port` or `:port` (the port on the default host, loopback). */
 export interface HostPort {
   host: string
   port: number

@@ -65,7 +65,7 @@ describe('loadConfig', () => {
     ])
   })
 
-  it('accepts :port as all interfaces and sizes and durations with units', () => {
+  it('reads :port as that port on loopback, and sizes and durations with units', () => {
     const config = load([
       '--listen',
       ':4000',
