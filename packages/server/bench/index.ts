@@ -3,7 +3,7 @@
 // per second, each beside the store's local put of the same data in the same run.
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateOwnerKey, ownerKeyToPem } from '@cas/crypto'
@@ -33,6 +33,19 @@ async function writeFile(path: string, size: number): Promise<string> {
     out.end((err?: Error | null) => (err ? reject(err) : resolve())),
   )
   return hash.digest('hex')
+}
+
+interface BenchRecord {
+  suite: 'server'
+  name: string
+  unit: string
+  value: number
+  baseline: { name: string; value: number }
+}
+// Appended to $CAS_BENCH_JSON (one JSON object per line) for the root `pnpm bench` report.
+const records: BenchRecord[] = []
+function record(name: string, unit: string, value: number, baseline: BenchRecord['baseline']): void {
+  records.push({ suite: 'server', name: `${name} (${MODE})`, unit, value, baseline })
 }
 
 const mibps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000)
@@ -90,6 +103,7 @@ async function main(): Promise<void> {
       if (process.env.CAS_BENCH_DEBUG) console.log(put.phases)
       if (put.replicas.length !== 2) throw new Error(`put reached ${put.replicas.length} replicas`)
       const putRate = mibps(size, put.ms)
+      record(`put ${label} R=2, 3 processes`, 'MiB/s', putRate, { name: 'Store.put', value: base })
       console.log(
         `put ${label.padEnd(22)} ${fmt(putRate)}  ${fmt(base)}  ${fmt(putRate / base)}x  ${await peaks(nodes)}`,
       )
@@ -99,6 +113,7 @@ async function main(): Promise<void> {
       const got = await putter.call<{ ms: number; sha: string }>('get', { cid })
       if (got.sha !== cid) throw new Error('get returned different bytes')
       const getRate = mibps(size, got.ms)
+      record(`get ${label} after local delete`, 'MiB/s', getRate, { name: 'Store.put', value: base })
       console.log(
         `get ${label.padEnd(22)} ${fmt(getRate)}  ${fmt(base)}  ${fmt(getRate / base)}x  ${await peaks(nodes)}`,
       )
@@ -120,6 +135,10 @@ async function main(): Promise<void> {
       concurrency: IN_FLIGHT,
     })
     const perSec = SMALL_COUNT / (many.ms / 1000)
+    record(`put ${SMALL_COUNT} x 1 KiB R=2, ${IN_FLIGHT} in flight`, 'ops/s', perSec, {
+      name: 'Store.put, 16 in flight',
+      value: basePerSec,
+    })
     console.log('')
     console.log('what                          puts/s  baseline    ratio')
     console.log(
@@ -133,3 +152,6 @@ async function main(): Promise<void> {
 }
 
 await main()
+if (process.env.CAS_BENCH_JSON) {
+  await appendFile(process.env.CAS_BENCH_JSON, records.map((r) => `${JSON.stringify(r)}\n`).join(''))
+}
