@@ -92,7 +92,7 @@ export class CasNode {
         '--listen or CAS_LISTEN',
       )
 
-      const metrics = new NodeMetrics(() => snapshotOf(server))
+      const metrics = new NodeMetrics(() => snapshotOf(server, transport))
       server.on('transfer', (t: TransferEvent) => metrics.p2pBytes.inc({ direction: t.direction }, t.bytes))
       const startedAt = new Date()
       const api = new ApiServer({
@@ -169,12 +169,13 @@ async function listenOrExplain(
   }
 }
 
-async function snapshotOf(server: FileServer): Promise<MetricsSnapshot> {
+async function snapshotOf(server: FileServer, transport: TcpTransport): Promise<MetricsSnapshot> {
   const status = await server.status()
   return {
     objects: status.objects,
     bytes: status.bytes,
     peers: status.peers.connected,
     repair: status.repair,
+    inbound: transport.inboundStats,
   }
 }

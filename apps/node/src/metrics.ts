@@ -6,6 +6,8 @@ export interface MetricsSnapshot {
   bytes: number
   peers: number
   repair: { healthy: number; underReplicated: number; repairing: number }
+  /** Inbound P2P sockets (in handshake or connected), those in their handshake, and those refused at a limit. */
+  inbound: { connections: number; pendingHandshakes: number; refused: number }
 }
 
 /** The node's Prometheus metrics, in a registry of their own (served at GET /metrics). */
@@ -74,6 +76,32 @@ export class NodeMetrics {
       registers,
       async collect() {
         this.set((await read()).peers)
+      },
+    })
+    new Gauge({
+      name: 'cas_p2p_inbound_connections',
+      help: 'Inbound P2P connections, in their handshake or established',
+      registers,
+      async collect() {
+        this.set((await read()).inbound.connections)
+      },
+    })
+    new Gauge({
+      name: 'cas_p2p_pending_handshakes',
+      help: 'Inbound P2P connections still in their handshake',
+      registers,
+      async collect() {
+        this.set((await read()).inbound.pendingHandshakes)
+      },
+    })
+    new Counter({
+      name: 'cas_p2p_inbound_refused_total',
+      help: 'Inbound P2P connections closed at once because a connection limit was reached',
+      registers,
+      async collect() {
+        // The transport keeps the count; mirror it.
+        this.reset()
+        this.inc((await read()).inbound.refused)
       },
     })
     new Gauge({

@@ -64,6 +64,7 @@ export class PeerConnection implements Peer {
   readonly closed: Promise<Error | undefined>
   private nextId: number
   private pings = 0
+  private warnedFlood = false
   private readonly outgoing = new Map<number, Outgoing>()
   private readonly incoming = new Map<number, Incoming>()
 
@@ -271,6 +272,14 @@ export class PeerConnection implements Peer {
     if (this.incoming.has(id)) throw new ProtocolError(`request ${id} is already in flight`)
     if (this.incoming.size >= this.opts.maxInflightRequests) {
       const err = new TooManyRequestsError(this.opts.maxInflightRequests)
+      // A flood: say so once per connection, not once per refused request.
+      if (!this.warnedFlood) {
+        this.warnedFlood = true
+        this.opts.logger.warn(
+          { nodeId: this.nodeId, limit: this.opts.maxInflightRequests, code: err.code },
+          'peer sent more requests than maxInflightRequests: refusing the excess',
+        )
+      }
       this.framed.sendNow({ type: 'error', id, code: err.code, message: err.message })
       return
     }

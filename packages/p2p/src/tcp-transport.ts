@@ -21,6 +21,9 @@ import { openSocket, waitSecure } from './socket-connect.js'
 import { type ResolvedOptions, resolveOptions, type TcpTransportOptions } from './tcp-transport-options.js'
 import type { DialOptions, Peer, RequestHandler, Transport } from './transport.js'
 
+/** Least milliseconds between two log lines about refused inbound connections. */
+const REFUSAL_LOG_INTERVAL = 1_000
+
 /** The Transport over node:net, optionally TLS 1.3. */
 export class TcpTransport extends EventEmitter implements Transport {
   readonly nodeId: string
@@ -36,6 +39,9 @@ export class TcpTransport extends EventEmitter implements Transport {
   private readonly sockets = new Set<Socket>()
   private inbound = 0
   private pendingInbound = 0
+  private refusedInbound = 0
+  private refusedSinceLog = 0
+  private lastRefusalLog = 0
   private closing = false
 
   constructor(options: TcpTransportOptions) {
@@ -84,6 +90,15 @@ export class TcpTransport extends EventEmitter implements Transport {
 
   handle(handler: RequestHandler): void {
     this.handler = handler
+  }
+
+  /**
+   * Inbound sockets now (in their handshake or connected), those still in their
+   * handshake, and how many were refused at once because a limit was reached
+   * (since listen): what an operator watches under a connection flood.
+   */
+  get inboundStats(): { connections: number; pendingHandshakes: number; refused: number } {
+    return { connections: this.inbound, pendingHandshakes: this.pendingInbound, refused: this.refusedInbound }
   }
 
   peers(): Peer[] {
@@ -161,7 +176,18 @@ export class TcpTransport extends EventEmitter implements Transport {
     }
     if (this.inbound >= maxInboundConnections || this.pendingInbound >= maxPendingHandshakes) {
       const which = this.inbound >= maxInboundConnections ? 'maxInboundConnections' : 'maxPendingHandshakes'
-      logger.warn({ remote, limit: which }, 'inbound connection refused: limit reached')
+      this.refusedInbound++
+      this.refusedSinceLog++
+      // A flood of connections must not become a flood of log lines: at most one a second, with a count.
+      const now = Date.now()
+      if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL) {
+        logger.warn(
+          { remote, limit: which, refused: this.refusedSinceLog, refusedTotal: this.refusedInbound },
+          'inbound connection refused: limit reached',
+        )
+        this.lastRefusalLog = now
+        this.refusedSinceLog = 0
+      }
       socket.destroy()
       return
     }

@@ -37,6 +37,19 @@ describe('connection limits', () => {
     await third.closed
     expect(first.isClosed || second.isClosed).toBe(false)
     expect(log.entries.some((e) => e.obj.limit === 'maxPendingHandshakes')).toBe(true)
+    expect(a.inboundStats).toEqual({ connections: 2, pendingHandshakes: 2, refused: 1 })
+  })
+
+  it('logs a flood of refused connections as a few lines with a count, not one line each', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { maxPendingHandshakes: 1, logger: log })
+    await raw(a.listenAddr, false)
+    const refused = await Promise.all(Array.from({ length: 50 }, () => raw(a.listenAddr, false)))
+    await Promise.all(refused.map((r) => r.closed))
+    expect(a.inboundStats.refused).toBe(50)
+    const lines = log.entries.filter((e) => e.obj.limit === 'maxPendingHandshakes')
+    expect(lines.length).toBeGreaterThanOrEqual(1)
+    expect(lines.length).toBeLessThan(10)
   })
 
   it('closes inbound connections beyond maxInboundConnections', async () => {

@@ -101,6 +101,13 @@ export class Discovery {
     if (!window || now - window.start >= this.#o.gossipInterval) {
       this.#rate.set(from.nodeId, { start: now, count: 1 })
     } else if (++window.count > this.#o.perSource) {
+      // One line per window: a flood of gossip must not become a flood of log lines.
+      if (window.count === this.#o.perSource + 1) {
+        this.#o.logger.warn(
+          { nodeId: from.nodeId, limit: this.#o.perSource, window: this.#o.gossipInterval },
+          'refused gossip over the per-source bound',
+        )
+      }
       throw new RateLimitedError(from.nodeId)
     }
     this.#merge(records, from.nodeId)

@@ -1,7 +1,7 @@
 import type { IncomingRequest, RequestHandler } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import type { Discovery } from './discovery.js'
-import { BadRequestError, NotFoundError, UnauthorizedError } from './errors.js'
+import { BadRequestError, errorCode, NotFoundError, UnauthorizedError } from './errors.js'
 import type { HeldReplicas } from './held-replicas.js'
 import {
   type DeleteRequest,
@@ -20,26 +20,52 @@ export interface HandlerDeps {
   maxClockSkew: number
 }
 
+/** Refusals worth an operator's eye: a peer that forges, sends garbage or breaks a bound. */
+const LOGGED_REFUSALS = new Set(['ERR_UNAUTHORIZED', 'ERR_BAD_REQUEST'])
+
 /** Serves other FileServers: store and delete (owner-signed), fetch and has (open), gossip. */
 export function createRequestHandler(deps: HandlerDeps): RequestHandler {
   return async (req) => {
-    const parsed = requestSchema.safeParse(req.body)
-    if (!parsed.success) {
-      throw new BadRequestError(`request fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    try {
+      return await serve(deps, req)
+    } catch (err) {
+      // p2p only logs handler failures at debug; a refused forgery must leave a reason in the log.
+      // (Gossip over its rate bound is logged by Discovery, once per window, not once per message.)
+      const code = errorCode(err)
+      if (code !== undefined && LOGGED_REFUSALS.has(code)) {
+        const op = (req.body as { op?: unknown } | null)?.op
+        deps.ctx.logger.warn(
+          {
+            nodeId: req.peer.nodeId,
+            op: typeof op === 'string' ? op.slice(0, 32) : undefined,
+            code,
+            err: String(err),
+          },
+          'refused a peer request',
+        )
+      }
+      throw err
     }
-    const body = parsed.data
-    switch (body.op) {
-      case 'store':
-        return { body: await handleStore(deps, req, body) }
-      case 'fetch':
-        return handleFetch(deps, req, body)
-      case 'has':
-        return { body: await handleHas(deps, body) }
-      case 'delete':
-        return { body: await handleDelete(deps, body) }
-      case 'gossip':
-        return { body: { records: deps.discovery.receive(req.peer, body.records) } }
-    }
+  }
+}
+
+async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<RequestHandler> {
+  const parsed = requestSchema.safeParse(req.body)
+  if (!parsed.success) {
+    throw new BadRequestError(`request fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  }
+  const body = parsed.data
+  switch (body.op) {
+    case 'store':
+      return { body: await handleStore(deps, req, body) }
+    case 'fetch':
+      return handleFetch(deps, req, body)
+    case 'has':
+      return { body: await handleHas(deps, body) }
+    case 'delete':
+      return { body: await handleDelete(deps, body) }
+    case 'gossip':
+      return { body: { records: deps.discovery.receive(req.peer, body.records) } }
   }
 }
 

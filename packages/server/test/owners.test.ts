@@ -44,8 +44,17 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
     await expect(b.server.get(cid)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
   })
 
-  it('refuses a delete of one owner’s replica signed by another owner', async () => {
-    const { a, b, c } = await setUp()
+  it('refuses a delete of one owner’s replica signed by another owner, and logs why', async () => {
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = []
+    const quiet = () => {}
+    const logger = {
+      debug: quiet,
+      info: quiet,
+      error: quiet,
+      warn: (obj: object, msg: string) => warnings.push({ obj: obj as Record<string, unknown>, msg }),
+    }
+    cluster = new Cluster(mode)
+    const [a, b, c] = (await cluster.mesh(3, { replication: 2, logger })) as [TestNode, TestNode, TestNode]
     const { cid } = await a.server.put(randomFile(5_000))
     const locator = locatorOf(deriveOwnerSecrets(a.ownerKey), cid)
     const fields = { ownerId: a.ownerKey.ownerId, locator, issuedAt: Date.now() }
@@ -53,6 +62,10 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
     const forged = { op: 'delete', ...fields, ...signAction(b.ownerKey, 'delete', fields) }
     const peer = b.transport.peer(c.server.nodeId)!
     await expect(peer.request(forged)).rejects.toMatchObject({ remoteCode: 'ERR_UNAUTHORIZED' })
+    expect(warnings).toContainEqual({
+      obj: expect.objectContaining({ op: 'delete', code: 'ERR_UNAUTHORIZED', nodeId: b.server.nodeId }),
+      msg: 'refused a peer request',
+    })
     // B's own delete of that cid names B's namespace and locator: A's replicas stay.
     await b.server.delete(cid)
     expect(await exists(replicaPath(c, a, cid))).toBe(true)

@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { type ClusterNode, PutResultSchema, StatusSchema } from '@cas/cli'
+
+export interface StoredObject {
+  cid: string
+  bytes: Buffer
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** Puts random bytes through a node's HTTP API; returns the put result and the bytes. */
+export async function putRandom(node: ClusterNode, size: number, replication: number | 'all' = 1) {
+  const bytes = randomBytes(size)
+  const result = await node.client.json(PutResultSchema, 'POST', `/v1/objects?replication=${replication}`, {
+    body: Readable.from([bytes]),
+  })
+  return { ...result, bytes }
+}
+
+/** Reads a whole object through a node's HTTP API. */
+export async function getBytes(node: ClusterNode, ref: string): Promise<Buffer> {
+  const res = await node.client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
+  const parts: Buffer[] = []
+  for await (const chunk of res as AsyncIterable<Buffer>) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+/** Drops a node's local plaintext, so that its next get must fetch a replica from a peer. */
+export async function evictLocal(node: ClusterNode, cid: string): Promise<void> {
+  const res = await node.client.send('DELETE', `/v1/objects/${cid}?local=1`)
+  res.resume()
+}
+
+export function status(node: ClusterNode) {
+  return node.client.json(StatusSchema, 'GET', '/v1/status')
+}
+
+/** Bytes that differ between what came back and what was put (a length difference counts in full). */
+export function corruptBytes(got: Uint8Array, want: Uint8Array): number {
+  let bad = Math.abs(got.length - want.length)
+  const n = Math.min(got.length, want.length)
+  for (let i = 0; i < n; i++) if (got[i] !== want[i]) bad++
+  return bad
+}
+
+/** True while the process has not exited (signal 0 only checks that it exists). */
+export function isAlive(node: ClusterNode): boolean {
+  if (node.process.child.exitCode !== null || node.process.child.signalCode !== null) return false
+  try {
+    process.kill(node.pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
