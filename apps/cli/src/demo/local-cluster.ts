@@ -12,6 +12,8 @@ export interface LocalClusterOptions {
   args?: string[]
   /** Environment given to every node. */
   env?: NodeJS.ProcessEnv
+  /** Options for node itself given to every node (e.g. `--cpu-prof --cpu-prof-dir=<dir>`). */
+  nodeArgs?: string[]
 }
 
 export interface AddNodeOptions {
@@ -67,6 +69,7 @@ export class LocalCluster {
     const process = await startNodeProcess({
       home,
       logFile: join(dir, `${name}.log`),
+      ...(this.#opts.nodeArgs && { nodeArgs: this.#opts.nodeArgs }),
       args: [
         '--listen',
         '127.0.0.1:0',
@@ -88,6 +91,7 @@ export class LocalCluster {
     const process = await startNodeProcess({
       home: node.home,
       logFile: join(dir, `${node.name}.log`),
+      ...(this.#opts.nodeArgs && { nodeArgs: this.#opts.nodeArgs }),
       args: [
         '--listen',
         '127.0.0.1:0',

@@ -17,6 +17,8 @@ export interface StartNodeOptions {
   home: string
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[]
   /** stdout and stderr of the node go here (appended). */
   logFile: string
   timeout?: number // default 30 s
@@ -34,10 +36,14 @@ export interface NodeProcess {
 /** Spawns `node <@cas/node>/dist/main.js` and waits until it has written <home>/node.json. */
 export async function startNodeProcess(opts: StartNodeOptions): Promise<NodeProcess> {
   const log = openSync(opts.logFile, 'a')
-  const child = spawn(process.execPath, [nodeMainPath(), '--home', opts.home, ...(opts.args ?? [])], {
-    stdio: ['ignore', log, log],
-    env: { ...process.env, CAS_LOG_FORMAT: 'json', ...opts.env },
-  })
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), nodeMainPath(), '--home', opts.home, ...(opts.args ?? [])],
+    {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, CAS_LOG_FORMAT: 'json', ...opts.env },
+    },
+  )
   const exited = once(child, 'exit')
   const deadline = Date.now() + (opts.timeout ?? DEFAULT_START_TIMEOUT)
   let info: RuntimeInfo | undefined
