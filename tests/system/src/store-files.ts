@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deriveOwnerSecrets, loadOwnerKey, locatorOf, type OwnerSecrets } from '@cas/crypto'
+import {
+  decryptIterable,
+  deriveOwnerSecrets,
+  fileKeys,
+  loadOwnerKey,
+  locatorOf,
+  type OwnerSecrets,
+} from '@cas/crypto'
 
 /**
  * A node's store as files on disk (packages/store README): `<home>/store/<namespace>/<path>`, the
@@ -127,4 +135,43 @@ export async function damage(path: string, kind: Damage, key: string, rng: () =>
   } finally {
     await handle.close()
   }
+}
+
+/** The key recorded in an object file's header, or undefined when the header is not readable. */
+export async function keyOf(path: string): Promise<string | undefined> {
+  const handle = await open(path, 'r')
+  try {
+    const fixed = Buffer.alloc(7)
+    await handle.read(fixed, 0, 7, 0)
+    if (fixed.toString('latin1', 0, 4) !== 'CASB' || fixed[4] !== 1) return undefined
+    const key = Buffer.alloc(fixed.readUInt16BE(5))
+    const { bytesRead } = await handle.read(key, 0, key.length, 7)
+    return bytesRead === key.length ? key.toString('utf8') : undefined
+  } finally {
+    await handle.close()
+  }
+}
+
+/** SHA-256 of an object file's content (streamed: objects may be GiBs). */
+export async function contentHash(path: string, key: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path, { start: headerLength(key) })) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+/** SHA-256 of the plaintext a replica file decrypts to (every tag checked), or undefined if it does not. */
+export async function replicaPlainHash(
+  path: string,
+  owner: { secrets: OwnerSecrets },
+  cid: string,
+): Promise<string | undefined> {
+  const { fileKey, fileMacKey } = fileKeys(owner.secrets, cid)
+  const hash = createHash('sha256')
+  try {
+    const sealed = createReadStream(path, { start: headerLength(locatorOf(owner.secrets, cid)) })
+    for await (const chunk of decryptIterable(sealed, { fileKey, macKey: fileMacKey })) hash.update(chunk)
+  } catch {
+    return undefined
+  }
+  return hash.digest('hex')
 }
