@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 
 export interface MachineInfo {
   date: string
@@ -10,9 +10,11 @@ export interface MachineInfo {
   openssl: string
   platform: string
   commit: string
+  /** 1-minute load average when the run started and when it ended: other work on the machine skews figures. */
+  load: { start: number; end: number }
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(loadAtStart: number): MachineInfo {
   let commit = 'unknown'
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
@@ -28,5 +30,6 @@ export function machineInfo(): MachineInfo {
     openssl: process.versions.openssl ?? 'unknown',
     platform: `${process.platform} ${process.arch}`,
     commit,
+    load: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   }
 }

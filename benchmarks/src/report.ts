@@ -49,7 +49,8 @@ export function markdownTable(figures: Figure[], machine: MachineInfo, mode: str
     BEGIN,
     '',
     `Run of ${machine.date} (${mode}) on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ` +
-      `Node ${machine.node}, OpenSSL ${machine.openssl}, ${machine.platform}, commit ${machine.commit}.`,
+      `Node ${machine.node}, OpenSSL ${machine.openssl}, ${machine.platform}, commit ${machine.commit}; ` +
+      `load average ${machine.load.start.toFixed(1)} at the start, ${machine.load.end.toFixed(1)} at the end.`,
     'Each figure: median over the runs, with the spread (min–max). Ratio = figure / baseline, both measured in the',
     'same run on the same data, oriented so that 1.00 means "as fast as the baseline"; below 0.50 is marked ⚠.',
     '',

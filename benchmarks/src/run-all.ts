@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type BenchRecord, parseRecords } from './bench-record.js'
@@ -70,6 +70,7 @@ const work = await mkdtemp(join(tmpdir(), 'cas-bench-'))
 const failures: string[] = []
 const records: BenchRecord[] = []
 const started = Date.now()
+const loadAtStart = loadavg()[0] ?? 0
 try {
   const list = await suites()
   for (let i = 1; i <= runs; i++) {
@@ -88,7 +89,7 @@ try {
 
 const mode = `${quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}`
 const base = join(root, 'docs', quick ? 'benchmarks-quick' : 'benchmarks')
-await writeReport(`${base}.md`, `${base}.json`, summarise(records), machineInfo(), mode)
+await writeReport(`${base}.md`, `${base}.json`, summarise(records), machineInfo(loadAtStart), mode)
 console.error(
   `\nwrote ${base}.md and ${base}.json (${records.length} records) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 )
