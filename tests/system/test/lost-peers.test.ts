@@ -3,7 +3,7 @@ import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { afterEach, describe, expect, it } from 'vitest'
 import { corruptBytes, evictLocal, getBytes, putBytes, randomObject } from '../src/object-io.js'
 import { liveHolders, ownerOf, replicaState } from '../src/replicas.js'
-import { amount, iterations, reportFigures } from '../src/suite-mode.js'
+import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
 
 // Short timeouts keep the bounded suite quick; the defaults (15 s fetch, 30 s replica, 60 s idle) give the
 // same behaviour on a longer clock. One test below runs on the defaults to show they are bounded too.
@@ -19,6 +19,9 @@ const GET_BOUND = REQUEST_TIMEOUT + 7_000
 const PUT_BOUND = 2 * REQUEST_TIMEOUT + 12_000
 /** Repair of a killed holder: its grace, then one pass; of a paused one: the idle timeout first. */
 const HEAL_BOUND = { SIGKILL: REPAIR_GRACE + 15_000, SIGSTOP: IDLE_TIMEOUT + REPAIR_GRACE + 15_000 }
+
+/** Soak rounds run for minutes; the bounded suite keeps vitest's 180 s. */
+const TEST_TIMEOUT = SOAK ? 30 * 60_000 : 180_000
 
 type Fault = 'SIGKILL' | 'SIGSTOP'
 
@@ -117,179 +120,195 @@ function randomMoment(ms: number): Promise<void> {
 }
 
 describe('lost and paused peers', () => {
-  it('a get fails over from a killed or paused holder within the request timeout, with the right bytes', async () => {
-    const { owner, peers } = await startCluster(FAST)
-    const rounds = iterations(4, 24)
-    const size = amount(2 * 1024 * 1024, 32 * 1024 * 1024)
-    const failovers: number[] = []
-    let corrupt = 0
-    for (let i = 0; i < rounds; i++) {
-      const fault: Fault = i % 2 === 0 ? 'SIGSTOP' : 'SIGKILL'
-      const { data, cid } = randomObject(size)
-      const put = await putBytes(owner, data)
-      expect(put.replicas).toHaveLength(R)
+  it(
+    'a get fails over from a killed or paused holder within the request timeout, with the right bytes',
+    async () => {
+      const { owner, peers } = await startCluster(FAST)
+      const rounds = iterations(4, 16)
+      const size = amount(2 * 1024 * 1024, 32 * 1024 * 1024)
+      const failovers: number[] = []
+      let corrupt = 0
+      for (let i = 0; i < rounds; i++) {
+        const fault: Fault = i % 2 === 0 ? 'SIGSTOP' : 'SIGKILL'
+        const { data, cid } = randomObject(size)
+        const put = await putBytes(owner, data)
+        expect(put.replicas).toHaveLength(R)
+        await evictLocal(owner, cid)
+        // The first live holder in the catalogue is the one a get asks first.
+        const [first] = await liveHolders(owner, cid)
+        const victim = byNodeId(peers, first as string)
+        const started = Date.now()
+        // Half the rounds strike before the get, half while it is fetching.
+        let got: Buffer
+        if (i % 4 < 2) {
+          await strike(victim, fault)
+          got = await getBytes(owner, cid)
+        } else {
+          const getting = getBytes(owner, cid)
+          await randomMoment(30)
+          await strike(victim, fault)
+          got = await getting
+        }
+        const took = Date.now() - started
+        failovers.push(took)
+        corrupt += corruptBytes(got, data)
+        expect(got.length).toBe(data.length)
+        expect(got.equals(data)).toBe(true)
+        expect(took).toBeLessThan(GET_BOUND)
+        await restore(owner, peers, victim, fault)
+      }
+      reportFigures({
+        fault: 'lost peers: get fails over from a killed or paused holder',
+        iterations: rounds,
+        objectsChecked: rounds,
+        objectsLost: 0,
+        corruptBytesReturned: corrupt,
+        objectBytes: size,
+        failoverMsMax: Math.max(...failovers),
+        failoverMsMedian: median(failovers),
+        boundMs: GET_BOUND,
+      })
+      expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'with the default timeouts a get still gives up on a paused holder in bounded time',
+    async () => {
+      const { owner, peers } = await startCluster([])
+      const { data, cid } = randomObject(256 * 1024)
+      expect((await putBytes(owner, data)).replicas).toHaveLength(R)
       await evictLocal(owner, cid)
-      // The first live holder in the catalogue is the one a get asks first.
       const [first] = await liveHolders(owner, cid)
-      const victim = byNodeId(peers, first as string)
+      await strike(byNodeId(peers, first as string), 'SIGSTOP')
       const started = Date.now()
-      // Half the rounds strike before the get, half while it is fetching.
-      let got: Buffer
-      if (i % 4 < 2) {
-        await strike(victim, fault)
-        got = await getBytes(owner, cid)
-      } else {
-        const getting = getBytes(owner, cid)
-        await randomMoment(30)
-        await strike(victim, fault)
-        got = await getting
-      }
-      const took = Date.now() - started
-      failovers.push(took)
-      corrupt += corruptBytes(got, data)
-      expect(got.length).toBe(data.length)
-      expect(got.equals(data)).toBe(true)
-      expect(took).toBeLessThan(GET_BOUND)
-      await restore(owner, peers, victim, fault)
-    }
-    reportFigures({
-      fault: 'lost peers: get fails over from a killed or paused holder',
-      iterations: rounds,
-      objectsChecked: rounds,
-      objectsLost: 0,
-      corruptBytesReturned: corrupt,
-      objectBytes: size,
-      failoverMsMax: Math.max(...failovers),
-      failoverMsMedian: median(failovers),
-      boundMs: GET_BOUND,
-    })
-    expect(corrupt).toBe(0)
-  })
-
-  it('with the default timeouts a get still gives up on a paused holder in bounded time', async () => {
-    const { owner, peers } = await startCluster([])
-    const { data, cid } = randomObject(256 * 1024)
-    expect((await putBytes(owner, data)).replicas).toHaveLength(R)
-    await evictLocal(owner, cid)
-    const [first] = await liveHolders(owner, cid)
-    await strike(byNodeId(peers, first as string), 'SIGSTOP')
-    const started = Date.now()
-    const got = await getBytes(owner, cid)
-    const took = Date.now() - started
-    expect(got.equals(data)).toBe(true)
-    // DEFAULT_FETCH_TIMEOUT is 15 s: the paused holder costs that once, then the other holder answers.
-    expect(took).toBeGreaterThanOrEqual(14_000)
-    expect(took).toBeLessThan(25_000)
-    reportFigures({
-      fault: 'lost peers: get from a paused holder, default timeouts',
-      iterations: 1,
-      objectsChecked: 1,
-      objectsLost: 0,
-      corruptBytesReturned: corruptBytes(got, data),
-      failoverMs: took,
-      boundMs: 25_000,
-    })
-  })
-
-  it('a put while a holder is killed or paused is acknowledged only by holders that have the data, in bounded time', async () => {
-    const { owner, peers } = await startCluster(FAST)
-    const me = await ownerOf(owner)
-    const rounds = iterations(4, 24)
-    const size = amount(2 * 1024 * 1024, 32 * 1024 * 1024)
-    const objects: { data: Buffer; cid: string }[] = []
-    const putTimes: number[] = []
-    let underReplicated = 0
-    for (let i = 0; i < rounds; i++) {
-      const fault: Fault = i % 2 === 0 ? 'SIGSTOP' : 'SIGKILL'
-      const victim = peers[Math.floor(Math.random() * peers.length)] as ClusterNode
-      const object = randomObject(size)
-      objects.push(object)
-      const started = Date.now()
-      const putting = putBytes(owner, object.data)
-      await randomMoment(i % 4 < 2 ? 20 : 200)
-      await strike(victim, fault)
-      const put = await putting
-      const took = Date.now() - started
-      putTimes.push(took)
-      expect(took).toBeLessThan(PUT_BOUND)
-      expect(put.cid).toBe(object.cid)
-      // Every replica the put names is really on that holder's disk, whole and decryptable.
-      for (const nodeId of put.replicas) {
-        expect(await replicaState(byNodeId(peers, nodeId), me, object.cid)).toBe('ok')
-      }
-      if (put.replicas.length < R) {
-        underReplicated++
-        expect(put.underReplicated).toBe(true)
-      }
-      await restore(owner, peers, victim, fault)
-    }
-    // Nothing acknowledged is lost: repair brings every object to R, and each reads back whole from a replica.
-    let corrupt = 0
-    for (const { data, cid } of objects) {
-      await untilReplicated(owner, peers, me, cid, 30_000)
-      await evictLocal(owner, cid)
       const got = await getBytes(owner, cid)
-      corrupt += corruptBytes(got, data)
-      expect(got.equals(data)).toBe(true)
-    }
-    reportFigures({
-      fault: 'lost peers: put while a holder is killed or paused',
-      iterations: rounds,
-      objectsChecked: objects.length,
-      objectsLost: 0,
-      corruptBytesReturned: corrupt,
-      objectBytes: size,
-      underReplicatedPuts: underReplicated,
-      putMsMax: Math.max(...putTimes),
-      boundMs: PUT_BOUND,
-    })
-    expect(corrupt).toBe(0)
-  })
-
-  it('repair restores R live replicas after the grace period when a holder is killed or paused', async () => {
-    const { owner, peers } = await startCluster(FAST)
-    const me = await ownerOf(owner)
-    const count = amount(4, 24)
-    const size = amount(512 * 1024, 8 * 1024 * 1024)
-    const objects = Array.from({ length: count }, () => randomObject(size))
-    for (const { data } of objects) expect((await putBytes(owner, data)).replicas).toHaveLength(R)
-    const rounds = iterations(2, 8)
-    const heals: Record<Fault, number[]> = { SIGKILL: [], SIGSTOP: [] }
-    for (let i = 0; i < rounds; i++) {
-      const fault: Fault = i % 2 === 0 ? 'SIGKILL' : 'SIGSTOP'
-      // The peer holding the most objects: its loss hurts most.
-      const victim = await busiestHolder(owner, peers, objects)
-      const started = Date.now()
-      await strike(victim, fault)
-      const survivors = peers.filter((p) => p !== victim)
-      for (const { cid } of objects)
-        await untilReplicated(owner, survivors, me, cid, HEAL_BOUND[fault] - (Date.now() - started))
       const took = Date.now() - started
-      heals[fault].push(took)
-      expect(took).toBeLessThan(HEAL_BOUND[fault])
-      await restore(owner, peers, victim, fault)
-    }
-    let corrupt = 0
-    for (const { data, cid } of objects) {
-      await evictLocal(owner, cid)
-      const got = await getBytes(owner, cid)
-      corrupt += corruptBytes(got, data)
       expect(got.equals(data)).toBe(true)
-    }
-    reportFigures({
-      fault: 'lost peers: repair restores R live replicas',
-      iterations: rounds,
-      objectsChecked: count * rounds,
-      objectsLost: 0,
-      corruptBytesReturned: corrupt,
-      objectBytes: size,
-      healAfterKillMsMax: Math.max(0, ...heals.SIGKILL),
-      healAfterPauseMsMax: Math.max(0, ...heals.SIGSTOP),
-      repairGraceMs: REPAIR_GRACE,
-      idleTimeoutMs: IDLE_TIMEOUT,
-    })
-    expect(corrupt).toBe(0)
-  })
+      // DEFAULT_FETCH_TIMEOUT is 15 s: the paused holder costs that once, then the other holder answers.
+      expect(took).toBeGreaterThanOrEqual(14_000)
+      expect(took).toBeLessThan(25_000)
+      reportFigures({
+        fault: 'lost peers: get from a paused holder, default timeouts',
+        iterations: 1,
+        objectsChecked: 1,
+        objectsLost: 0,
+        corruptBytesReturned: corruptBytes(got, data),
+        failoverMs: took,
+        boundMs: 25_000,
+      })
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'a put while a holder is killed or paused is acknowledged only by holders that have the data, in bounded time',
+    async () => {
+      const { owner, peers } = await startCluster(FAST)
+      const me = await ownerOf(owner)
+      const rounds = iterations(4, 16)
+      const size = amount(2 * 1024 * 1024, 32 * 1024 * 1024)
+      const objects: { data: Buffer; cid: string }[] = []
+      const putTimes: number[] = []
+      let underReplicated = 0
+      for (let i = 0; i < rounds; i++) {
+        const fault: Fault = i % 2 === 0 ? 'SIGSTOP' : 'SIGKILL'
+        const victim = peers[Math.floor(Math.random() * peers.length)] as ClusterNode
+        const object = randomObject(size)
+        objects.push(object)
+        const started = Date.now()
+        const putting = putBytes(owner, object.data)
+        await randomMoment(i % 4 < 2 ? 20 : 200)
+        await strike(victim, fault)
+        const put = await putting
+        const took = Date.now() - started
+        putTimes.push(took)
+        expect(took).toBeLessThan(PUT_BOUND)
+        expect(put.cid).toBe(object.cid)
+        // Every replica the put names is really on that holder's disk, whole and decryptable.
+        for (const nodeId of put.replicas) {
+          expect(await replicaState(byNodeId(peers, nodeId), me, object.cid)).toBe('ok')
+        }
+        if (put.replicas.length < R) {
+          underReplicated++
+          expect(put.underReplicated).toBe(true)
+        }
+        await restore(owner, peers, victim, fault)
+      }
+      // Nothing acknowledged is lost: repair brings every object to R, and each reads back whole from a replica.
+      let corrupt = 0
+      for (const { data, cid } of objects) {
+        await untilReplicated(owner, peers, me, cid, 30_000)
+        await evictLocal(owner, cid)
+        const got = await getBytes(owner, cid)
+        corrupt += corruptBytes(got, data)
+        expect(got.equals(data)).toBe(true)
+      }
+      reportFigures({
+        fault: 'lost peers: put while a holder is killed or paused',
+        iterations: rounds,
+        objectsChecked: objects.length,
+        objectsLost: 0,
+        corruptBytesReturned: corrupt,
+        objectBytes: size,
+        underReplicatedPuts: underReplicated,
+        putMsMax: Math.max(...putTimes),
+        boundMs: PUT_BOUND,
+      })
+      expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'repair restores R live replicas after the grace period when a holder is killed or paused',
+    async () => {
+      const { owner, peers } = await startCluster(FAST)
+      const me = await ownerOf(owner)
+      const count = amount(4, 16)
+      const size = amount(512 * 1024, 8 * 1024 * 1024)
+      const objects = Array.from({ length: count }, () => randomObject(size))
+      for (const { data } of objects) expect((await putBytes(owner, data)).replicas).toHaveLength(R)
+      const rounds = iterations(2, 6)
+      const heals: Record<Fault, number[]> = { SIGKILL: [], SIGSTOP: [] }
+      for (let i = 0; i < rounds; i++) {
+        const fault: Fault = i % 2 === 0 ? 'SIGKILL' : 'SIGSTOP'
+        // The peer holding the most objects: its loss hurts most.
+        const victim = await busiestHolder(owner, peers, objects)
+        const started = Date.now()
+        await strike(victim, fault)
+        const survivors = peers.filter((p) => p !== victim)
+        for (const { cid } of objects)
+          await untilReplicated(owner, survivors, me, cid, HEAL_BOUND[fault] - (Date.now() - started))
+        const took = Date.now() - started
+        heals[fault].push(took)
+        expect(took).toBeLessThan(HEAL_BOUND[fault])
+        await restore(owner, peers, victim, fault)
+      }
+      let corrupt = 0
+      for (const { data, cid } of objects) {
+        await evictLocal(owner, cid)
+        const got = await getBytes(owner, cid)
+        corrupt += corruptBytes(got, data)
+        expect(got.equals(data)).toBe(true)
+      }
+      reportFigures({
+        fault: 'lost peers: repair restores R live replicas',
+        iterations: rounds,
+        objectsChecked: count * rounds,
+        objectsLost: 0,
+        corruptBytesReturned: corrupt,
+        objectBytes: size,
+        healAfterKillMsMax: Math.max(0, ...heals.SIGKILL),
+        healAfterPauseMsMax: Math.max(0, ...heals.SIGSTOP),
+        repairGraceMs: REPAIR_GRACE,
+        idleTimeoutMs: IDLE_TIMEOUT,
+      })
+      expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
 })
 
 /**

@@ -11,7 +11,7 @@ import {
   randomObject,
 } from '../src/object-io.js'
 import { liveHolders, ownerOf, replicaState } from '../src/replicas.js'
-import { amount, iterations, reportFigures } from '../src/suite-mode.js'
+import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
 
 const REQUEST_TIMEOUT = 3_000
 const IDLE_TIMEOUT = 6_000
@@ -25,6 +25,9 @@ const R = 2
 const HEAL_BOUND = 30_000
 /** A put gives up on a cut holder after one request timeout per round of candidates. */
 const PUT_BOUND = 2 * REQUEST_TIMEOUT + 12_000
+
+/** Soak rounds run for minutes; the bounded suite keeps vitest's 180 s. */
+const TEST_TIMEOUT = SOAK ? 30 * 60_000 : 180_000
 
 interface Peer {
   node: ClusterNode
@@ -175,40 +178,124 @@ async function untilAllReplicated(
 }
 
 describe('partitions', () => {
-  it('objects put while the network is cut reach R replicas within a stated time after it heals', async () => {
-    const { owner, peers } = await startCluster()
-    const me = await ownerOf(owner)
-    const rounds = iterations(2, 6)
-    const perRound = amount(3, 10)
-    const size = amount(256 * 1024, 4 * 1024 * 1024)
-    const objects: { data: Buffer; cid: string }[] = []
-    const healTimes: number[] = []
-    let underReplicated = 0
-    for (let round = 0; round < rounds; round++) {
-      // Two of the three peers are cut off from the owner; the third still answers.
-      const cut = shuffled(peers).slice(0, 2)
-      for (let i = 0; i < perRound; i++) {
-        const object = randomObject(size)
-        objects.push(object)
-        const started = Date.now()
-        const putting = putBytes(owner, object.data)
-        // The first put of a round is cut while it runs, the others start on a cut network.
-        if (i === 0) {
-          await randomMoment(20)
-          for (const p of cut) p.proxy.setFault({ kind: 'cut' })
+  it(
+    'objects put while the network is cut reach R replicas within a stated time after it heals',
+    async () => {
+      const { owner, peers } = await startCluster()
+      const me = await ownerOf(owner)
+      const rounds = iterations(2, 4)
+      const perRound = amount(3, 6)
+      const size = amount(256 * 1024, 4 * 1024 * 1024)
+      const objects: { data: Buffer; cid: string }[] = []
+      const healTimes: number[] = []
+      let underReplicated = 0
+      for (let round = 0; round < rounds; round++) {
+        // Two of the three peers are cut off from the owner; the third still answers.
+        const cut = shuffled(peers).slice(0, 2)
+        for (let i = 0; i < perRound; i++) {
+          const object = randomObject(size)
+          objects.push(object)
+          const started = Date.now()
+          const putting = putBytes(owner, object.data)
+          // The first put of a round is cut while it runs, the others start on a cut network.
+          if (i === 0) {
+            await randomMoment(20)
+            for (const p of cut) p.proxy.setFault({ kind: 'cut' })
+          }
+          const put = await putting
+          expect(Date.now() - started).toBeLessThan(PUT_BOUND)
+          expect(put.cid).toBe(object.cid)
+          await checkAcknowledged(peers, me, put)
+          if (put.underReplicated) underReplicated++
         }
-        const put = await putting
-        expect(Date.now() - started).toBeLessThan(PUT_BOUND)
-        expect(put.cid).toBe(object.cid)
-        await checkAcknowledged(peers, me, put)
-        if (put.underReplicated) underReplicated++
+        // Only one peer is reachable: every put that started on the cut network is short of R.
+        expect(underReplicated).toBeGreaterThanOrEqual((round + 1) * (perRound - 1))
+        // Keep the cut until the owner has given the silent peers up (idle timeout): a real partition.
+        await untilConnected(owner, 1, IDLE_TIMEOUT + 10_000)
+        const healedAt = Date.now()
+        for (const p of cut) p.proxy.setFault({ kind: 'none' })
+        await untilAllReplicated(
+          owner,
+          peers,
+          me,
+          objects.map((o) => o.cid),
+          HEAL_BOUND,
+        )
+        healTimes.push(Date.now() - healedAt)
+        await untilConnected(owner, 3, 30_000)
       }
-      // Only one peer is reachable: every put that started on the cut network is short of R.
-      expect(underReplicated).toBeGreaterThanOrEqual((round + 1) * (perRound - 1))
-      // Keep the cut until the owner has given the silent peers up (idle timeout): a real partition.
-      await untilConnected(owner, 1, IDLE_TIMEOUT + 10_000)
+      let corrupt = 0
+      for (const { data, cid } of objects) {
+        await evictLocal(owner, cid)
+        const got = await getBytes(owner, cid)
+        corrupt += corruptBytes(got, data)
+        expect(got.equals(data)).toBe(true)
+      }
+      reportFigures({
+        fault: 'partitions: cut during puts, then heal',
+        iterations: rounds,
+        objectsChecked: objects.length,
+        objectsLost: 0,
+        corruptBytesReturned: corrupt,
+        objectBytes: size,
+        underReplicatedPuts: underReplicated,
+        healMsMax: Math.max(...healTimes),
+        healMsMedian: healTimes.sort((a, b) => a - b)[Math.floor(healTimes.length / 2)] ?? 0,
+        healBoundMs: HEAL_BOUND,
+      })
+      expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'under delay, slow and reset faults transfers finish correctly or fail with a clear error, and nothing is lost',
+    async () => {
+      const { owner, peers } = await startCluster()
+      const me = await ownerOf(owner)
+      const rounds = iterations(1, 3)
+      const size = amount(1024 * 1024, 8 * 1024 * 1024)
+      const faults: Fault[] = [
+        { kind: 'delay', ms: 20 },
+        { kind: 'slow', bytesPerSecond: amount(2_000_000, 8_000_000) },
+        { kind: 'reset' },
+      ]
+      const objects: { data: Buffer; cid: string }[] = []
+      const refused: string[] = []
+      let corrupt = 0
+      let gets = 0
+      for (let round = 0; round < rounds; round++) {
+        for (const fault of faults) {
+          // A reset strikes one peer while a put runs; delay and slow stay on every link for put and get.
+          const struck = fault.kind === 'reset' ? shuffled(peers).slice(0, 1) : peers
+          const object = randomObject(size)
+          const putting = putBytes(owner, object.data)
+          if (fault.kind === 'reset') await randomMoment(30)
+          for (const p of struck) p.proxy.setFault(fault)
+          let put: PutResult | undefined
+          try {
+            put = await putting
+          } catch (err) {
+            // Failing is allowed, but only with a clear, coded error; the object then was never acknowledged.
+            expect(err).toBeInstanceOf(CliError)
+            refused.push((err as CliError).code)
+          }
+          if (put) {
+            objects.push(object)
+            expect(put.cid).toBe(object.cid)
+            await checkAcknowledged(peers, me, put)
+            // The get must fetch a replica over the faulty links (a reset peer is skipped for the next holder).
+            await evictLocal(owner, object.cid)
+            const got = await getBytes(owner, object.cid)
+            gets++
+            corrupt += corruptBytes(got, object.data)
+            expect(got.equals(object.data)).toBe(true)
+          }
+          for (const p of struck) p.proxy.setFault({ kind: 'none' })
+          await untilConnected(owner, 3, 30_000)
+        }
+      }
       const healedAt = Date.now()
-      for (const p of cut) p.proxy.setFault({ kind: 'none' })
       await untilAllReplicated(
         owner,
         peers,
@@ -216,103 +303,27 @@ describe('partitions', () => {
         objects.map((o) => o.cid),
         HEAL_BOUND,
       )
-      healTimes.push(Date.now() - healedAt)
-      await untilConnected(owner, 3, 30_000)
-    }
-    let corrupt = 0
-    for (const { data, cid } of objects) {
-      await evictLocal(owner, cid)
-      const got = await getBytes(owner, cid)
-      corrupt += corruptBytes(got, data)
-      expect(got.equals(data)).toBe(true)
-    }
-    reportFigures({
-      fault: 'partitions: cut during puts, then heal',
-      iterations: rounds,
-      objectsChecked: objects.length,
-      objectsLost: 0,
-      corruptBytesReturned: corrupt,
-      objectBytes: size,
-      underReplicatedPuts: underReplicated,
-      healMsMax: Math.max(...healTimes),
-      healMsMedian: healTimes.sort((a, b) => a - b)[Math.floor(healTimes.length / 2)] ?? 0,
-      healBoundMs: HEAL_BOUND,
-    })
-    expect(corrupt).toBe(0)
-  })
-
-  it('under delay, slow and reset faults transfers finish correctly or fail with a clear error, and nothing is lost', async () => {
-    const { owner, peers } = await startCluster()
-    const me = await ownerOf(owner)
-    const rounds = iterations(1, 4)
-    const size = amount(1024 * 1024, 8 * 1024 * 1024)
-    const faults: Fault[] = [
-      { kind: 'delay', ms: 20 },
-      { kind: 'slow', bytesPerSecond: amount(2_000_000, 8_000_000) },
-      { kind: 'reset' },
-    ]
-    const objects: { data: Buffer; cid: string }[] = []
-    const refused: string[] = []
-    let corrupt = 0
-    let gets = 0
-    for (let round = 0; round < rounds; round++) {
-      for (const fault of faults) {
-        // A reset strikes one peer while a put runs; delay and slow stay on every link for put and get.
-        const struck = fault.kind === 'reset' ? shuffled(peers).slice(0, 1) : peers
-        const object = randomObject(size)
-        const putting = putBytes(owner, object.data)
-        if (fault.kind === 'reset') await randomMoment(30)
-        for (const p of struck) p.proxy.setFault(fault)
-        let put: PutResult | undefined
-        try {
-          put = await putting
-        } catch (err) {
-          // Failing is allowed, but only with a clear, coded error; the object then was never acknowledged.
-          expect(err).toBeInstanceOf(CliError)
-          refused.push((err as CliError).code)
-        }
-        if (put) {
-          objects.push(object)
-          expect(put.cid).toBe(object.cid)
-          await checkAcknowledged(peers, me, put)
-          // The get must fetch a replica over the faulty links (a reset peer is skipped for the next holder).
-          await evictLocal(owner, object.cid)
-          const got = await getBytes(owner, object.cid)
-          gets++
-          corrupt += corruptBytes(got, object.data)
-          expect(got.equals(object.data)).toBe(true)
-        }
-        for (const p of struck) p.proxy.setFault({ kind: 'none' })
-        await untilConnected(owner, 3, 30_000)
+      const healMs = Date.now() - healedAt
+      for (const { data, cid } of objects) {
+        await evictLocal(owner, cid)
+        const got = await getBytes(owner, cid)
+        corrupt += corruptBytes(got, data)
+        expect(got.equals(data)).toBe(true)
       }
-    }
-    const healedAt = Date.now()
-    await untilAllReplicated(
-      owner,
-      peers,
-      me,
-      objects.map((o) => o.cid),
-      HEAL_BOUND,
-    )
-    const healMs = Date.now() - healedAt
-    for (const { data, cid } of objects) {
-      await evictLocal(owner, cid)
-      const got = await getBytes(owner, cid)
-      corrupt += corruptBytes(got, data)
-      expect(got.equals(data)).toBe(true)
-    }
-    expect(objects.length + refused.length).toBe(rounds * faults.length)
-    reportFigures({
-      fault: 'partitions: delay, slow and reset',
-      iterations: rounds,
-      objectsChecked: objects.length,
-      objectsLost: 0,
-      corruptBytesReturned: corrupt,
-      objectBytes: size,
-      getsUnderFault: gets,
-      putsRefused: refused.length,
-      healMs,
-    })
-    expect(corrupt).toBe(0)
-  })
+      expect(objects.length + refused.length).toBe(rounds * faults.length)
+      reportFigures({
+        fault: 'partitions: delay, slow and reset',
+        iterations: rounds,
+        objectsChecked: objects.length,
+        objectsLost: 0,
+        corruptBytesReturned: corrupt,
+        objectBytes: size,
+        getsUnderFault: gets,
+        putsRefused: refused.length,
+        healMs,
+      })
+      expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
 })
