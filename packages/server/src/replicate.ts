@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { encryptIterable, fileKeys, sealedSize } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
@@ -6,7 +6,7 @@ import { FanOut } from './fan-out.js'
 import { storeResponseSchema } from './messages.js'
 import { REPLICA_CHUNK_SIZE } from './options.js'
 import { signAction } from './signatures.js'
-import { counted } from './stream-utils.js'
+import { counted, verifiedCid } from './stream-utils.js'
 
 export interface ReplicateJob {
   cid: string
@@ -63,7 +63,11 @@ async function sendBatch(
 ): Promise<PromiseSettledResult<void>[]> {
   const { fileKey, fileMacKey } = fileKeys(ctx.secrets, job.cid)
   const sealed = sealedSize(job.size, REPLICA_CHUNK_SIZE)
-  const plain = job.plaintext ? job.plaintext() : ctx.store.read(job.cid, { namespace: 'self' })
+  const local = job.plaintext ? undefined : ctx.store.read(job.cid, { namespace: 'self' })
+  // A copy that rotted since it was written (local, or relayed from a holder) must not be sealed with
+  // valid tags and spread: the hash is checked as it streams, and a mismatch fails the stream before
+  // its end, so holders discard what they received.
+  const plain = verifiedCid(job.plaintext ? job.plaintext() : (local as Readable), job.cid)
   const sealOpts = { fileKey, macKey: fileMacKey, chunkSize: REPLICA_CHUNK_SIZE }
   // One encryption (one IV) for the whole batch: every holder gets the same ciphertext.
   const fan = new FanOut(encryptIterable(plain, sealOpts), batch.length)
@@ -93,6 +97,6 @@ async function sendBatch(
     )
   } finally {
     // Nobody may have started reading at all: release the file.
-    if (plain instanceof Readable) plain.destroy()
+    local?.destroy()
   }
 }

@@ -1,4 +1,4 @@
-import { readFile, truncate, writeFile } from 'node:fs/promises'
+import { readFile, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
@@ -7,6 +7,12 @@ import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
 /** A's local plaintext and B's ciphertext replica, damaged on disk behind the store's back (bit rot). */
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  )
+
 describe('damaged copies on disk', () => {
   let cluster: Cluster
   afterEach(async () => {
@@ -94,5 +100,21 @@ describe('damaged copies on disk', () => {
     expect((await readAll(again.stream)).equals(file)).toBe(true)
     expect(again.source).toBe(bad.server.nodeId)
     expect(again.skipped).toEqual([])
+  })
+
+  it('does not spread a rotten local copy to a new holder during repair', async () => {
+    cluster = new Cluster('plain')
+    const a = (await cluster.add({ replication: 1 }))!
+    const file = randomFile(400_000)
+    const { cid, underReplicated } = await a.server.put(file)
+    expect(underReplicated).toBe(true)
+    await flipBit(localPath(a, cid), 200)
+    const b = (await cluster.add({ bootstrap: [a.addr] }))!
+    await waitFor(() => a.transport.peers().length > 0, { what: 'B to connect' })
+
+    const status = await a.server.repair()
+    expect(status.underReplicated).toBe(1)
+    expect((await a.server.stat(cid)).holders).toEqual([])
+    await waitFor(async () => !(await exists(replicaPath(b, a, cid))), { what: 'no replica on B' })
   })
 })
