@@ -82,6 +82,14 @@ describe('loadConfig', () => {
     expect(config.repairGrace).toBe(120_000)
   })
 
+  it('reads the peer request and idle timeouts, and refuses a zero one', () => {
+    const config = load(['--request-timeout', '3s'], { CAS_IDLE_TIMEOUT: '6000' })
+    expect(config.requestTimeout).toBe(3_000)
+    expect(config.idleTimeout).toBe(6_000)
+    expect(load([]).requestTimeout).toBeUndefined()
+    expect(configError(['--idle-timeout', '0'], {}).option).toBe('idleTimeout')
+  })
+
   it('names the option, where the value came from and what is allowed when a value is bad', () => {
     const err = configError([], { CAS_REPLICATION: 'lots' })
     expect(err.code).toBe('ERR_CONFIG')
