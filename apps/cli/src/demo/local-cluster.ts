@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiClient } from '../api-client.js'
@@ -57,6 +57,8 @@ export class LocalCluster {
     if (!this.#dir) {
       this.#dir = await mkdtemp(join(tmpdir(), 'cas-cluster-'))
       this.#ownsDir = true
+    } else if (!this.#ownsDir) {
+      await mkdir(this.#dir, { recursive: true })
     }
     return this.#dir
   }
