@@ -11,6 +11,8 @@ export interface Figure {
   value: Spread
   baseline?: { name: string; value: Spread }
   ratio?: Spread
+  /** Set on a figure kept from an earlier run (a `--only` run re-measures some suites and keeps the rest). */
+  from?: { date: string; mode: string; load?: { start: number; end: number } }
 }
 
 /** Groups the runs' records by suite and name, in first-seen order. */
@@ -54,6 +56,7 @@ export function markdownTable(figures: Figure[], machine: MachineInfo, mode: str
     'Each figure: median over the runs, with the spread (min–max). Ratio = figure / baseline, both measured in the',
     'same run on the same data, oriented so that 1.00 means "as fast as the baseline"; below 0.50 is marked ⚠.',
     '',
+    ...earlierRuns(figures),
     '| suite | figure | median | spread | runs | baseline (median) | ratio |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ]
@@ -68,6 +71,19 @@ export function markdownTable(figures: Figure[], machine: MachineInfo, mode: str
   }
   lines.push('', END)
   return lines.join('\n')
+}
+
+function earlierRuns(figures: Figure[]): string[] {
+  const runs = new Map<string, Set<string>>()
+  for (const f of figures) {
+    if (!f.from) continue
+    const load = f.from.load ? `, load ${f.from.load.start.toFixed(1)}→${f.from.load.end.toFixed(1)}` : ''
+    const key = `${f.from.date} (${f.from.mode}${load})`
+    runs.set(key, (runs.get(key) ?? new Set()).add(f.suite))
+  }
+  return [...runs].map(
+    ([run, suites]) => `Figures of ${[...suites].join(', ')} are kept from the run of ${run}.`,
+  )
 }
 
 /** Replaces the generated block of the markdown file and keeps the prose around it. */

@@ -6,9 +6,10 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { z } from 'zod'
 import { type BenchRecord, parseRecords } from './bench-record.js'
 import { machineInfo } from './machine.js'
-import { summarise, writeReport } from './report.js'
+import { type Figure, summarise, writeReport } from './report.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const { values: args } = parseArgs({
@@ -66,6 +67,30 @@ function run(suite: Suite, recordsFile: string): Promise<number> {
   })
 }
 
+const EarlierReportSchema = z.object({
+  mode: z.string(),
+  machine: z.object({
+    date: z.string(),
+    load: z.object({ start: z.number(), end: z.number() }).optional(),
+  }),
+  figures: z.array(z.object({ suite: z.string() }).passthrough()),
+})
+
+/** The figures of suites this run does not measure, from the report an earlier run wrote. */
+async function keptFigures(jsonPath: string, measured: Set<string>): Promise<Figure[]> {
+  const text = await readFile(jsonPath, 'utf8').catch(() => undefined)
+  if (text === undefined) return []
+  const earlier = EarlierReportSchema.parse(JSON.parse(text))
+  const from = {
+    date: earlier.machine.date,
+    mode: earlier.mode,
+    ...(earlier.machine.load && { load: earlier.machine.load }),
+  }
+  return earlier.figures
+    .filter((f) => !measured.has(f.suite) && !measured.has(f.suite.replace(/-\d+$/, '')))
+    .map((f) => ({ from, ...(f as unknown as Figure) }))
+}
+
 const work = await mkdtemp(join(tmpdir(), 'cas-bench-'))
 const failures: string[] = []
 const records: BenchRecord[] = []
@@ -89,7 +114,11 @@ try {
 
 const mode = `${quick ? 'quick' : 'full'}, ${runs} run${runs > 1 ? 's' : ''}`
 const base = join(root, 'docs', quick ? 'benchmarks-quick' : 'benchmarks')
-await writeReport(`${base}.md`, `${base}.json`, summarise(records), machineInfo(loadAtStart), mode)
+const figures = [...(only ? await keptFigures(`${base}.json`, only) : []), ...summarise(records)]
+// Package suites first, the system suites last, each group in name order (stable: a suite keeps its figures' order).
+const rank = (f: Figure) => (f.suite.startsWith('system') ? 1 : 0)
+figures.sort((a, b) => rank(a) - rank(b) || a.suite.localeCompare(b.suite))
+await writeReport(`${base}.md`, `${base}.json`, figures, machineInfo(loadAtStart), mode)
 console.error(
   `\nwrote ${base}.md and ${base}.json (${records.length} records) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 )
