@@ -114,6 +114,24 @@ describe('HTTP API objects', () => {
     expect(res.json()).toMatchObject({ error: { code: 'ERR_INVALID_ID' } })
   })
 
+  it('answers malformed percent-encoding, a bad capability and an invalid name with 400, not 500', async () => {
+    for (const path of ['/v1/objects/%zz', '/v1/objects/cas-cap1:garbage']) {
+      const res = await http(`${api}${path}`, { headers: auth(node) })
+      expect(res.status).toBe(400)
+    }
+    // 1,000 characters, 3,000 bytes of UTF-8: more than a catalogue key can hold.
+    const long = encodeURIComponent('€'.repeat(1_000))
+    const put = await http(`${api}/v1/objects?name=${long}`, {
+      method: 'POST',
+      headers: auth(node),
+      body: 'x',
+    })
+    expect(put.status).toBe(400)
+    expect(put.json()).toMatchObject({ error: { code: 'ERR_INVALID_NAME' } })
+    const get = await http(`${api}/v1/objects/${long}`, { headers: auth(node) })
+    expect(get.status).toBe(404)
+  })
+
   it('refuses a bad replication query with 400 and keeps serving', async () => {
     const res = await http(`${api}/v1/objects?replication=lots`, {
       method: 'POST',
@@ -209,5 +227,8 @@ describe('HTTP API status and metrics', () => {
     )
     expect(text).toMatch(/^cas_repair_objects\{state="under_replicated"\} \d+$/m)
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m)
+    expect(value('cas_p2p_inbound_connections')).toBe(0)
+    expect(value('cas_p2p_pending_handshakes')).toBe(0)
+    expect(value('cas_p2p_inbound_refused_total')).toBe(0)
   })
 })

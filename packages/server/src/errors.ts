@@ -73,6 +73,16 @@ export class InvalidIdError extends ServerError {
   }
 }
 
+/** An object name that is empty, too long for the catalogue, or holds control characters. */
+export class InvalidNameError extends ServerError {
+  constructor(
+    readonly value: string,
+    reason: string,
+  ) {
+    super('ERR_INVALID_NAME', `invalid name ${JSON.stringify(value.slice(0, 80))}: ${reason}`)
+  }
+}
+
 /** A capability string that does not parse or fails its schema. */
 export class InvalidCapabilityError extends ServerError {
   constructor(reason: string) {

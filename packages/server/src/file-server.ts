@@ -15,6 +15,7 @@ import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
 import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
+import { assertName, nameProblem } from './names.js'
 import {
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
@@ -192,6 +193,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
 
   async put(source: Source, opts: PutOptions = {}): Promise<PutResult> {
     const ctx = this.#running()
+    // Before a byte is ingested: a name the catalogue cannot hold must not leave an unnamed object behind.
+    if (opts.name !== undefined) assertName(opts.name)
     const deleter = this.#deleter as Deleter
     return this.#track(
       (signal) => putObject(ctx, deleter, source, { ...opts, signal }, opts.replication ?? this.#replication),
@@ -235,7 +238,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   }
 
   async resolveName(name: string): Promise<string | undefined> {
-    return this.#running().catalogue.resolveName(name)
+    const catalogue = this.#running().catalogue
+    // No object can carry an invalid name; looking one up could only fail in the catalogue.
+    return nameProblem(name) === undefined ? catalogue.resolveName(name) : undefined
   }
 
   /** Removes the local copy and asks every connected peer, with an owner-signed request, to drop its replica. */

@@ -15,6 +15,7 @@ export {
   errorCode,
   InvalidCapabilityError,
   InvalidIdError,
+  InvalidNameError,
   InvalidOptionsError,
   InvalidRangeError,
   NotFoundError,
@@ -36,6 +37,7 @@ export {
   peerRecordSchema,
   requestSchema,
 } from './messages.js'
+export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
 export {
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,

@@ -110,7 +110,7 @@ export class ApiServer {
           ? new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`)
           : new HttpError(404, 'ERR_NO_ROUTE', `no endpoint ${url.pathname}; see docs/http-api.md`)
       }
-      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map((p) => decodeURIComponent(p))
+      const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeParam)
       await route.handler({
         req,
         res,
@@ -142,5 +142,18 @@ export class ApiServer {
     if (!req.complete) res.setHeader('connection', 'close')
     if (status === 401 && !res.headersSent) res.setHeader('www-authenticate', 'Bearer')
     sendError(res, status, typeof code === 'string' ? code : 'ERR_INTERNAL', message)
+  }
+}
+
+/** A path segment, percent-decoded; a malformed escape (`%zz`) is the client's error, not ours. */
+function decodeParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new HttpError(
+      400,
+      'ERR_BAD_REQUEST',
+      `malformed percent-encoding in ${JSON.stringify(segment.slice(0, 80))}`,
+    )
   }
 }

@@ -26,6 +26,9 @@ export function statusForCode(code: string | undefined): number {
       return 404
     case 'ERR_INVALID_ID':
     case 'ERR_INVALID_KEY':
+    case 'ERR_INVALID_NAME':
+    case 'ERR_INVALID_CAPABILITY':
+    case 'ERR_INVALID_RANGE':
     case 'ERR_BAD_REQUEST':
       return 400
     case 'ERR_UNAUTHORIZED':
