@@ -21,10 +21,11 @@ import {
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
 const MiB = 1024 * 1024
 const SIZES = QUICK ? [MiB, 64 * MiB] : [MiB, 256 * MiB, 1024 * MiB]
-const SMALL_PUTS = QUICK ? 1000 : 10_000
+const SMALL_PUTS = QUICK ? 300 : 10_000
 const SMALL_IN_FLIGHT = 16
-const REPAIR_OBJECTS = QUICK ? 200 : 1000
-const CLUSTERS = [3, 10]
+const REPAIR_OBJECTS = QUICK ? 100 : 1000
+// Quick mode leaves out the 10-node transfers (the convergence figure still starts ten nodes).
+const CLUSTERS = QUICK ? [3] : [3, 10]
 const R = 2
 const TIMEOUT = 10 * 60_000
 
@@ -80,13 +81,19 @@ function octets(bytes: Uint8Array) {
   }
 }
 
-async function startCluster(dir: string, count: number, args: string[] = []): Promise<ClusterNode[]> {
+async function startCluster(
+  dir: string,
+  count: number,
+  args: string[] = [],
+  timing?: { allUp: number },
+): Promise<ClusterNode[]> {
   const first = await startNode({ dir, name: 'n1', args })
   const rest = await Promise.all(
     Array.from({ length: count - 1 }, (_, i) =>
       startNode({ dir, name: `n${i + 2}`, args, bootstrap: [first.process.info.p2p] }),
     ),
   )
+  if (timing) timing.allUp = performance.now()
   const nodes = [first, ...rest]
   await until(
     `${count} nodes to connect`,
@@ -195,12 +202,25 @@ async function smallPuts(dir: string): Promise<void> {
 
 async function convergence(dir: string): Promise<void> {
   const start = performance.now()
-  const nodes = await startCluster(join(dir, 'converge'), 10)
+  const timing = { allUp: 0 }
+  const nodes = await startCluster(join(dir, 'converge'), 10, [], timing)
+  const end = performance.now()
+  // Process start-up (10 node processes on this machine's cores) is part of the first figure; the second is
+  // discovery alone: from the moment the last node is up until every node is connected to all nine others.
+  record(
+    {
+      name: '10 nodes: last node up to fully connected',
+      unit: 's',
+      value: (end - timing.allUp) / 1000,
+      higherIsBetter: false,
+    },
+    'system-10',
+  )
   record(
     {
       name: '10 nodes from one bootstrap: start to fully connected',
       unit: 's',
-      value: (performance.now() - start) / 1000,
+      value: (end - start) / 1000,
       higherIsBetter: false,
     },
     'system-10',
