@@ -69,6 +69,8 @@ function exitCodeFor(code: string): number {
     case 'ERR_UNAUTHENTICATED':
       return EXIT_UNAUTHENTICATED
     case 'ERR_INVALID_ID':
+    case 'ERR_INVALID_NAME':
+    case 'ERR_INVALID_CAPABILITY':
     case 'ERR_BAD_REQUEST':
       return EXIT_USAGE
     default:
