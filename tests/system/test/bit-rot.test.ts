@@ -15,7 +15,10 @@ import {
   readContent,
   replicaPath,
 } from '../src/store-files.js'
-import { amount, iterations, reportFigures } from '../src/suite-mode.js'
+import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
+
+/** Soak rounds run for minutes; the bounded suite keeps the config's limit. */
+const TIMEOUT = SOAK ? 30 * 60_000 : undefined
 
 /**
  * Bit rot: three nodes, A puts with R = 2 so that B and C each hold a ciphertext replica. Behind the
@@ -47,135 +50,143 @@ describe('bit rot', () => {
     cluster = undefined
   })
 
-  it('never returns corrupt bytes, heals every damaged copy from a good replica, and cas verify reports each one', async () => {
-    const seed = runSeed()
-    const rng = seededRandom(seed)
-    console.log(`[bit-rot] seed ${seed}`)
-    const rounds = iterations(2, 10)
-    const perRound = amount(10, 24)
-    const maxSize = amount(512 * 1024, 8 * 1024 * 1024)
+  it(
+    'never returns corrupt bytes, heals every damaged copy from a good replica, and cas verify reports each one',
+    async () => {
+      const seed = runSeed()
+      const rng = seededRandom(seed)
+      console.log(`[bit-rot] seed ${seed}`)
+      const rounds = iterations(2, 8)
+      const perRound = amount(10, 24)
+      const maxSize = amount(512 * 1024, 8 * 1024 * 1024)
 
-    cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1h'] })
-    const a = await cluster.add({ name: 'a' })
-    const b = await cluster.add({ name: 'b' })
-    const c = await cluster.add({ name: 'c' })
-    await until(
-      'the three nodes to connect',
-      async () => (await LocalCluster.connectedPeers(a)) >= 2 && (await LocalCluster.connectedPeers(b)) >= 2,
-      30_000,
-    )
-    const owner = await ownerSecretsOf(a.home)
-    const byNodeId = new Map<string, ClusterNode>([b, c].map((n) => [n.process.info.nodeId, n]))
-
-    let objectsChecked = 0
-    let corruptBytesReturned = 0
-    let objectsLost = 0
-    let localDamaged = 0
-    let remoteDamaged = 0
-    let healed = 0
-
-    for (let round = 0; round < rounds; round++) {
-      // Fresh objects each round, each with a random fate for its local copy and its first replica.
-      const stored: Stored[] = []
-      for (let i = 0; i < perRound; i++) {
-        const size = 1 + Math.floor(rng() * maxSize)
-        const dataSeed = `bit-rot-${seed}-${round}-${i}`
-        const put = await putObject(a, Readable.from([seededBuffer(dataSeed, size)]))
-        expect(put.replicas).toHaveLength(2)
-        const info = await statObject(a, put.cid)
-        const firstHolder = info.holders[0]?.nodeId as string
-        // Cover every kind each round, then pick at random.
-        const local = i < LOCAL_DAMAGE.length ? (LOCAL_DAMAGE[i] as Damage | 'none') : pick(rng, LOCAL_DAMAGE)
-        stored.push({
-          cid: put.cid,
-          seed: dataSeed,
-          size,
-          local,
-          remote: pick(rng, REMOTE_DAMAGE),
-          firstHolder,
-        })
-      }
-
-      for (const s of stored) {
-        if (s.local !== 'none') {
-          await damage(objectPath(a.home, 'self', s.cid), s.local, s.cid, rng)
-          localDamaged++
-        }
-        if (s.remote !== 'none') {
-          const holder = byNodeId.get(s.firstHolder) as ClusterNode
-          await damage(replicaPath(holder.home, owner, s.cid), s.remote, locatorKey(owner, s.cid), rng)
-          remoteDamaged++
-        }
-      }
-
-      // The real binary, as a user runs it: every damaged local copy is listed, and only those.
-      const damagedLocal = stored.filter((s) => s.local !== 'none' && s.local !== 'delete').map((s) => s.cid)
-      const before = await runCas(a, ['verify', '--json'])
-      expect(before.code, before.stderr).toBe(damagedLocal.length > 0 ? EXIT_INTEGRITY : EXIT_OK)
-      expect(new Set(VerifyResultSchema.parse(JSON.parse(before.stdout)).damaged)).toEqual(
-        new Set(damagedLocal),
+      cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1h'] })
+      const a = await cluster.add({ name: 'a' })
+      const b = await cluster.add({ name: 'b' })
+      const c = await cluster.add({ name: 'c' })
+      await until(
+        'the three nodes to connect',
+        async () =>
+          (await LocalCluster.connectedPeers(a)) >= 2 && (await LocalCluster.connectedPeers(b)) >= 2,
+        30_000,
       )
+      const owner = await ownerSecretsOf(a.home)
+      const byNodeId = new Map<string, ClusterNode>([b, c].map((n) => [n.process.info.nodeId, n]))
 
-      // Listing and getting agree: every object is still listed, and each get is whole and right.
-      const listed = new Set((await listObjects(a)).map((o) => o.cid))
-      for (const s of stored) {
-        expect(listed.has(s.cid)).toBe(true)
-        const got = await getObject(a, s.cid)
-        const want = seededBuffer(s.seed, s.size)
-        const corrupt = countCorrupt(got.body, want)
-        corruptBytesReturned += got.status === 200 ? corrupt : 0
-        if (got.status !== 200 || corrupt !== 0) objectsLost++
-        expect(got.status).toBe(200)
-        expect(corrupt).toBe(0)
-        objectsChecked++
-        // The local copy on disk is good again (untouched, or replaced by the verified fetch).
-        expect(sha256(await readContent(a.home, 'self', s.cid))).toBe(s.cid)
-      }
+      let objectsChecked = 0
+      let corruptBytesReturned = 0
+      let objectsLost = 0
+      let localDamaged = 0
+      let remoteDamaged = 0
+      let healed = 0
 
-      // A replica that failed was only noticed if a fetch asked its holder: one that did not (its
-      // local copy was fine) is noticed now, with the local copy evicted.
-      for (const s of stored.filter((x) => x.remote !== 'none' && x.local === 'none')) {
-        const evicted = await a.client.send('DELETE', `/v1/objects/${s.cid}?local=1`)
-        evicted.resume()
-        const got = await getObject(a, s.cid)
-        const corrupt = countCorrupt(got.body, seededBuffer(s.seed, s.size))
-        corruptBytesReturned += got.status === 200 ? corrupt : 0
-        if (got.status !== 200 || corrupt !== 0) objectsLost++
-        expect(got.status).toBe(200)
-        expect(corrupt).toBe(0)
-        objectsChecked++
-      }
+      for (let round = 0; round < rounds; round++) {
+        // Fresh objects each round, each with a random fate for its local copy and its first replica.
+        const stored: Stored[] = []
+        for (let i = 0; i < perRound; i++) {
+          const size = 1 + Math.floor(rng() * maxSize)
+          const dataSeed = `bit-rot-${seed}-${round}-${i}`
+          const put = await putObject(a, Readable.from([seededBuffer(dataSeed, size)]))
+          expect(put.replicas).toHaveLength(2)
+          const info = await statObject(a, put.cid)
+          const firstHolder = info.holders[0]?.nodeId as string
+          // Cover every kind each round, then pick at random.
+          const local =
+            i < LOCAL_DAMAGE.length ? (LOCAL_DAMAGE[i] as Damage | 'none') : pick(rng, LOCAL_DAMAGE)
+          stored.push({
+            cid: put.cid,
+            seed: dataSeed,
+            size,
+            local,
+            remote: pick(rng, REMOTE_DAMAGE),
+            firstHolder,
+          })
+        }
 
-      // Each damaged replica is replaced on its holder by a good one (the owner sends it after the get).
-      for (const s of stored.filter((x) => x.remote !== 'none')) {
-        const holder = byNodeId.get(s.firstHolder) as ClusterNode
-        await until(
-          `the replica of ${s.cid.slice(0, 12)} on ${holder.name} to be healed`,
-          async () => replicaIsGood(holder, owner, s),
-          30_000,
+        for (const s of stored) {
+          if (s.local !== 'none') {
+            await damage(objectPath(a.home, 'self', s.cid), s.local, s.cid, rng)
+            localDamaged++
+          }
+          if (s.remote !== 'none') {
+            const holder = byNodeId.get(s.firstHolder) as ClusterNode
+            await damage(replicaPath(holder.home, owner, s.cid), s.remote, locatorKey(owner, s.cid), rng)
+            remoteDamaged++
+          }
+        }
+
+        // The real binary, as a user runs it: every damaged local copy is listed, and only those.
+        const damagedLocal = stored
+          .filter((s) => s.local !== 'none' && s.local !== 'delete')
+          .map((s) => s.cid)
+        const before = await runCas(a, ['verify', '--json'])
+        expect(before.code, before.stderr).toBe(damagedLocal.length > 0 ? EXIT_INTEGRITY : EXIT_OK)
+        expect(new Set(VerifyResultSchema.parse(JSON.parse(before.stdout)).damaged)).toEqual(
+          new Set(damagedLocal),
         )
-        healed++
+
+        // Listing and getting agree: every object is still listed, and each get is whole and right.
+        const listed = new Set((await listObjects(a)).map((o) => o.cid))
+        for (const s of stored) {
+          expect(listed.has(s.cid)).toBe(true)
+          const got = await getObject(a, s.cid)
+          const want = seededBuffer(s.seed, s.size)
+          const corrupt = countCorrupt(got.body, want)
+          corruptBytesReturned += got.status === 200 ? corrupt : 0
+          if (got.status !== 200 || corrupt !== 0) objectsLost++
+          expect(got.status).toBe(200)
+          expect(corrupt).toBe(0)
+          objectsChecked++
+          // The local copy on disk is good again (untouched, or replaced by the verified fetch).
+          expect(sha256(await readContent(a.home, 'self', s.cid))).toBe(s.cid)
+        }
+
+        // A replica that failed was only noticed if a fetch asked its holder: one that did not (its
+        // local copy was fine) is noticed now, with the local copy evicted.
+        for (const s of stored.filter((x) => x.remote !== 'none' && x.local === 'none')) {
+          const evicted = await a.client.send('DELETE', `/v1/objects/${s.cid}?local=1`)
+          evicted.resume()
+          const got = await getObject(a, s.cid)
+          const corrupt = countCorrupt(got.body, seededBuffer(s.seed, s.size))
+          corruptBytesReturned += got.status === 200 ? corrupt : 0
+          if (got.status !== 200 || corrupt !== 0) objectsLost++
+          expect(got.status).toBe(200)
+          expect(corrupt).toBe(0)
+          objectsChecked++
+        }
+
+        // Each damaged replica is replaced on its holder by a good one (the owner sends it after the get).
+        for (const s of stored.filter((x) => x.remote !== 'none')) {
+          const holder = byNodeId.get(s.firstHolder) as ClusterNode
+          await until(
+            `the replica of ${s.cid.slice(0, 12)} on ${holder.name} to be healed`,
+            async () => replicaIsGood(holder, owner, s),
+            30_000,
+          )
+          healed++
+        }
+
+        const after = await runCas(a, ['verify', '--json'])
+        expect(after.code, after.stderr).toBe(EXIT_OK)
+        expect(VerifyResultSchema.parse(JSON.parse(after.stdout)).damaged).toEqual([])
       }
 
-      const after = await runCas(a, ['verify', '--json'])
-      expect(after.code, after.stderr).toBe(EXIT_OK)
-      expect(VerifyResultSchema.parse(JSON.parse(after.stdout)).damaged).toEqual([])
-    }
-
-    reportFigures({
-      fault: 'bit rot',
-      iterations: rounds,
-      objectsChecked,
-      objectsLost,
-      corruptBytesReturned,
-      localCopiesDamaged: localDamaged,
-      replicasDamaged: remoteDamaged,
-      replicasHealed: healed,
-      seed,
-    })
-    expect(objectsLost).toBe(0)
-    expect(corruptBytesReturned).toBe(0)
-  })
+      reportFigures({
+        fault: 'bit rot',
+        iterations: rounds,
+        objectsChecked,
+        objectsLost,
+        corruptBytesReturned,
+        localCopiesDamaged: localDamaged,
+        replicasDamaged: remoteDamaged,
+        replicasHealed: healed,
+        seed,
+      })
+      expect(objectsLost).toBe(0)
+      expect(corruptBytesReturned).toBe(0)
+    },
+    TIMEOUT,
+  )
 
   it('fails a get rather than serve a damaged copy when no good replica is left, and returns no byte', async () => {
     cluster = new LocalCluster({ args: ['--replication', '1', '--repair-interval', '1h'] })

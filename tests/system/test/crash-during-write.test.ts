@@ -12,7 +12,10 @@ import {
   replicaPlainHash,
   temporaries,
 } from '../src/store-files.js'
-import { amount, iterations, reportFigures } from '../src/suite-mode.js'
+import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
+
+/** Soak rounds run for minutes; the bounded suite keeps the config's limit. */
+const TIMEOUT = SOAK ? 30 * 60_000 : undefined
 
 /**
  * Crash during write: three nodes, A puts with R = 2 so that B and C each receive a replica while A
@@ -86,151 +89,160 @@ describe('crash during write', () => {
     await meshed(nodes)
   }
 
-  it('leaves no partial object and loses no acknowledged put when a node is killed during a large put', async () => {
-    const seed = runSeed()
-    const rng = seededRandom(seed)
-    console.log(`[crash-during-write] seed ${seed}`)
-    const rounds = iterations(3, 6)
-    const size = amount(96 * 1024 * 1024, 1024 * 1024 * 1024)
-    const nodes = await startCluster()
-    const owner = await ownerSecretsOf(nodes.a.home)
-    const known = new Map<string, Known>()
-    const acked = new Set<string>()
-    const tally: Tally = {
-      objectsChecked: 0,
-      objectsLost: 0,
-      corruptBytesReturned: 0,
-      replicasChecked: 0,
-      unlisted: 0,
-    }
-    const killedAt: string[] = []
-
-    for (let round = 0; round < rounds; round++) {
-      const victim = round < VICTIMS.length ? (VICTIMS[round] as Victim) : pick(rng, VICTIMS)
-      const dataSeed = `crash-${seed}-${round}`
-      const cid = await seededCid(dataSeed, size)
-      known.set(cid, { seed: dataSeed, size })
-      const holder = pick(rng, ['b', 'c'] as const)
-      const killed: keyof Nodes = victim === 'holder while storing' ? holder : 'a'
-      // The moment: a random point of the ingest on A, or of the replica streaming into a holder.
-      const watched = victim === 'writer while ingesting' ? nodes.a : nodes[holder]
-      const threshold = Math.floor(rng() * size)
-
-      let settled = false
-      const put = putObject(nodes.a, seededStream(dataSeed, size)).then(
-        (res) => ({ ok: true as const, res }),
-        (err: unknown) => ({ ok: false as const, err }),
-      )
-      void put.then(() => {
-        settled = true
-      })
-      await until(
-        `${victim} to reach ${threshold} bytes`,
-        async () => settled || (await temporaries(watched.home)).some((t) => t.size >= threshold),
-        300_000,
-      )
-      await killHard(nodes[killed])
-      const outcome = await put
-      if (outcome.ok) {
-        expect(outcome.res.cid).toBe(cid)
-        acked.add(cid)
+  it(
+    'leaves no partial object and loses no acknowledged put when a node is killed during a large put',
+    async () => {
+      const seed = runSeed()
+      const rng = seededRandom(seed)
+      console.log(`[crash-during-write] seed ${seed}`)
+      const rounds = iterations(3, 5)
+      const size = amount(96 * 1024 * 1024, 1024 * 1024 * 1024)
+      const nodes = await startCluster()
+      const owner = await ownerSecretsOf(nodes.a.home)
+      const known = new Map<string, Known>()
+      const acked = new Set<string>()
+      const tally: Tally = {
+        objectsChecked: 0,
+        objectsLost: 0,
+        corruptBytesReturned: 0,
+        replicasChecked: 0,
+        unlisted: 0,
       }
-      killedAt.push(`${victim}@${((threshold / size) * 100).toFixed(0)}%${outcome.ok ? ' (acked)' : ''}`)
+      const killedAt: string[] = []
+      let ackedCount = 0
 
-      await restart(nodes, killed)
-      await checkStores(nodes, owner, known, acked, tally)
-      // Keep the disk small in soak: the big object goes everywhere it reached (acked ones were checked).
-      if (!acked.has(cid)) {
-        const res = await nodes.a.client.send('DELETE', `/v1/objects/${cid}`).catch(() => undefined)
-        res?.resume()
+      for (let round = 0; round < rounds; round++) {
+        const victim = round < VICTIMS.length ? (VICTIMS[round] as Victim) : pick(rng, VICTIMS)
+        const dataSeed = `crash-${seed}-${round}`
+        const cid = await seededCid(dataSeed, size)
+        known.set(cid, { seed: dataSeed, size })
+        const holder = pick(rng, ['b', 'c'] as const)
+        const killed: keyof Nodes = victim === 'holder while storing' ? holder : 'a'
+        // The moment: a random point of the ingest on A, or of the replica streaming into a holder.
+        const watched = victim === 'writer while ingesting' ? nodes.a : nodes[holder]
+        const threshold = Math.floor(rng() * size)
+
+        let settled = false
+        const put = putObject(nodes.a, seededStream(dataSeed, size)).then(
+          (res) => ({ ok: true as const, res }),
+          (err: unknown) => ({ ok: false as const, err }),
+        )
+        void put.then(() => {
+          settled = true
+        })
+        await until(
+          `${victim} to reach ${threshold} bytes`,
+          async () => settled || (await temporaries(watched.home)).some((t) => t.size >= threshold),
+          300_000,
+        )
+        await killHard(nodes[killed])
+        const outcome = await put
+        if (outcome.ok) {
+          expect(outcome.res.cid).toBe(cid)
+          acked.add(cid)
+          ackedCount++
+        }
+        killedAt.push(`${victim}@${((threshold / size) * 100).toFixed(0)}%${outcome.ok ? ' (acked)' : ''}`)
+
+        await restart(nodes, killed)
+        await checkStores(nodes, owner, known, acked, tally)
+        // Checked: now it goes from every disk it reached, so that each round hashes one big object, not all.
+        const res = await nodes.a.client.send('DELETE', `/v1/objects/${cid}`)
+        res.resume()
         known.delete(cid)
+        acked.delete(cid)
       }
-    }
-    console.log(`[crash-during-write] kills: ${killedAt.join(', ')}`)
+      console.log(`[crash-during-write] kills: ${killedAt.join(', ')}`)
 
-    reportFigures({
-      fault: 'crash during write (large put)',
-      iterations: rounds,
-      objectsChecked: tally.objectsChecked,
-      objectsLost: tally.objectsLost,
-      corruptBytesReturned: tally.corruptBytesReturned,
-      replicasChecked: tally.replicasChecked,
-      completeButUnlisted: tally.unlisted,
-      putMiB: size / 1024 / 1024,
-      acknowledged: acked.size,
-      seed,
-    })
-    expect(tally.objectsLost).toBe(0)
-    expect(tally.corruptBytesReturned).toBe(0)
-  })
+      reportFigures({
+        fault: 'crash during write (large put)',
+        iterations: rounds,
+        objectsChecked: tally.objectsChecked,
+        objectsLost: tally.objectsLost,
+        corruptBytesReturned: tally.corruptBytesReturned,
+        replicasChecked: tally.replicasChecked,
+        completeButUnlisted: tally.unlisted,
+        putMiB: size / 1024 / 1024,
+        acknowledged: ackedCount,
+        seed,
+      })
+      expect(tally.objectsLost).toBe(0)
+      expect(tally.corruptBytesReturned).toBe(0)
+    },
+    TIMEOUT,
+  )
 
-  it('loses no acknowledged put when nodes are killed at random during a stream of small puts', async () => {
-    const seed = runSeed()
-    const rng = seededRandom(seed)
-    console.log(`[crash-during-write] small puts, seed ${seed}`)
-    const rounds = iterations(2, 10)
-    const maxSize = amount(2 * 1024 * 1024, 8 * 1024 * 1024)
-    const nodes = await startCluster()
-    const owner = await ownerSecretsOf(nodes.a.home)
-    const known = new Map<string, Known>()
-    const acked = new Set<string>()
-    const tally: Tally = {
-      objectsChecked: 0,
-      objectsLost: 0,
-      corruptBytesReturned: 0,
-      replicasChecked: 0,
-      unlisted: 0,
-    }
-    let puts = 0
+  it(
+    'loses no acknowledged put when nodes are killed at random during a stream of small puts',
+    async () => {
+      const seed = runSeed()
+      const rng = seededRandom(seed)
+      console.log(`[crash-during-write] small puts, seed ${seed}`)
+      const rounds = iterations(2, 8)
+      const maxSize = amount(2 * 1024 * 1024, 4 * 1024 * 1024)
+      const nodes = await startCluster()
+      const owner = await ownerSecretsOf(nodes.a.home)
+      const known = new Map<string, Known>()
+      const acked = new Set<string>()
+      const tally: Tally = {
+        objectsChecked: 0,
+        objectsLost: 0,
+        corruptBytesReturned: 0,
+        replicasChecked: 0,
+        unlisted: 0,
+      }
+      let puts = 0
 
-    for (let round = 0; round < rounds; round++) {
-      const killed: keyof Nodes = round % 2 === 0 ? 'a' : pick(rng, ['b', 'c'] as const)
-      const killAfter = 2 + Math.floor(rng() * 10)
-      let ackedThisRound = 0
-      let stop = false
-      let n = 0
-      const target = nodes.a
-      // Three writers in flight at once, so that a kill always cuts some puts short.
-      const writer = async () => {
-        while (!stop) {
-          const dataSeed = `small-${seed}-${round}-${n++}`
-          const size = 1 + Math.floor(rng() * maxSize)
-          puts++
-          try {
-            const res = await putObject(target, seededStream(dataSeed, size))
-            known.set(res.cid, { seed: dataSeed, size })
-            acked.add(res.cid)
-            ackedThisRound++
-          } catch {
-            // Cut short by the kill: not acknowledged, so nothing is promised about it.
-            known.set(await seededCid(dataSeed, size), { seed: dataSeed, size })
+      for (let round = 0; round < rounds; round++) {
+        const killed: keyof Nodes = round % 2 === 0 ? 'a' : pick(rng, ['b', 'c'] as const)
+        const killAfter = 2 + Math.floor(rng() * 10)
+        let ackedThisRound = 0
+        let stop = false
+        let n = 0
+        const target = nodes.a
+        // Three writers in flight at once, so that a kill always cuts some puts short.
+        const writer = async () => {
+          while (!stop) {
+            const dataSeed = `small-${seed}-${round}-${n++}`
+            const size = 1 + Math.floor(rng() * maxSize)
+            puts++
+            try {
+              const res = await putObject(target, seededStream(dataSeed, size))
+              known.set(res.cid, { seed: dataSeed, size })
+              acked.add(res.cid)
+              ackedThisRound++
+            } catch {
+              // Cut short by the kill: not acknowledged, so nothing is promised about it.
+              known.set(await seededCid(dataSeed, size), { seed: dataSeed, size })
+            }
           }
         }
+        const writers = [writer(), writer(), writer()]
+        await until(`${killAfter} puts to be acknowledged`, async () => ackedThisRound >= killAfter, 120_000)
+        await killHard(nodes[killed])
+        stop = true
+        await Promise.all(writers)
+        await restart(nodes, killed)
+        await checkStores(nodes, owner, known, acked, tally)
       }
-      const writers = [writer(), writer(), writer()]
-      await until(`${killAfter} puts to be acknowledged`, async () => ackedThisRound >= killAfter, 120_000)
-      await killHard(nodes[killed])
-      stop = true
-      await Promise.all(writers)
-      await restart(nodes, killed)
-      await checkStores(nodes, owner, known, acked, tally)
-    }
 
-    reportFigures({
-      fault: 'crash during write (stream of small puts)',
-      iterations: rounds,
-      objectsChecked: tally.objectsChecked,
-      objectsLost: tally.objectsLost,
-      corruptBytesReturned: tally.corruptBytesReturned,
-      replicasChecked: tally.replicasChecked,
-      completeButUnlisted: tally.unlisted,
-      puts,
-      acknowledged: acked.size,
-      seed,
-    })
-    expect(tally.objectsLost).toBe(0)
-    expect(tally.corruptBytesReturned).toBe(0)
-  })
+      reportFigures({
+        fault: 'crash during write (stream of small puts)',
+        iterations: rounds,
+        objectsChecked: tally.objectsChecked,
+        objectsLost: tally.objectsLost,
+        corruptBytesReturned: tally.corruptBytesReturned,
+        replicasChecked: tally.replicasChecked,
+        completeButUnlisted: tally.unlisted,
+        puts,
+        acknowledged: acked.size,
+        seed,
+      })
+      expect(tally.objectsLost).toBe(0)
+      expect(tally.corruptBytesReturned).toBe(0)
+    },
+    TIMEOUT,
+  )
 })
 
 /**
