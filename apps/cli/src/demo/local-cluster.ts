@@ -64,13 +64,23 @@ export class LocalCluster {
   }
 
   async add(opts: AddNodeOptions = {}): Promise<ClusterNode> {
-    const dir = await this.dir()
     const name = opts.name ?? `node${this.nodes.length + 1}`
     const bootstrap = opts.bootstrap ?? this.nodes.map((n) => n.p2p)
-    const home = join(dir, name)
+    return this.#start(name, join(await this.dir(), name), bootstrap, opts)
+  }
+
+  /** Starts a node again in the same home (after a crash or stop), bootstrapping from the others. */
+  async restart(node: ClusterNode, opts: Omit<AddNodeOptions, 'name'> = {}): Promise<ClusterNode> {
+    await node.process.stop()
+    this.nodes.splice(this.nodes.indexOf(node), 1)
+    const bootstrap = opts.bootstrap ?? this.nodes.filter(isRunning).map((n) => n.p2p)
+    return this.#start(node.name, node.home, bootstrap, opts)
+  }
+
+  async #start(name: string, home: string, bootstrap: string[], opts: AddNodeOptions): Promise<ClusterNode> {
     const process = await startNodeProcess({
       home,
-      logFile: join(dir, `${name}.log`),
+      logFile: join(await this.dir(), `${name}.log`),
       ...(this.#opts.nodeArgs && { nodeArgs: this.#opts.nodeArgs }),
       args: [
         '--listen',
@@ -83,33 +93,6 @@ export class LocalCluster {
       env: { CAS_BOOTSTRAP: bootstrap.join(','), ...this.#opts.env, ...opts.env },
     })
     return this.#track(name, process)
-  }
-
-  /** Starts a node again in the same home (after a crash or stop), bootstrapping from the others. */
-  async restart(node: ClusterNode, opts: Omit<AddNodeOptions, 'name'> = {}): Promise<ClusterNode> {
-    await node.process.stop()
-    const others = this.nodes.filter((n) => n !== node && isRunning(n))
-    const dir = await this.dir()
-    const process = await startNodeProcess({
-      home: node.home,
-      logFile: join(dir, `${node.name}.log`),
-      ...(this.#opts.nodeArgs && { nodeArgs: this.#opts.nodeArgs }),
-      args: [
-        '--listen',
-        '127.0.0.1:0',
-        '--api-listen',
-        '127.0.0.1:0',
-        ...(this.#opts.args ?? []),
-        ...(opts.args ?? []),
-      ],
-      env: {
-        CAS_BOOTSTRAP: (opts.bootstrap ?? others.map((n) => n.p2p)).join(','),
-        ...this.#opts.env,
-        ...opts.env,
-      },
-    })
-    this.nodes.splice(this.nodes.indexOf(node), 1)
-    return this.#track(node.name, process)
   }
 
   async #track(name: string, process: NodeProcess): Promise<ClusterNode> {
