@@ -9,7 +9,7 @@ import {
   TimeoutError,
   TooManyRequestsError,
 } from './errors.js'
-import type { FramedSocket } from './framed-socket.js'
+import { type FramedSocket, MAX_UNREAD_REPLY_BYTES } from './framed-socket.js'
 import { InboundStream } from './inbound-stream.js'
 import type { Logger } from './logger.js'
 import type { Message, MessageOf } from './messages.js'
@@ -271,6 +271,11 @@ export class PeerConnection implements Peer {
     if (this.isMine(id)) throw new ProtocolError(`request ${id} uses our id space`)
     if (this.incoming.has(id)) throw new ProtocolError(`request ${id} is already in flight`)
     if (this.incoming.size >= this.opts.maxInflightRequests) {
+      // Refusals are written without waiting: a peer that floods and never reads its replies
+      // would grow our write buffer without bound (one small frame per request it sends).
+      if (this.framed.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+        throw new ProtocolError('the peer floods requests and does not read the replies')
+      }
       const err = new TooManyRequestsError(this.opts.maxInflightRequests)
       // A flood: say so once per connection, not once per refused request.
       if (!this.warnedFlood) {

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { backoffDelay, type Peer } from '../src/index.js'
+import { backoffDelay, encodeFrame, msgpackCodec, type Peer } from '../src/index.js'
 import { captureLogger, nextPeerClose, RawPeer, Transports, until } from './helpers.js'
 
 const transports = new Transports()
@@ -171,6 +171,31 @@ describe('lifecycle', () => {
     const { peer: gone } = await closed
     expect(gone.nodeId).toBe(b.nodeId)
     expect(a.peers()).toHaveLength(0)
+  })
+
+  it('closes a peer that floods requests past the limit and never reads the refusals', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { maxInflightRequests: 2, logger: log })
+    a.handle(() => new Promise(() => {}))
+    const r = await raw(a.listenAddr)
+    await until(() => a.peers().length === 1)
+    const closed = nextPeerClose(a)
+    r.socket.pause()
+    // Each refusal is a frame of ours: without the bound they would pile up in our write buffer.
+    let id = 1
+    const burst = (): void => {
+      if (r.isClosed) return
+      const frames: Buffer[] = []
+      for (let i = 0; i < 5_000; i++, id += 2)
+        frames.push(encodeFrame(msgpackCodec, { type: 'req', id, body: 0, stream: false }, 64))
+      if (r.socket.write(Buffer.concat(frames))) setImmediate(burst)
+      else r.socket.once('drain', burst)
+    }
+    burst()
+    const { reason } = await closed
+    expect(reason).toMatchObject({ code: 'ERR_PROTOCOL' })
+    expect(reason?.message).toMatch(/does not read/)
+    expect(log.entries.filter((e) => e.obj.code === 'ERR_TOO_MANY_REQUESTS')).toHaveLength(1)
   })
 
   it('emits peer for both ends of a new connection', async () => {

@@ -205,6 +205,33 @@ export class FakePeer {
     return Promise.allSettled(bodies.map((body) => this.request(body, { timeout })))
   }
 
+  /**
+   * Writes up to `count` requests with `body` without tracking their answers, as fast as our
+   * own socket takes them; stops early when the node closes the connection. Returns how many went out.
+   */
+  async blast(body: unknown, count: number): Promise<number> {
+    let sent = 0
+    while (sent < count && this.isOpen) {
+      const frames: Buffer[] = []
+      for (let i = 0; i < 1_000 && sent < count; i++, sent++) {
+        frames.push(
+          encodeFrame(msgpackCodec, { type: 'req', id: this.nextId, body, stream: false }, FAKE_MAX_FRAME),
+        )
+        this.nextId += 2
+      }
+      if (!this.socket.write(Buffer.concat(frames))) {
+        // A reset here is the node hanging up: the loop ends on isOpen.
+        await Promise.race([once(this.socket, 'drain').catch(() => undefined), this.closed])
+      }
+    }
+    return sent
+  }
+
+  /** Stops reading the socket: the node's replies pile up in its own buffers (a peer that floods and never reads). */
+  stopReading(): void {
+    this.socket.pause()
+  }
+
   close(): void {
     this.socket.destroy()
   }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { FakePeer, type FakeReply } from '../src/fake-peer.js'
 import { type LogLine, readLog, waitForLog } from '../src/node-log.js'
+import { peakRss } from '../src/process-memory.js'
 import { deleteBody, fakePeerRecords, storeBody } from '../src/signed-bodies.js'
 import { iterations, reportFigures } from '../src/suite-mode.js'
 import {
@@ -226,6 +227,18 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
     },
   },
   {
+    name: 'a flood of requests from a peer that never reads the answers',
+    async run(from) {
+      const f = await fake()
+      f.stopReading()
+      const sent = await f.blast({ op: 'has', ownerId: honestOwner.ownerId, locators: [] }, 5_000_000)
+      await f.closed
+      // The victim hangs up long before the flood is through (its unread refusals are bounded).
+      expect(sent).toBeLessThan(5_000_000)
+      await expectLogged(from, 'ERR_PROTOCOL', closedWith('ERR_PROTOCOL'))
+    },
+  },
+  {
     name: "a delete for the honest owner's namespace, signed by another owner",
     async run(from) {
       const f = await fake()
@@ -355,6 +368,7 @@ describe('hostile peers against a real node', () => {
       attacks: figures.attacks,
       refusalsLogged: figures.refusalsLogged,
       victimPeerBook: st.peers.known,
+      victimPeakRssMiB: Math.round(((await peakRss(victim.pid)) / 1024 / 1024) * 10) / 10,
     })
     expect(figures.objectsLost).toBe(0)
     expect(figures.corruptBytes).toBe(0)
