@@ -249,7 +249,7 @@ describe('partitions', () => {
   )
 
   it(
-    'under delay, slow and reset faults transfers finish correctly or fail with a clear error, and nothing is lost',
+    'under delay, slow, reset and brief cut faults transfers finish correctly or fail with a clear error, and nothing is lost',
     async () => {
       const { owner, peers } = await startCluster()
       const me = await ownerOf(owner)
@@ -259,6 +259,8 @@ describe('partitions', () => {
         { kind: 'delay', ms: 20 },
         { kind: 'slow', bytesPerSecond: amount(2_000_000, 8_000_000) },
         { kind: 'reset' },
+        // A cut shorter than the request timeout: stalled transfers resume where they stopped.
+        { kind: 'cut' },
       ]
       const objects: { data: Buffer; cid: string }[] = []
       const refused: string[] = []
@@ -266,12 +268,18 @@ describe('partitions', () => {
       let gets = 0
       for (let round = 0; round < rounds; round++) {
         for (const fault of faults) {
-          // A reset strikes one peer while a put runs; delay and slow stay on every link for put and get.
+          // A reset strikes one peer while a put runs, a brief cut every link; delay and slow stay on every
+          // link for the put and the get.
           const struck = fault.kind === 'reset' ? shuffled(peers).slice(0, 1) : peers
           const object = randomObject(size)
           const putting = putBytes(owner, object.data)
-          if (fault.kind === 'reset') await randomMoment(30)
+          if (fault.kind === 'reset' || fault.kind === 'cut') await randomMoment(30)
           for (const p of struck) p.proxy.setFault(fault)
+          if (fault.kind === 'cut') {
+            // The fault's duration (under the request timeout), not a wait for an event.
+            await randomMoment(REQUEST_TIMEOUT / 2)
+            for (const p of struck) p.proxy.setFault({ kind: 'none' })
+          }
           let put: PutResult | undefined
           try {
             put = await putting
@@ -312,7 +320,7 @@ describe('partitions', () => {
       }
       expect(objects.length + refused.length).toBe(rounds * faults.length)
       reportFigures({
-        fault: 'partitions: delay, slow and reset',
+        fault: 'partitions: delay, slow, reset and brief cut',
         iterations: rounds,
         objectsChecked: objects.length,
         objectsLost: 0,
