@@ -1,5 +1,6 @@
 import { fileKeys, locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
+import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
 import { remotePlaintext } from './fetch.js'
 import { hasResponseSchema } from './messages.js'
@@ -77,6 +78,9 @@ export class Repairer {
     let healthy = 0
     let under = 0
     this.#status = { ...this.#status, repairing: 0 }
+    // Confirm the recorded holders: one that lost its replica no longer counts, and is sent it again.
+    const settled = records.filter((r) => !this.#ctx.replicating.has(r.cid))
+    const missing = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
     for (const rec of records) {
       if (this.#abort.signal.aborted) break
       // A put still sending this object's replicas: its holders are not known yet, and sending again races it.
@@ -85,7 +89,7 @@ export class Repairer {
         continue
       }
       const wanted = wantedReplicas(rec.replication, live.size)
-      const liveHolders = rec.holders.filter((h) => live.has(h))
+      const liveHolders = rec.holders.filter((h) => live.has(h) && !missing.get(rec.cid)?.has(h))
       if (liveHolders.length >= wanted) {
         healthy++
         continue

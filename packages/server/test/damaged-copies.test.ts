@@ -1,4 +1,4 @@
-import { readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
@@ -116,5 +116,26 @@ describe('damaged copies on disk', () => {
     expect(status.underReplicated).toBe(1)
     expect((await a.server.stat(cid)).holders).toEqual([])
     await waitFor(async () => !(await exists(replicaPath(b, a, cid))), { what: 'no replica on B' })
+  })
+
+  it('repair confirms holders and sends a replica again to one that lost it', async () => {
+    cluster = new Cluster('plain')
+    const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
+    const file = randomFile(200_000)
+    const { cid, replicas } = await a.server.put(file)
+    expect(replicas).toHaveLength(2)
+    const lost = [b, c].find((n) => n.server.nodeId === replicas[1]) as TestNode
+    await rm(replicaPath(lost, a, cid))
+
+    const status = await a.server.repair()
+    expect(status).toMatchObject({ healthy: 1, underReplicated: 0 })
+    expect(await exists(replicaPath(lost, a, cid))).toBe(true)
+    expect(new Set((await a.server.stat(cid)).holders.map((h) => h.nodeId))).toEqual(new Set(replicas))
+    await a.server.evictLocal(cid)
+    const other = [b, c].find((n) => n !== lost) as TestNode
+    await other.server.stop()
+    const got = await a.server.get(cid)
+    expect(got.source).toBe(lost.server.nodeId)
+    expect((await readAll(got.stream)).equals(file)).toBe(true)
   })
 })

@@ -1,0 +1,55 @@
+import { locatorOf } from '@cas/crypto'
+import type { ObjectRecord } from './catalogue.js'
+import type { ServerContext } from './context.js'
+import { hasResponseSchema, MAX_HAS_LOCATORS } from './messages.js'
+
+/**
+ * Asks each live holder, in batches of `has`, whether it still holds the replicas the catalogue
+ * records for it, and returns per cid the holders that answered no (a replica lost with a disk or
+ * removed by hand). A holder that does not answer is not counted: it may only be busy. Holders
+ * cannot check ciphertext, so a replica that is present but rotten is caught when it is fetched.
+ */
+export async function missingReplicas(
+  ctx: ServerContext,
+  records: ObjectRecord[],
+  live: Set<string>,
+  signal: AbortSignal,
+): Promise<Map<string, Set<string>>> {
+  const byHolder = new Map<string, { cid: string; locator: string }[]>()
+  for (const rec of records) {
+    const locator = locatorOf(ctx.secrets, rec.cid)
+    for (const nodeId of rec.holders) {
+      if (!live.has(nodeId)) continue
+      const list = byHolder.get(nodeId) ?? []
+      list.push({ cid: rec.cid, locator })
+      byHolder.set(nodeId, list)
+    }
+  }
+  const missing = new Map<string, Set<string>>()
+  for (const [nodeId, items] of byHolder) {
+    for (let i = 0; i < items.length && !signal.aborted; i += MAX_HAS_LOCATORS) {
+      const peer = ctx.transport.peer(nodeId)
+      if (!peer) break
+      const batch = items.slice(i, i + MAX_HAS_LOCATORS)
+      try {
+        const res = await peer.request(
+          { op: 'has', ownerId: ctx.ownerId, locators: batch.map((b) => b.locator) },
+          { timeout: ctx.fetchTimeout, signal },
+        )
+        const { present } = hasResponseSchema.parse(res.body)
+        batch.forEach((b, j) => {
+          if (present[j] !== false) return
+          const set = missing.get(b.cid) ?? new Set<string>()
+          set.add(nodeId)
+          missing.set(b.cid, set)
+        })
+      } catch {
+        break
+      }
+    }
+  }
+  for (const [cid, holders] of missing) {
+    ctx.logger.warn({ cid, holders: [...holders] }, 'holders no longer have their replica')
+  }
+  return missing
+}
