@@ -209,6 +209,45 @@ describe('bit rot', () => {
     expect(verify.code).toBe(EXIT_INTEGRITY)
     expect(VerifyResultSchema.parse(JSON.parse(verify.stdout)).damaged).toEqual([cid])
   })
+
+  it('repair notices a replica a holder lost and sends it again, with no get needed', async () => {
+    cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1s'] })
+    const a = await cluster.add({ name: 'a' })
+    const b = await cluster.add({ name: 'b' })
+    const c = await cluster.add({ name: 'c' })
+    await until('the nodes to connect', async () => (await LocalCluster.connectedPeers(a)) >= 2, 30_000)
+    const owner = await ownerSecretsOf(a.home)
+    const byNodeId = new Map<string, ClusterNode>([b, c].map((n) => [n.process.info.nodeId, n]))
+    const seed = runSeed()
+    const rng = seededRandom(seed)
+    const lost: Stored[] = []
+    for (let i = 0; i < amount(4, 16); i++) {
+      const size = 1 + Math.floor(rng() * amount(256 * 1024, 4 * 1024 * 1024))
+      const dataSeed = `lost-replica-${seed}-${i}`
+      const { cid } = await putObject(a, Readable.from([seededBuffer(dataSeed, size)]))
+      const holders = (await statObject(a, cid)).holders.map((h) => h.nodeId)
+      const holder = pick(rng, holders)
+      await damage(replicaPath((byNodeId.get(holder) as ClusterNode).home, owner, cid), 'delete', cid, rng)
+      lost.push({ cid, seed: dataSeed, size, local: 'none', remote: 'delete', firstHolder: holder })
+    }
+    for (const s of lost) {
+      const holder = byNodeId.get(s.firstHolder) as ClusterNode
+      await until(
+        `repair to restore the replica of ${s.cid.slice(0, 12)} on ${holder.name}`,
+        async () => replicaIsGood(holder, owner, s),
+        30_000,
+      )
+    }
+    reportFigures({
+      fault: 'lost replica restored by repair',
+      iterations: 1,
+      objectsChecked: lost.length,
+      objectsLost: 0,
+      corruptBytesReturned: 0,
+      replicasRestored: lost.length,
+      seed,
+    })
+  })
 })
 
 function sha256(bytes: Uint8Array | undefined): string | undefined {
