@@ -56,7 +56,7 @@ describe('bit rot', () => {
       const seed = runSeed()
       const rng = seededRandom(seed)
       console.log(`[bit-rot] seed ${seed}`)
-      const rounds = iterations(2, 8)
+      const rounds = iterations(2, 10)
       const perRound = amount(10, 24)
       const maxSize = amount(512 * 1024, 8 * 1024 * 1024)
 
