@@ -28,6 +28,24 @@ export class NotFoundError extends ServerError {
   }
 }
 
+/**
+ * No peer served the object, and at least one did not answer in time or dropped the connection: the
+ * object may well be there (a paused or partitioned holder), so this is a timeout to retry, not a 404.
+ */
+export class HoldersUnreachableError extends ServerError {
+  constructor(
+    readonly ref: string,
+    /** Peers asked, with the reason each one did not serve it. */
+    readonly skipped: { nodeId: string; code: string; message: string }[],
+  ) {
+    const reasons = skipped.filter((s) => s.code !== 'ERR_NOT_FOUND')
+    super(
+      'ERR_TIMEOUT',
+      `no peer served ${ref} in time; try again once its holders answer (${reasons.map((s) => `${s.nodeId.slice(0, 12)}: ${s.code} ${s.message}`).join('; ')})`,
+    )
+  }
+}
+
 /** The local copy failed its hash and no peer served a good replica to replace it. */
 export class DamagedObjectError extends ServerError {
   constructor(

@@ -1,6 +1,6 @@
 import { decryptIterable, MAX_CHUNK_SIZE, sealedSize } from '@cas/crypto'
 import type { ServerContext } from './context.js'
-import { errorCode, NotFoundError, SizeMismatchError } from './errors.js'
+import { errorCode, HoldersUnreachableError, NotFoundError, SizeMismatchError } from './errors.js'
 import { fetchResponseSchema } from './messages.js'
 import { counted, idleTimeout, limited, verifiedCid } from './stream-utils.js'
 import type { SkippedPeer } from './types.js'
@@ -84,8 +84,12 @@ export async function fetchInto(ctx: ServerContext, job: FetchJob): Promise<Fetc
       ctx.logger.debug({ nodeId, cid: job.cid, code }, 'fetch candidate skipped')
     }
   }
+  if (skipped.some((s) => UNANSWERED.has(s.code))) throw new HoldersUnreachableError(job.cid, skipped)
   throw new NotFoundError(job.cid, undefined, skipped)
 }
+
+/** Why a peer may have served nothing although it holds the replica: it did not answer, or went away. */
+const UNANSWERED = new Set(['ERR_TIMEOUT', 'ERR_PEER_TIMEOUT', 'ERR_CONNECTION_CLOSED'])
 
 /**
  * The tag-checked plaintext of a peer's replica, for relaying it to another

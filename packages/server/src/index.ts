@@ -13,6 +13,7 @@ export {
   CidMismatchError,
   DamagedObjectError,
   errorCode,
+  HoldersUnreachableError,
   InvalidCapabilityError,
   InvalidIdError,
   InvalidNameError,
