@@ -64,6 +64,8 @@ export class PeerConnection implements Peer {
   readonly closed: Promise<Error | undefined>
   private nextId: number
   private pings = 0
+  private lastTick = Date.now()
+  private excused = false
   private warnedFlood = false
   private readonly outgoing = new Map<number, Outgoing>()
   private readonly incoming = new Map<number, Incoming>()
@@ -341,8 +343,15 @@ export class PeerConnection implements Peer {
   }
 
   private keepAlive(): void {
-    const silent = Date.now() - this.framed.lastReceived
-    if (silent > this.opts.idleTimeout) {
+    const now = Date.now()
+    // A tick far behind schedule means this process did not run (SIGSTOP, suspend, a blocked loop): the
+    // peer's frames may be waiting unread in the socket, so judge its silence on the next tick, not now.
+    // Only one tick in a row is excused, so that a loop that is always blocked still drops dead peers.
+    const excused = now - this.lastTick > 2 * this.opts.pingInterval && !this.excused
+    this.excused = excused
+    this.lastTick = now
+    const silent = now - this.framed.lastReceived
+    if (silent > this.opts.idleTimeout && !excused) {
       this.abort(new TimeoutError(`no frame from the peer for ${silent} ms`))
       return
     }
