@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { type ClusterNode, LocalCluster, until } from '@cas/cli'
+import { ApiError, type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { afterEach, describe, expect, it } from 'vitest'
 import { corruptBytes, evictLocal, getBytes, putBytes, randomObject } from '../src/object-io.js'
 import { liveHolders, ownerOf, replicaState } from '../src/replicas.js'
@@ -174,6 +174,50 @@ describe('lost and paused peers', () => {
         boundMs: getBound(size),
       })
       expect(corrupt).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
+    'a get whose every holder is paused fails with a clear error in bounded time, and succeeds once they resume',
+    async () => {
+      const { owner, peers } = await startCluster(FAST)
+      const { data, cid } = randomObject(256 * 1024)
+      const put = await putBytes(owner, data)
+      expect(put.replicas).toHaveLength(R)
+      await evictLocal(owner, cid)
+      const holders = put.replicas.map((id) => byNodeId(peers, id))
+      for (const holder of holders) await strike(holder, 'SIGSTOP')
+      const started = Date.now()
+      const failed = await getBytes(owner, cid).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      const took = Date.now() - started
+      // One request timeout per paused holder; the third peer answers at once that it has nothing.
+      // Not a 404: the object exists, its holders did not answer; the caller may try again.
+      expect(failed).toBeInstanceOf(ApiError)
+      expect((failed as ApiError).status).toBe(504)
+      expect((failed as ApiError).code).toBe('ERR_TIMEOUT')
+      expect(took).toBeLessThan(R * REQUEST_TIMEOUT + 7_000)
+      for (const holder of holders) {
+        resume(holder.pid)
+        paused.delete(holder.pid)
+      }
+      // The owner may have dropped them as idle meanwhile: a get asks connected peers only.
+      await untilMesh(owner)
+      const got = await getBytes(owner, cid)
+      expect(got.equals(data)).toBe(true)
+      reportFigures({
+        fault: 'lost peers: get with every holder paused',
+        iterations: 1,
+        objectsChecked: 1,
+        objectsLost: 0,
+        corruptBytesReturned: corruptBytes(got, data),
+        failedAfterMs: took,
+        errorCode: (failed as ApiError).code,
+        boundMs: R * REQUEST_TIMEOUT + 7_000,
+      })
     },
     TEST_TIMEOUT,
   )
