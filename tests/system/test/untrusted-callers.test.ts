@@ -171,7 +171,7 @@ async function stillServes(node: ClusterNode, peer: ClusterNode): Promise<void> 
   check(fresh.bytes, await getBytes(node, fresh.cid), fresh.cid)
 }
 
-const rounds = iterations(1, 5)
+const rounds = iterations(1, 10)
 
 describe('untrusted callers of a real node', () => {
   it('refuses every endpoint without the token, or with a wrong one, and changes nothing', async () => {
@@ -354,44 +354,48 @@ describe('untrusted callers of a real node', () => {
     await stillServes(a, b)
   })
 
-  it('gives the documented exit codes to hostile arguments of the cas binary', async () => {
-    const dir = await cluster.dir()
-    const before = await filesOutsideStore(dir)
-    const file = join(scratch, 'input.bin')
-    await writeFile(file, randomBytes(4096))
-    const cases: [string[], number, NodeJS.ProcessEnv?][] = [
-      [['get', '../../etc/passwd', '-o', join(scratch, 'out1')], EXIT_NOT_FOUND],
-      [['get', '%2e%2e', '-o', join(scratch, 'out2')], EXIT_NOT_FOUND],
-      [['get', 'x'.repeat(10_000), '-o', join(scratch, 'out3')], EXIT_NOT_FOUND],
-      [['get', 'cas-cap1:garbage', '-o', join(scratch, 'out4')], EXIT_USAGE],
-      [['rm', '../../api-token'], EXIT_USAGE],
-      [['rm', known.cid.toUpperCase()], EXIT_USAGE],
-      [['stat', 'zz'], EXIT_USAGE],
-      [['share', `${known.cid}/../..`], EXIT_USAGE],
-      [['put', file, '--name', '€'.repeat(1_000)], EXIT_USAGE],
-      [['put', file, '--name', 'a\u001b[2Jb'], EXIT_USAGE],
-      [['status'], EXIT_UNAUTHENTICATED, { CAS_TOKEN: 'wrong' }],
-      [['get', known.cid, '-o', join(scratch, 'out5')], EXIT_UNAUTHENTICATED, { CAS_TOKEN: b.token }],
-      [['put', file, '--name', `../../escape-cli`], EXIT_OK],
-    ]
-    for (let round = 0; round < rounds; round++) {
-      for (const [args, code, env] of cases) {
-        const r = await cas(args, env)
-        expect({ args: args.join(' ').slice(0, 60), code: r.code }).toEqual({
-          args: args.join(' ').slice(0, 60),
-          code,
-        })
-        // One line on stderr says why; no stack traces.
-        if (code !== EXIT_OK) expect(r.stderr).not.toMatch(/\n\s+at /)
+  it(
+    'gives the documented exit codes to hostile arguments of the cas binary',
+    async () => {
+      const dir = await cluster.dir()
+      const before = await filesOutsideStore(dir)
+      const file = join(scratch, 'input.bin')
+      await writeFile(file, randomBytes(4096))
+      const cases: [string[], number, NodeJS.ProcessEnv?][] = [
+        [['get', '../../etc/passwd', '-o', join(scratch, 'out1')], EXIT_NOT_FOUND],
+        [['get', '%2e%2e', '-o', join(scratch, 'out2')], EXIT_NOT_FOUND],
+        [['get', 'x'.repeat(10_000), '-o', join(scratch, 'out3')], EXIT_NOT_FOUND],
+        [['get', 'cas-cap1:garbage', '-o', join(scratch, 'out4')], EXIT_USAGE],
+        [['rm', '../../api-token'], EXIT_USAGE],
+        [['rm', known.cid.toUpperCase()], EXIT_USAGE],
+        [['stat', 'zz'], EXIT_USAGE],
+        [['share', `${known.cid}/../..`], EXIT_USAGE],
+        [['put', file, '--name', '€'.repeat(1_000)], EXIT_USAGE],
+        [['put', file, '--name', 'a\u001b[2Jb'], EXIT_USAGE],
+        [['status'], EXIT_UNAUTHENTICATED, { CAS_TOKEN: 'wrong' }],
+        [['get', known.cid, '-o', join(scratch, 'out5')], EXIT_UNAUTHENTICATED, { CAS_TOKEN: b.token }],
+        [['put', file, '--name', `../../escape-cli`], EXIT_OK],
+      ]
+      for (let round = 0; round < rounds; round++) {
+        for (const [args, code, env] of cases) {
+          const r = await cas(args, env)
+          expect({ args: args.join(' ').slice(0, 60), code: r.code }).toEqual({
+            args: args.join(' ').slice(0, 60),
+            code,
+          })
+          // One line on stderr says why; no stack traces.
+          if (code !== EXIT_OK) expect(r.stderr).not.toMatch(/\n\s+at /)
+        }
       }
-    }
-    // A failed get leaves no file behind.
-    for (const out of ['out1', 'out2', 'out3', 'out4', 'out5'])
-      expect(existsSync(join(scratch, out))).toBe(false)
-    expect(existsSync(resolve(scratch, '../../escape-cli'))).toBe(false)
-    expect(await filesOutsideStore(dir)).toEqual(before)
-    await stillServes(a, b)
-  })
+      // A failed get leaves no file behind.
+      for (const out of ['out1', 'out2', 'out3', 'out4', 'out5'])
+        expect(existsSync(join(scratch, out))).toBe(false)
+      expect(existsSync(resolve(scratch, '../../escape-cli'))).toBe(false)
+      expect(await filesOutsideStore(dir)).toEqual(before)
+      await stillServes(a, b)
+    },
+    60_000 + rounds * 30_000,
+  ) // 13 runs of the binary a round, about 8 s here
 
   it('keeps a node with another network key, or none, out of the network', async () => {
     const logA = join(await cluster.dir(), 'a.log')
