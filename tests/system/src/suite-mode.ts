@@ -11,7 +11,9 @@ import { appendFileSync } from 'node:fs'
 export const SOAK = process.env.CAS_SOAK === '1'
 
 const scale = Number(process.env.CAS_SOAK_SCALE ?? '1')
-const iterationsOverride = process.env.CAS_SOAK_ITERATIONS ? Number(process.env.CAS_SOAK_ITERATIONS) : undefined
+const iterationsOverride = process.env.CAS_SOAK_ITERATIONS
+  ? Number(process.env.CAS_SOAK_ITERATIONS)
+  : undefined
 
 /** How many times to repeat a fault: `ci` in the bounded mode, `soak` (scaled) in the soak mode. */
 export function iterations(ci: number, soak: number): number {

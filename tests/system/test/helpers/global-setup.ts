@@ -8,8 +8,12 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
  * turbo's cache makes this a no-op when `pnpm test` has already built them.
  */
 export default function setup(): void {
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@cas/cli...', '--output-logs=errors-only'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
+  execFileSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', '--filter=@cas/cli...', '--output-logs=errors-only'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  )
 }
