@@ -2,7 +2,7 @@
 export const DEFAULT_MAX_FRAME_SIZE = 1024 * 1024 + 1024
 /** Inbound connections (in handshake or established) beyond this are closed at once. */
 export const DEFAULT_MAX_INBOUND_CONNECTIONS = 256
-/** Inbound connections still in their handshake beyond this are closed at once. */
+/** Inbound connections in their handshake at once; a newcomer beyond it closes the oldest one. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 32
 /** Milliseconds from accepting (or opening) a socket to a finished handshake. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000

@@ -40,6 +40,10 @@ export class TcpTransport extends EventEmitter implements Transport {
   private inbound = 0
   private pendingInbound = 0
   private refusedInbound = 0
+  /** Inbound sockets still in their handshake, oldest first, with what frees their slots. */
+  private readonly pending = new Map<Socket, () => void>()
+  /** Handshakes dropped to make room: refuse() logged them already, in its rate-limited way. */
+  private readonly evicted = new WeakSet<Socket>()
   private refusedSinceLog = 0
   private lastRefusalLog = 0
   private closing = false
@@ -168,41 +172,63 @@ export class TcpTransport extends EventEmitter implements Transport {
   }
 
   private onInbound(socket: Socket): void {
-    const { logger, maxInboundConnections, maxPendingHandshakes } = this.opts
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`
+    const { maxInboundConnections, maxPendingHandshakes } = this.opts
     if (this.closing) {
       socket.destroy()
       return
     }
-    if (this.inbound >= maxInboundConnections || this.pendingInbound >= maxPendingHandshakes) {
-      const which = this.inbound >= maxInboundConnections ? 'maxInboundConnections' : 'maxPendingHandshakes'
-      this.refusedInbound++
-      this.refusedSinceLog++
-      // A flood of connections must not become a flood of log lines: at most one a second, with a count.
-      const now = Date.now()
-      if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL) {
-        logger.warn(
-          { remote, limit: which, refused: this.refusedSinceLog, refusedTotal: this.refusedInbound },
-          'inbound connection refused: limit reached',
-        )
-        this.lastRefusalLog = now
-        this.refusedSinceLog = 0
-      }
-      socket.destroy()
+    if (this.inbound >= maxInboundConnections) {
+      this.refuse(socket, 'maxInboundConnections')
       return
+    }
+    if (this.pendingInbound >= maxPendingHandshakes) {
+      // Make room by dropping the oldest handshake, not the newcomer: a few idle sockets
+      // re-opened every handshakeTimeout would otherwise lock every new peer out, while
+      // now a flood must outpace an honest handshake (milliseconds) to keep one out.
+      const oldest = this.pending.entries().next().value
+      if (oldest === undefined) {
+        this.refuse(socket, 'maxPendingHandshakes')
+        return
+      }
+      const [victim, release] = oldest
+      release()
+      this.evicted.add(victim)
+      this.refuse(victim, 'maxPendingHandshakes')
     }
     this.inbound++
     this.pendingInbound++
     let pending = true
+    let counted = true
     const settle = (): void => {
       if (pending) this.pendingInbound--
       pending = false
+      this.pending.delete(socket)
     }
-    socket.once('close', () => {
-      this.inbound--
+    // Synchronous, so that an evicted socket frees its slots before its 'close' arrives.
+    const release = (): void => {
       settle()
-    })
+      if (counted) this.inbound--
+      counted = false
+    }
+    this.pending.set(socket, release)
+    socket.once('close', release)
     this.setup(socket, 'inbound', undefined).then(settle, settle)
+  }
+
+  /** Closes an inbound socket at a limit; a flood of them is logged at most once a second, with a count. */
+  private refuse(socket: Socket, limit: 'maxInboundConnections' | 'maxPendingHandshakes'): void {
+    this.refusedInbound++
+    this.refusedSinceLog++
+    const now = Date.now()
+    if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL) {
+      this.opts.logger.warn(
+        { remote: remoteOf(socket), limit, refused: this.refusedSinceLog, refusedTotal: this.refusedInbound },
+        'inbound connection refused: limit reached',
+      )
+      this.lastRefusalLog = now
+      this.refusedSinceLog = 0
+    }
+    socket.destroy()
   }
 
   private track(socket: Socket): void {
@@ -241,10 +267,12 @@ export class TcpTransport extends EventEmitter implements Transport {
       } else {
         raw.destroy()
       }
-      this.opts.logger.warn(
-        { err: error, code: describeError(error).code, direction, remote: remoteOf(raw) },
-        'connection refused',
-      )
+      if (!this.evicted.has(raw)) {
+        this.opts.logger.warn(
+          { err: error, code: describeError(error).code, direction, remote: remoteOf(raw) },
+          'connection refused',
+        )
+      }
       throw error
     } finally {
       clearTimeout(timer)

@@ -28,28 +28,42 @@ async function freePort(): Promise<number> {
 }
 
 describe('connection limits', () => {
-  it('closes inbound connections beyond maxPendingHandshakes at once', async () => {
+  it('beyond maxPendingHandshakes closes the oldest handshake to make room for the newcomer', async () => {
     const log = captureLogger()
     const a = await transports.listening(0, { maxPendingHandshakes: 2, logger: log })
     const first = await raw(a.listenAddr, false)
     const second = await raw(a.listenAddr, false)
     const third = await raw(a.listenAddr, false)
-    await third.closed
-    expect(first.isClosed || second.isClosed).toBe(false)
+    await first.closed
+    expect(second.isClosed || third.isClosed).toBe(false)
     expect(log.entries.some((e) => e.obj.limit === 'maxPendingHandshakes')).toBe(true)
+    await until(() => a.inboundStats.connections === 2)
     expect(a.inboundStats).toEqual({ connections: 2, pendingHandshakes: 2, refused: 1 })
+  })
+
+  it('lets an honest peer in while idle sockets hold every handshake slot', async () => {
+    const a = await transports.listening(0, { maxPendingHandshakes: 4 })
+    const idle = await Promise.all(Array.from({ length: 4 }, () => raw(a.listenAddr, false)))
+    const honest = await transports.listening(1)
+    const peer = await honest.dial(a.listenAddr, { retries: 0 })
+    expect(peer.nodeId).toBe(a.nodeId)
+    expect(idle.filter((r) => r.isClosed).length).toBeLessThanOrEqual(1)
   })
 
   it('logs a flood of refused connections as a few lines with a count, not one line each', async () => {
     const log = captureLogger()
     const a = await transports.listening(0, { maxPendingHandshakes: 1, logger: log })
-    await raw(a.listenAddr, false)
-    const refused = await Promise.all(Array.from({ length: 50 }, () => raw(a.listenAddr, false)))
-    await Promise.all(refused.map((r) => r.closed))
+    const first = await raw(a.listenAddr, false)
+    const flood = await Promise.all(Array.from({ length: 50 }, () => raw(a.listenAddr, false)))
+    // Each newcomer displaced the one before it: all but the last are closed.
+    await Promise.all([first, ...flood.slice(0, -1)].map((r) => r.closed))
     expect(a.inboundStats.refused).toBe(50)
+    expect(a.inboundStats.pendingHandshakes).toBe(1)
     const lines = log.entries.filter((e) => e.obj.limit === 'maxPendingHandshakes')
     expect(lines.length).toBeGreaterThanOrEqual(1)
     expect(lines.length).toBeLessThan(10)
+    // Displaced handshakes are not logged one by one either.
+    expect(log.entries.filter((e) => e.msg === 'connection refused').length).toBeLessThan(10)
   })
 
   it('closes inbound connections beyond maxInboundConnections', async () => {

@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_INBOUND_CONNECTIONS,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   parseAddress,
+  TcpTransport,
 } from '@cas/p2p'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakePeer } from '../src/fake-peer.js'
@@ -57,6 +58,7 @@ const figures = {
   maxPending: 0,
   maxInbound: 0,
   maxSockets: 0,
+  newPeersJoined: 0,
 }
 
 beforeAll(async () => {
@@ -191,6 +193,18 @@ async function honestTransfer(): Promise<void> {
   expect(sha256(got)).toBe(put.cid)
 }
 
+/** A fresh node identity dials the victim once (no retries) and completes the whole handshake. */
+async function newPeerJoins(): Promise<void> {
+  const newcomer = new TcpTransport({ identity: await createNodeIdentity(), tls: true })
+  try {
+    const peer = await newcomer.dial(victim.p2p, { expectNodeId: victim.process.info.nodeId, retries: 0 })
+    expect(peer.nodeId).toBe(victim.process.info.nodeId)
+    figures.newPeersJoined++
+  } finally {
+    await newcomer.close()
+  }
+}
+
 describe('connection floods against a real node', () => {
   const waves = iterations(1, 8)
 
@@ -202,12 +216,14 @@ describe('connection floods against a real node', () => {
         const logFrom = (await readLog(logFile)).length
         const watcher = watch()
         const started = Date.now()
-        // Slow senders first, so that they hold handshake slots; then the idle flood on top.
+        // Slow senders first; then the idle flood on top, which displaces them (oldest first).
         const slow = Array.from({ length: SLOW_SENDERS }, () => slowSender())
         const half = await Promise.all(Array.from({ length: HALF_HANDSHAKES }, () => halfHandshake()))
         const idle = await idleConnections(IDLE_CONNECTIONS)
-        // An honest transfer while every handshake slot is taken by the flood.
+        // An honest transfer while every handshake slot is taken by the flood, on an existing connection…
         await honestTransfer()
+        // …and a new honest peer gets in: the oldest idle handshake makes room for it.
+        await newPeerJoins()
         const all = [...slow.map((s) => s.tracked), ...half, ...idle]
         // Every socket the node accepted is closed by its handshake deadline.
         try {
@@ -286,6 +302,7 @@ describe('connection floods against a real node', () => {
         refusedByNode: refused,
         peersAccepted: figures.peersAccepted,
         peersRefused: figures.peersRefused,
+        newPeersJoinedDuringFlood: figures.newPeersJoined,
         maxPendingHandshakes: figures.maxPending,
         maxInboundConnections: figures.maxInbound,
         maxNodeSockets: figures.maxSockets,
