@@ -96,7 +96,7 @@ export class NodeMetrics {
     })
     new Counter({
       name: 'cas_p2p_inbound_refused_total',
-      help: 'Inbound P2P connections closed at once because a connection limit was reached',
+      help: 'Inbound P2P connections closed at a limit (a newcomer over the connection limit, or the oldest handshake displaced)',
       registers,
       async collect() {
         // The transport keeps the count; mirror it.
