@@ -3,5 +3,5 @@ import { sharedConfig } from '../../vitest.shared.js'
 
 export default mergeConfig(
   sharedConfig,
-  defineConfig({ test: { globalSetup: ['test/helpers/global-setup.ts'] } }),
+  defineConfig({ test: { globalSetup: ['../../vitest.build-first.ts'] } }),
 )

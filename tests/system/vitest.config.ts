@@ -6,7 +6,7 @@ export default mergeConfig(
   sharedConfig,
   defineConfig({
     test: {
-      globalSetup: ['test/helpers/global-setup.ts'],
+      globalSetup: ['../../vitest.build-first.ts'],
       fileParallelism: false,
       testTimeout: 180_000,
       hookTimeout: 60_000,

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type RuntimeInfo, readRuntimeInfo } from '../../src/runtime-info.js'
 
-/** The built daemon: the tests run what a user runs (global-setup.ts builds it). */
+/** The built daemon: the tests run what a user runs (vitest.build-first.ts at the root builds it). */
 export const NODE_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 
 /** Arguments that keep a test node on loopback, on free ports, with JSON logs. */
