@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto'
 import { once } from 'node:events'
-import { type TLSSocket, connect as tlsConnect } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { generateOwnerKey, type OwnerKey, sign } from '@cas/crypto'
 import {
   casHandshake,
@@ -13,10 +13,10 @@ import {
   msgpackCodec,
   type NodeIdentity,
   nodeIdOf,
-  parseAddress,
   parseMessage,
   TLS_EXPORTER_LABEL,
 } from '@cas/p2p'
+import { dialAsNode } from './dial-as-node.js'
 
 /** Frames the fake peer itself accepts: generous, since it is the node's answers we read. */
 const FAKE_MAX_FRAME = 64 * 1024 * 1024
@@ -91,17 +91,7 @@ export class FakePeer {
   static async connect(addr: string, opts: FakePeerOptions = {}): Promise<FakePeer> {
     const identity = opts.identity ?? (await createNodeIdentity())
     const owner = opts.owner ?? generateOwnerKey()
-    const { host, port } = parseAddress(addr)
-    const socket = tlsConnect({
-      host,
-      port,
-      cert: identity.certPem,
-      key: identity.keyPem,
-      minVersion: 'TLSv1.3',
-      maxVersion: 'TLSv1.3',
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
-    })
+    const socket = dialAsNode(addr, identity)
     socket.on('error', () => {}) // the close carries the outcome
     const timer = setTimeout(() => socket.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT)
     try {

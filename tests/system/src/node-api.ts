@@ -78,12 +78,20 @@ export interface CasRun {
   stderr: string
 }
 
-/** Runs `cas <args>` against a node (through its home folder) as a child process. */
-export function runCas(node: ClusterNode, args: string[]): Promise<CasRun> {
+/**
+ * Runs `cas <args>` against a node (through its home folder) as a child process, in `cwd`
+ * (default this process's), with `env` over the inherited environment (e.g. a wrong CAS_TOKEN).
+ */
+export function runCas(
+  node: ClusterNode,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CasRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CAS_BIN, ...args], {
+      ...(opts.cwd !== undefined && { cwd: opts.cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CAS_HOME: node.home, CAS_API: undefined, CAS_TOKEN: undefined },
+      env: { ...process.env, CAS_HOME: node.home, CAS_API: undefined, CAS_TOKEN: undefined, ...opts.env },
     })
     let stdout = ''
     let stderr = ''

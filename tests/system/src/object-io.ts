@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type ClusterNode, DeleteResultSchema, PutResultSchema } from '@cas/cli'
-import type { z } from 'zod'
-
-export type PutResult = z.infer<typeof PutResultSchema>
+import type { PutResult } from './node-api.js'
 
 /** Random bytes and their cid (SHA-256 of the plaintext). */
 export function randomObject(size: number): { data: Buffer; cid: string } {

@@ -22,3 +22,8 @@ export function runSeed(): number {
 export function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)] as T
 }
+
+/** A random moment within the next `ms` milliseconds: when a fault strikes an operation in flight. */
+export function randomMoment(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * ms)))
+}

@@ -1,28 +1,6 @@
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { type ClusterNode, ObjectInfoSchema } from '@cas/cli'
-import {
-  decryptIterable,
-  deriveOwnerSecrets,
-  fileKeys,
-  loadOwnerKey,
-  locatorOf,
-  type OwnerSecrets,
-} from '@cas/crypto'
-
-/** An owner's secrets, read from its node's home (`owner.key`, not sealed in these tests). */
-export async function ownerOf(node: ClusterNode): Promise<{ ownerId: string; secrets: OwnerSecrets }> {
-  const key = await loadOwnerKey(join(node.home, 'owner.key'))
-  return { ownerId: key.ownerId, secrets: deriveOwnerSecrets(key) }
-}
-
-/** The store's file layout (packages/store): `<home>/store/<namespace>/<sha1 in 5-char folders>/<sha1>`. */
-function storePath(home: string, namespace: string, key: string): string {
-  const digest = createHash('sha1').update(key).digest('hex')
-  const folders = digest.match(/.{1,5}/g) ?? []
-  return join(home, 'store', namespace, ...folders, digest)
-}
+import { type NodeOwner, replicaPath, sealedPlainHash } from './store-files.js'
 
 export type ReplicaState = 'ok' | 'missing' | 'corrupt'
 
@@ -33,27 +11,21 @@ export type ReplicaState = 'ok' | 'missing' | 'corrupt'
  */
 export async function replicaState(
   holder: ClusterNode,
-  owner: { ownerId: string; secrets: OwnerSecrets },
+  owner: NodeOwner,
   cid: string,
 ): Promise<ReplicaState> {
   let file: Buffer
   try {
-    file = await readFile(storePath(holder.home, owner.ownerId, locatorOf(owner.secrets, cid)))
+    file = await readFile(replicaPath(holder.home, owner, cid))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
     throw err
   }
   // Object header: magic[4] | version u8 | key length u16be | key.
   if (file.length < 7) return 'corrupt'
+  // The header's own key length, not the locator's: a damaged header makes the replica corrupt.
   const sealed = file.subarray(7 + file.readUInt16BE(5))
-  const { fileKey, fileMacKey } = fileKeys(owner.secrets, cid)
-  const hash = createHash('sha256')
-  try {
-    for await (const chunk of decryptIterable(sealed, { fileKey, macKey: fileMacKey })) hash.update(chunk)
-  } catch {
-    return 'corrupt'
-  }
-  return hash.digest('hex') === cid ? 'ok' : 'corrupt'
+  return (await sealedPlainHash(sealed, owner, cid)) === cid ? 'ok' : 'corrupt'
 }
 
 /** Holders the owner's catalogue lists for `cid` and currently sees connected. */

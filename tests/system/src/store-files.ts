@@ -9,6 +9,7 @@ import {
   loadOwnerKey,
   locatorOf,
   type OwnerSecrets,
+  type Source,
 } from '@cas/crypto'
 
 /**
@@ -46,17 +47,20 @@ export async function fileExists(path: string): Promise<boolean> {
   )
 }
 
+/** An owner as its holders see it: the namespace its replicas go to, and the secrets that name and seal them. */
+export interface NodeOwner {
+  ownerId: string
+  secrets: OwnerSecrets
+}
+
 /** The owner secrets of a node, from `<home>/owner.key` (unsealed in tests): locators and file keys. */
-export async function ownerSecretsOf(home: string): Promise<{ ownerId: string; secrets: OwnerSecrets }> {
+export async function ownerSecretsOf(home: string): Promise<NodeOwner> {
   const key = await loadOwnerKey(join(home, 'owner.key'))
   return { ownerId: key.ownerId, secrets: deriveOwnerSecrets(key) }
 }
 
-export function replicaPath(
-  holderHome: string,
-  owner: { ownerId: string; secrets: OwnerSecrets },
-  cid: string,
-): string {
+/** Where `holderHome` keeps its replica of `owner`'s object `cid`: the owner's namespace, under the locator. */
+export function replicaPath(holderHome: string, owner: NodeOwner, cid: string): string {
   return objectPath(holderHome, owner.ownerId, locatorOf(owner.secrets, cid))
 }
 
@@ -165,10 +169,25 @@ export async function replicaPlainHash(
   owner: { secrets: OwnerSecrets },
   cid: string,
 ): Promise<string | undefined> {
+  return sealedPlainHash(
+    createReadStream(path, { start: headerLength(locatorOf(owner.secrets, cid)) }),
+    owner,
+    cid,
+  )
+}
+
+/**
+ * SHA-256 of the plaintext that `sealed` (a replica's content, without its object header) decrypts to,
+ * every tag checked; undefined when it does not decrypt or cannot be read.
+ */
+export async function sealedPlainHash(
+  sealed: Source,
+  owner: { secrets: OwnerSecrets },
+  cid: string,
+): Promise<string | undefined> {
   const { fileKey, fileMacKey } = fileKeys(owner.secrets, cid)
   const hash = createHash('sha256')
   try {
-    const sealed = createReadStream(path, { start: headerLength(locatorOf(owner.secrets, cid)) })
     for await (const chunk of decryptIterable(sealed, { fileKey, macKey: fileMacKey })) hash.update(chunk)
   } catch {
     return undefined

@@ -1,21 +1,23 @@
-import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until, VerifyResultSchema } from '@cas/cli'
 import { fileKeys, locatorOf, unseal } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { getObject, listObjects, putObject, runCas, statObject } from '../src/node-api.js'
 import { seededBuffer } from '../src/object-data.js'
+import { evictLocal } from '../src/object-io.js'
 import { pick, runSeed, seededRandom } from '../src/random.js'
 import {
   type Damage,
   damage,
   fileExists,
+  type NodeOwner,
   objectPath,
   ownerSecretsOf,
   readContent,
   replicaPath,
 } from '../src/store-files.js'
 import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
+import { corruptBytes, sha256 } from './helpers/objects.js'
 
 /** Soak rounds run for minutes; the bounded suite keeps the config's limit. */
 const TIMEOUT = SOAK ? 30 * 60_000 : undefined
@@ -131,23 +133,23 @@ describe('bit rot', () => {
           expect(listed.has(s.cid)).toBe(true)
           const got = await getObject(a, s.cid)
           const want = seededBuffer(s.seed, s.size)
-          const corrupt = countCorrupt(got.body, want)
+          const corrupt = corruptBytes(got.body, want)
           corruptBytesReturned += got.status === 200 ? corrupt : 0
           if (got.status !== 200 || corrupt !== 0) objectsLost++
           expect(got.status).toBe(200)
           expect(corrupt).toBe(0)
           objectsChecked++
           // The local copy on disk is good again (untouched, or replaced by the verified fetch).
-          expect(sha256(await readContent(a.home, 'self', s.cid))).toBe(s.cid)
+          const local = await readContent(a.home, 'self', s.cid)
+          expect(local && sha256(local)).toBe(s.cid)
         }
 
         // A replica that failed was only noticed if a fetch asked its holder: one that did not (its
         // local copy was fine) is noticed now, with the local copy evicted.
         for (const s of stored.filter((x) => x.remote !== 'none' && x.local === 'none')) {
-          const evicted = await a.client.send('DELETE', `/v1/objects/${s.cid}?local=1`)
-          evicted.resume()
+          await evictLocal(a, s.cid)
           const got = await getObject(a, s.cid)
-          const corrupt = countCorrupt(got.body, seededBuffer(s.seed, s.size))
+          const corrupt = corruptBytes(got.body, seededBuffer(s.seed, s.size))
           corruptBytesReturned += got.status === 200 ? corrupt : 0
           if (got.status !== 200 || corrupt !== 0) objectsLost++
           expect(got.status).toBe(200)
@@ -250,29 +252,13 @@ describe('bit rot', () => {
   })
 })
 
-function sha256(bytes: Uint8Array | undefined): string | undefined {
-  return bytes && createHash('sha256').update(bytes).digest('hex')
-}
-
 /** The holder's file is stored under the locator, so its header records that key. */
-function locatorKey(owner: Awaited<ReturnType<typeof ownerSecretsOf>>, cid: string): string {
+function locatorKey(owner: NodeOwner, cid: string): string {
   return locatorOf(owner.secrets, cid)
 }
 
-/** Bytes that differ, plus bytes missing or extra. */
-function countCorrupt(got: Buffer, want: Buffer): number {
-  let corrupt = Math.abs(got.length - want.length)
-  const n = Math.min(got.length, want.length)
-  for (let i = 0; i < n; i++) if (got[i] !== want[i]) corrupt++
-  return corrupt
-}
-
 /** The holder's replica decrypts (every tag checks) to the object's bytes. */
-async function replicaIsGood(
-  holder: ClusterNode,
-  owner: Awaited<ReturnType<typeof ownerSecretsOf>>,
-  s: Stored,
-): Promise<boolean> {
+async function replicaIsGood(holder: ClusterNode, owner: NodeOwner, s: Stored): Promise<boolean> {
   const sealed = await readContent(holder.home, owner.ownerId, locatorKey(owner, s.cid))
   if (!sealed) return false
   const { fileKey, fileMacKey } = fileKeys(owner.secrets, s.cid)

@@ -1,6 +1,5 @@
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
 import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import {
   createNodeIdentity,
@@ -11,11 +10,14 @@ import {
   TcpTransport,
 } from '@cas/p2p'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { untilConnectedPeers } from '../src/connected-peers.js'
+import { dialAsNode } from '../src/dial-as-node.js'
 import { FakePeer } from '../src/fake-peer.js'
 import { readLog } from '../src/node-log.js'
+import { evictLocal, getBytes } from '../src/object-io.js'
 import { openSockets, peakRss } from '../src/process-memory.js'
 import { amount, iterations, reportFigures } from '../src/suite-mode.js'
-import { corruptBytes, evictLocal, getBytes, isAlive, putRandom, sha256 } from './helpers/objects.js'
+import { corruptBytes, isAlive, putRandom, sha256 } from './helpers/objects.js'
 
 /**
  * Promise: a flood of connections cannot take a node down or push its honest peers out.
@@ -66,11 +68,7 @@ beforeAll(async () => {
   victim = await cluster.add({ name: 'victim' })
   honest = await cluster.add({ name: 'honest' })
   logFile = `${await cluster.dir()}/victim.log`
-  await until(
-    'the two nodes to connect',
-    async () => (await LocalCluster.connectedPeers(honest)) === 1,
-    20_000,
-  )
+  await untilConnectedPeers(honest, 1, 20_000)
 }, 120_000)
 
 afterEach(() => {
@@ -135,17 +133,7 @@ function slowSender(): { tracked: Tracked; stop: () => void } {
 
 /** A full TLS session with a node certificate, then two bytes of a frame length, then silence. */
 async function halfHandshake(): Promise<Tracked> {
-  const identity = await createNodeIdentity()
-  const { host, port } = parseAddress(victim.p2p)
-  const socket = tlsConnect({
-    host,
-    port,
-    cert: identity.certPem,
-    key: identity.keyPem,
-    minVersion: 'TLSv1.3',
-    rejectUnauthorized: false,
-    checkServerIdentity: () => undefined,
-  })
+  const socket = dialAsNode(victim.p2p, await createNodeIdentity())
   const tracked = track(socket)
   await Promise.race([once(socket, 'secureConnect'), once(socket, 'close')]).catch(() => undefined)
   if (tracked.closedAt === undefined) socket.write(Buffer.from([0x00, 0x00]))

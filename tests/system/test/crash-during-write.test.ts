@@ -8,6 +8,7 @@ import {
   contentHash,
   filesIn,
   keyOf,
+  type NodeOwner,
   ownerSecretsOf,
   replicaPlainHash,
   temporaries,
@@ -53,6 +54,26 @@ interface Tally {
   unlisted: number
 }
 
+/** What a test carries from round to round: the nodes, A's owner, every object written and those acknowledged. */
+interface Run {
+  nodes: Nodes
+  owner: NodeOwner
+  known: Map<string, Known>
+  acked: Set<string>
+  tally: Tally
+}
+
+/** The figures both crash tests report from their tally. */
+function tallyFigures(tally: Tally) {
+  return {
+    objectsChecked: tally.objectsChecked,
+    objectsLost: tally.objectsLost,
+    corruptBytesReturned: tally.corruptBytesReturned,
+    replicasChecked: tally.replicasChecked,
+    completeButUnlisted: tally.unlisted,
+  }
+}
+
 describe('crash during write', () => {
   let cluster: LocalCluster | undefined
 
@@ -84,9 +105,23 @@ describe('crash during write', () => {
     )
   }
 
-  async function restart(nodes: Nodes, victim: keyof Nodes): Promise<void> {
-    nodes[victim] = await (cluster as LocalCluster).restart(nodes[victim])
-    await meshed(nodes)
+  /** A meshed cluster, A's owner secrets, and nothing written or counted yet. */
+  async function startRun(): Promise<Run> {
+    const nodes = await startCluster()
+    return {
+      nodes,
+      owner: await ownerSecretsOf(nodes.a.home),
+      known: new Map(),
+      acked: new Set(),
+      tally: { objectsChecked: 0, objectsLost: 0, corruptBytesReturned: 0, replicasChecked: 0, unlisted: 0 },
+    }
+  }
+
+  /** Restarts the killed node in its home, waits for the mesh, then checks every store. */
+  async function restartAndCheck(run: Run, victim: keyof Nodes): Promise<void> {
+    run.nodes[victim] = await (cluster as LocalCluster).restart(run.nodes[victim])
+    await meshed(run.nodes)
+    await checkStores(run)
   }
 
   it(
@@ -97,17 +132,8 @@ describe('crash during write', () => {
       console.log(`[crash-during-write] seed ${seed}`)
       const rounds = iterations(3, 8)
       const size = amount(96 * 1024 * 1024, 1024 * 1024 * 1024)
-      const nodes = await startCluster()
-      const owner = await ownerSecretsOf(nodes.a.home)
-      const known = new Map<string, Known>()
-      const acked = new Set<string>()
-      const tally: Tally = {
-        objectsChecked: 0,
-        objectsLost: 0,
-        corruptBytesReturned: 0,
-        replicasChecked: 0,
-        unlisted: 0,
-      }
+      const run = await startRun()
+      const { nodes, known, acked, tally } = run
       const killedAt: string[] = []
       let ackedCount = 0
 
@@ -144,8 +170,7 @@ describe('crash during write', () => {
         }
         killedAt.push(`${victim}@${((threshold / size) * 100).toFixed(0)}%${outcome.ok ? ' (acked)' : ''}`)
 
-        await restart(nodes, killed)
-        await checkStores(nodes, owner, known, acked, tally)
+        await restartAndCheck(run, killed)
         // Checked: now it goes from every disk it reached, so that each round hashes one big object, not all.
         const res = await nodes.a.client.send('DELETE', `/v1/objects/${cid}`)
         res.resume()
@@ -157,11 +182,7 @@ describe('crash during write', () => {
       reportFigures({
         fault: 'crash during write (large put)',
         iterations: rounds,
-        objectsChecked: tally.objectsChecked,
-        objectsLost: tally.objectsLost,
-        corruptBytesReturned: tally.corruptBytesReturned,
-        replicasChecked: tally.replicasChecked,
-        completeButUnlisted: tally.unlisted,
+        ...tallyFigures(tally),
         putMiB: size / 1024 / 1024,
         acknowledged: ackedCount,
         seed,
@@ -180,17 +201,8 @@ describe('crash during write', () => {
       console.log(`[crash-during-write] small puts, seed ${seed}`)
       const rounds = iterations(2, 10)
       const maxSize = amount(2 * 1024 * 1024, 4 * 1024 * 1024)
-      const nodes = await startCluster()
-      const owner = await ownerSecretsOf(nodes.a.home)
-      const known = new Map<string, Known>()
-      const acked = new Set<string>()
-      const tally: Tally = {
-        objectsChecked: 0,
-        objectsLost: 0,
-        corruptBytesReturned: 0,
-        replicasChecked: 0,
-        unlisted: 0,
-      }
+      const run = await startRun()
+      const { nodes, known, acked, tally } = run
       let puts = 0
 
       for (let round = 0; round < rounds; round++) {
@@ -222,18 +234,13 @@ describe('crash during write', () => {
         await killHard(nodes[killed])
         stop = true
         await Promise.all(writers)
-        await restart(nodes, killed)
-        await checkStores(nodes, owner, known, acked, tally)
+        await restartAndCheck(run, killed)
       }
 
       reportFigures({
         fault: 'crash during write (stream of small puts)',
         iterations: rounds,
-        objectsChecked: tally.objectsChecked,
-        objectsLost: tally.objectsLost,
-        corruptBytesReturned: tally.corruptBytesReturned,
-        replicasChecked: tally.replicasChecked,
-        completeButUnlisted: tally.unlisted,
+        ...tallyFigures(tally),
         puts,
         acknowledged: acked.size,
         seed,
@@ -250,13 +257,7 @@ describe('crash during write', () => {
  * reads back right, every acknowledged put is listed and right, and every object file on every disk
  * is complete (plaintext hashes to its key, a replica decrypts with every tag checked to its cid).
  */
-async function checkStores(
-  nodes: Nodes,
-  owner: Awaited<ReturnType<typeof ownerSecretsOf>>,
-  known: Map<string, Known>,
-  acked: Set<string>,
-  tally: Tally,
-): Promise<void> {
+async function checkStores({ nodes, owner, known, acked, tally }: Run): Promise<void> {
   const all = [nodes.a, nodes.b, nodes.c]
   // A restarted node swept at open; a live holder whose store request was cut short must drop its own.
   for (const n of all) {

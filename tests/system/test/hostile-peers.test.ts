@@ -1,25 +1,19 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { type ClusterNode, LocalCluster, StatusSchema, until } from '@cas/cli'
+import { type ClusterNode, LocalCluster, StatusSchema } from '@cas/cli'
 import { deriveOwnerSecrets, loadOwnerKey, locatorOf, type OwnerKey } from '@cas/crypto'
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT_REQUESTS } from '@cas/p2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { untilConnectedPeers } from '../src/connected-peers.js'
 import { FakePeer, type FakeReply } from '../src/fake-peer.js'
 import { type LogLine, readLog, waitForLog } from '../src/node-log.js'
+import { evictLocal, getBytes } from '../src/object-io.js'
 import { peakRss } from '../src/process-memory.js'
 import { deleteBody, fakePeerRecords, storeBody } from '../src/signed-bodies.js'
 import { iterations, reportFigures } from '../src/suite-mode.js'
-import {
-  corruptBytes,
-  evictLocal,
-  getBytes,
-  isAlive,
-  putRandom,
-  type StoredObject,
-  sha256,
-} from './helpers/objects.js'
+import { corruptBytes, isAlive, putRandom, type StoredObject, sha256 } from './helpers/objects.js'
 
 /**
  * Promise: a peer that speaks the wire protocol but lies or sends garbage cannot crash a
@@ -63,11 +57,7 @@ beforeAll(async () => {
   victim = await cluster.add({ name: 'victim' })
   honest = await cluster.add({ name: 'honest' })
   logFile = join(await cluster.dir(), 'victim.log')
-  await until(
-    'the two nodes to connect',
-    async () => (await LocalCluster.connectedPeers(victim)) === 1,
-    20_000,
-  )
+  await untilConnectedPeers(victim, 1, 20_000)
   honestOwner = await loadOwnerKey(join(honest.home, 'owner.key'))
   const honestSecrets = deriveOwnerSecrets(honestOwner)
   for (let i = 0; i < 3; i++) {

@@ -1,9 +1,13 @@
-import { once } from 'node:events'
 import { ApiError, type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { afterEach, describe, expect, it } from 'vitest'
+import { untilConnectedPeers } from '../src/connected-peers.js'
+import { killHard } from '../src/node-api.js'
 import { corruptBytes, evictLocal, getBytes, putBytes, randomObject } from '../src/object-io.js'
-import { liveHolders, ownerOf, replicaState } from '../src/replicas.js'
+import { randomMoment } from '../src/random.js'
+import { liveHolders, replicaState } from '../src/replicas.js'
+import { type NodeOwner, ownerSecretsOf } from '../src/store-files.js'
 import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
+import { readBackFromReplica } from './helpers/read-back.js'
 
 // Short timeouts keep the bounded suite quick; the defaults (15 s fetch, 30 s replica, 60 s idle) give the
 // same behaviour on a longer clock. One test below runs on the defaults to show they are bounded too.
@@ -71,29 +75,18 @@ async function startCluster(args: string[]): Promise<{ owner: ClusterNode; peers
   const owner = await cluster.add({ name: 'owner' })
   const peers: ClusterNode[] = []
   for (let i = 1; i <= 3; i++) peers.push(await cluster.add({ name: `peer${i}` }))
-  await untilMesh(owner)
+  await untilConnectedPeers(owner, 3, 30_000)
   return { owner, peers }
-}
-
-async function untilMesh(owner: ClusterNode): Promise<void> {
-  await until(
-    'the owner to be connected to all three peers',
-    async () => (await LocalCluster.connectedPeers(owner)) === 3,
-    30_000,
-  )
 }
 
 /** Kills or pauses `victim`; a kill is awaited until the process is gone. */
 async function strike(victim: ClusterNode, fault: Fault): Promise<void> {
-  const child = victim.process.child
   if (fault === 'SIGSTOP') {
     paused.add(victim.pid)
     process.kill(victim.pid, 'SIGSTOP')
     return
   }
-  const exited = child.exitCode === null && child.signalCode === null ? once(child, 'exit') : undefined
-  process.kill(victim.pid, 'SIGKILL')
-  await exited
+  await killHard(victim)
 }
 
 /** Brings `victim` back (SIGCONT, or a restart in its home) and waits until the owner sees all peers again. */
@@ -110,18 +103,13 @@ async function restore(
     const fresh = await (cluster as LocalCluster).restart(victim)
     peers[peers.indexOf(victim)] = fresh
   }
-  await untilMesh(owner)
+  await untilConnectedPeers(owner, 3, 30_000)
 }
 
 function byNodeId(peers: ClusterNode[], nodeId: string): ClusterNode {
   const node = peers.find((p) => nodeIdOf(p) === nodeId)
   if (!node) throw new Error(`no peer ${nodeId.slice(0, 12)} in the cluster`)
   return node
-}
-
-/** A random moment within the first `ms` milliseconds of an operation: when the fault strikes. */
-function randomMoment(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * ms)))
 }
 
 describe('lost and paused peers', () => {
@@ -205,7 +193,7 @@ describe('lost and paused peers', () => {
         paused.delete(holder.pid)
       }
       // The owner may have dropped them as idle meanwhile: a get asks connected peers only.
-      await untilMesh(owner)
+      await untilConnectedPeers(owner, 3, 30_000)
       const got = await getBytes(owner, cid)
       expect(got.equals(data)).toBe(true)
       reportFigures({
@@ -255,7 +243,7 @@ describe('lost and paused peers', () => {
     'a put while a holder is killed or paused is acknowledged only by holders that have the data, in bounded time',
     async () => {
       const { owner, peers } = await startCluster(FAST)
-      const me = await ownerOf(owner)
+      const me = await ownerSecretsOf(owner.home)
       const rounds = iterations(4, 16)
       const size = amount(2 * 1024 * 1024, 32 * 1024 * 1024)
       const objects: { data: Buffer; cid: string }[] = []
@@ -287,12 +275,9 @@ describe('lost and paused peers', () => {
       }
       // Nothing acknowledged is lost: repair brings every object to R, and each reads back whole from a replica.
       let corrupt = 0
-      for (const { data, cid } of objects) {
-        await untilReplicated(owner, peers, me, cid, 30_000)
-        await evictLocal(owner, cid)
-        const got = await getBytes(owner, cid)
-        corrupt += corruptBytes(got, data)
-        expect(got.equals(data)).toBe(true)
+      for (const object of objects) {
+        await untilReplicated(owner, peers, me, object.cid, 30_000)
+        corrupt += await readBackFromReplica(owner, object)
       }
       reportFigures({
         fault: 'lost peers: put while a holder is killed or paused',
@@ -314,7 +299,7 @@ describe('lost and paused peers', () => {
     'repair restores R live replicas after the grace period when a holder is killed or paused',
     async () => {
       const { owner, peers } = await startCluster(FAST)
-      const me = await ownerOf(owner)
+      const me = await ownerSecretsOf(owner.home)
       const count = amount(4, 16)
       const size = amount(512 * 1024, 8 * 1024 * 1024)
       const objects = Array.from({ length: count }, () => randomObject(size))
@@ -336,12 +321,7 @@ describe('lost and paused peers', () => {
         await restore(owner, peers, victim, fault)
       }
       let corrupt = 0
-      for (const { data, cid } of objects) {
-        await evictLocal(owner, cid)
-        const got = await getBytes(owner, cid)
-        corrupt += corruptBytes(got, data)
-        expect(got.equals(data)).toBe(true)
-      }
+      for (const object of objects) corrupt += await readBackFromReplica(owner, object)
       reportFigures({
         fault: 'lost peers: repair restores R live replicas',
         iterations: rounds,
@@ -367,7 +347,7 @@ describe('lost and paused peers', () => {
 async function untilReplicated(
   owner: ClusterNode,
   among: ClusterNode[],
-  me: Awaited<ReturnType<typeof ownerOf>>,
+  me: NodeOwner,
   cid: string,
   timeoutMs: number,
 ): Promise<void> {

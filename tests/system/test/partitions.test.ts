@@ -1,17 +1,15 @@
 import { createServer } from 'node:net'
 import { CliError, type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { afterEach, describe, expect, it } from 'vitest'
+import { untilConnectedPeers } from '../src/connected-peers.js'
 import { type Fault, type FaultProxy, startFaultProxy } from '../src/fault-proxy.js'
-import {
-  corruptBytes,
-  evictLocal,
-  getBytes,
-  type PutResult,
-  putBytes,
-  randomObject,
-} from '../src/object-io.js'
-import { liveHolders, ownerOf, replicaState } from '../src/replicas.js'
+import type { PutResult } from '../src/node-api.js'
+import { putBytes, randomObject } from '../src/object-io.js'
+import { randomMoment } from '../src/random.js'
+import { liveHolders, replicaState } from '../src/replicas.js'
+import { type NodeOwner, ownerSecretsOf } from '../src/store-files.js'
 import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
+import { readBackFromReplica } from './helpers/read-back.js'
 
 const REQUEST_TIMEOUT = 3_000
 const IDLE_TIMEOUT = 6_000
@@ -77,7 +75,7 @@ async function addBehindProxy(
  * the owner (as behind a NAT), so every byte between the owner and peer X flows through X's proxy, and
  * cutting X's proxy partitions X from the owner.
  */
-async function startCluster(): Promise<{ owner: ClusterNode; peers: Peer[] }> {
+async function startCluster(): Promise<{ owner: ClusterNode; peers: Peer[]; me: NodeOwner }> {
   cluster = new LocalCluster({
     args: [
       '--replication',
@@ -106,16 +104,8 @@ async function startCluster(): Promise<{ owner: ClusterNode; peers: Peer[] }> {
     peers.map((p) => p.proxy.address),
     { kind: 'reset' },
   )
-  await untilConnected(owner.node, 3, 30_000)
-  return { owner: owner.node, peers }
-}
-
-async function untilConnected(owner: ClusterNode, n: number, timeoutMs: number): Promise<void> {
-  await until(
-    `the owner to be connected to ${n} peers`,
-    async () => (await LocalCluster.connectedPeers(owner)) === n,
-    timeoutMs,
-  )
+  await untilConnectedPeers(owner.node, 3, 30_000)
+  return { owner: owner.node, peers, me: await ownerSecretsOf(owner.node.home) }
 }
 
 function peerOf(peers: Peer[], nodeId: string): Peer {
@@ -131,28 +121,15 @@ function shuffled<T>(items: T[]): T[] {
     .map(({ item }) => item)
 }
 
-function randomMoment(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * ms)))
-}
-
 /** Every replica a put names must be on that peer's disk, whole (checked through the proxy-free disk). */
-async function checkAcknowledged(
-  peers: Peer[],
-  me: Awaited<ReturnType<typeof ownerOf>>,
-  put: PutResult,
-): Promise<void> {
+async function checkAcknowledged(peers: Peer[], me: NodeOwner, put: PutResult): Promise<void> {
   for (const nodeId of put.replicas)
     expect(await replicaState(peerOf(peers, nodeId).node, me, put.cid)).toBe('ok')
   if (put.replicas.length < R) expect(put.underReplicated).toBe(true)
 }
 
 /** True once the owner sees R live holders of `cid` that each hold a whole replica. */
-async function replicated(
-  owner: ClusterNode,
-  peers: Peer[],
-  me: Awaited<ReturnType<typeof ownerOf>>,
-  cid: string,
-): Promise<boolean> {
+async function replicated(owner: ClusterNode, peers: Peer[], me: NodeOwner, cid: string): Promise<boolean> {
   let whole = 0
   for (const id of await liveHolders(owner, cid)) {
     if ((await replicaState(peerOf(peers, id).node, me, cid)) === 'ok') whole++
@@ -160,29 +137,31 @@ async function replicated(
   return whole >= R
 }
 
-async function untilAllReplicated(
+/** Waits until every object has R live, whole replicas; returns how long that took, in ms. */
+async function timeUntilAllReplicated(
   owner: ClusterNode,
   peers: Peer[],
-  me: Awaited<ReturnType<typeof ownerOf>>,
-  cids: string[],
+  me: NodeOwner,
+  objects: { cid: string }[],
   timeoutMs: number,
-): Promise<void> {
+): Promise<number> {
+  const started = Date.now()
   await until(
-    `${R} live, whole replicas of all ${cids.length} objects`,
+    `${R} live, whole replicas of all ${objects.length} objects`,
     async () => {
-      for (const cid of cids) if (!(await replicated(owner, peers, me, cid))) return false
+      for (const { cid } of objects) if (!(await replicated(owner, peers, me, cid))) return false
       return true
     },
     timeoutMs,
   )
+  return Date.now() - started
 }
 
 describe('partitions', () => {
   it(
     'objects put while the network is cut reach R replicas within a stated time after it heals',
     async () => {
-      const { owner, peers } = await startCluster()
-      const me = await ownerOf(owner)
+      const { owner, peers, me } = await startCluster()
       const rounds = iterations(2, 4)
       const perRound = amount(3, 6)
       const size = amount(256 * 1024, 4 * 1024 * 1024)
@@ -211,26 +190,13 @@ describe('partitions', () => {
         // Only one peer is reachable: every put that started on the cut network is short of R.
         expect(underReplicated).toBeGreaterThanOrEqual((round + 1) * (perRound - 1))
         // Keep the cut until the owner has given the silent peers up (idle timeout): a real partition.
-        await untilConnected(owner, 1, IDLE_TIMEOUT + 10_000)
-        const healedAt = Date.now()
+        await untilConnectedPeers(owner, 1, IDLE_TIMEOUT + 10_000)
         for (const p of cut) p.proxy.setFault({ kind: 'none' })
-        await untilAllReplicated(
-          owner,
-          peers,
-          me,
-          objects.map((o) => o.cid),
-          HEAL_BOUND,
-        )
-        healTimes.push(Date.now() - healedAt)
-        await untilConnected(owner, 3, 30_000)
+        healTimes.push(await timeUntilAllReplicated(owner, peers, me, objects, HEAL_BOUND))
+        await untilConnectedPeers(owner, 3, 30_000)
       }
       let corrupt = 0
-      for (const { data, cid } of objects) {
-        await evictLocal(owner, cid)
-        const got = await getBytes(owner, cid)
-        corrupt += corruptBytes(got, data)
-        expect(got.equals(data)).toBe(true)
-      }
+      for (const object of objects) corrupt += await readBackFromReplica(owner, object)
       reportFigures({
         fault: 'partitions: cut during puts, then heal',
         iterations: rounds,
@@ -251,8 +217,7 @@ describe('partitions', () => {
   it(
     'under delay, slow, reset and brief cut faults transfers finish correctly or fail with a clear error, and nothing is lost',
     async () => {
-      const { owner, peers } = await startCluster()
-      const me = await ownerOf(owner)
+      const { owner, peers, me } = await startCluster()
       const rounds = iterations(1, 3)
       const size = amount(1024 * 1024, 8 * 1024 * 1024)
       const faults: Fault[] = [
@@ -293,31 +258,15 @@ describe('partitions', () => {
             expect(put.cid).toBe(object.cid)
             await checkAcknowledged(peers, me, put)
             // The get must fetch a replica over the faulty links (a reset peer is skipped for the next holder).
-            await evictLocal(owner, object.cid)
-            const got = await getBytes(owner, object.cid)
+            corrupt += await readBackFromReplica(owner, object)
             gets++
-            corrupt += corruptBytes(got, object.data)
-            expect(got.equals(object.data)).toBe(true)
           }
           for (const p of struck) p.proxy.setFault({ kind: 'none' })
-          await untilConnected(owner, 3, 30_000)
+          await untilConnectedPeers(owner, 3, 30_000)
         }
       }
-      const healedAt = Date.now()
-      await untilAllReplicated(
-        owner,
-        peers,
-        me,
-        objects.map((o) => o.cid),
-        HEAL_BOUND,
-      )
-      const healMs = Date.now() - healedAt
-      for (const { data, cid } of objects) {
-        await evictLocal(owner, cid)
-        const got = await getBytes(owner, cid)
-        corrupt += corruptBytes(got, data)
-        expect(got.equals(data)).toBe(true)
-      }
+      const healMs = await timeUntilAllReplicated(owner, peers, me, objects, HEAL_BOUND)
+      for (const object of objects) corrupt += await readBackFromReplica(owner, object)
       expect(objects.length + refused.length).toBe(rounds * faults.length)
       reportFigures({
         fault: 'partitions: delay, slow, reset and brief cut',

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   type ClusterNode,
   EXIT_NOT_FOUND,
@@ -14,13 +12,15 @@ import {
   EXIT_USAGE,
   LocalCluster,
   ObjectListSchema,
-  until,
 } from '@cas/cli'
 import { createNodeIdentity, TcpTransport } from '@cas/p2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { untilConnectedPeers } from '../src/connected-peers.js'
+import { type CasRun, runCas } from '../src/node-api.js'
 import { readLog, waitForLog } from '../src/node-log.js'
+import { evictLocal, getBytes } from '../src/object-io.js'
 import { iterations, reportFigures } from '../src/suite-mode.js'
-import { corruptBytes, evictLocal, getBytes, isAlive, putRandom, sha256 } from './helpers/objects.js'
+import { corruptBytes, isAlive, putRandom, sha256 } from './helpers/objects.js'
 
 /**
  * Promise: only the holder of the API token, talking to the node by its own loopback name,
@@ -30,7 +30,6 @@ import { corruptBytes, evictLocal, getBytes, isAlive, putRandom, sha256 } from '
  * expects one node refuses a certificate of another. The node keeps serving throughout.
  */
 
-const CAS_BIN = fileURLToPath(new URL('../../../apps/cli/bin/cas.js', import.meta.url))
 const NETWORK_KEY = randomBytes(32).toString('hex')
 const OTHER_KEY = randomBytes(32).toString('hex')
 
@@ -45,7 +44,7 @@ beforeAll(async () => {
   cluster = new LocalCluster({ args: ['--replication', '1', '--network-key', NETWORK_KEY] })
   a = await cluster.add({ name: 'a' })
   b = await cluster.add({ name: 'b' })
-  await until('a and b to connect', async () => (await LocalCluster.connectedPeers(a)) === 1, 20_000)
+  await untilConnectedPeers(a, 1, 20_000)
   scratch = await mkdtemp(join(tmpdir(), 'cas-untrusted-'))
   const put = await putRandom(a, 64 * 1024)
   known = { cid: put.cid, bytes: put.bytes }
@@ -130,29 +129,10 @@ async function filesOutsideStore(dir: string): Promise<Map<string, string>> {
   return out
 }
 
-/** Runs the `cas` binary against node `a`; resolves with its exit code, stdout and stderr. */
-function cas(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the `cas` binary against node `a` from the scratch folder; resolves with its exit code, stdout and stderr. */
+function cas(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CasRun> {
   figures.cliRuns++
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CAS_BIN, ...args], {
-      cwd: scratch,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CAS_API: undefined, CAS_TOKEN: undefined, CAS_HOME: a.home, ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
-  })
+  return runCas(a, args, { cwd: scratch, env })
 }
 
 /** The node is up, still has `known` intact, and a put/get round trip with its peer works. */

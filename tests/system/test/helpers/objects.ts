@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { type ClusterNode, PutResultSchema, StatusSchema } from '@cas/cli'
+import { type ClusterNode, PutResultSchema } from '@cas/cli'
 
 export interface StoredObject {
   cid: string
@@ -18,24 +18,6 @@ export async function putRandom(node: ClusterNode, size: number, replication: nu
     body: Readable.from([bytes]),
   })
   return { ...result, bytes }
-}
-
-/** Reads a whole object through a node's HTTP API. */
-export async function getBytes(node: ClusterNode, ref: string): Promise<Buffer> {
-  const res = await node.client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
-  const parts: Buffer[] = []
-  for await (const chunk of res as AsyncIterable<Buffer>) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-/** Drops a node's local plaintext, so that its next get must fetch a replica from a peer. */
-export async function evictLocal(node: ClusterNode, cid: string): Promise<void> {
-  const res = await node.client.send('DELETE', `/v1/objects/${cid}?local=1`)
-  res.resume()
-}
-
-export function status(node: ClusterNode) {
-  return node.client.json(StatusSchema, 'GET', '/v1/status')
 }
 
 /** Bytes that differ between what came back and what was put (a length difference counts in full). */
