@@ -32,8 +32,10 @@ export function summarise(records: BenchRecord[]): Figure[] {
       value: spreadOf(runs.map((r) => r.value)),
     }
     const baselines = runs.flatMap((r) => (r.baseline ? [r.baseline.value] : []))
-    if (first.baseline && baselines.length > 0)
-      figure.baseline = { name: first.baseline.name, value: spreadOf(baselines) }
+    // Any run's baseline names it: a suite that gained a baseline between runs still shows it.
+    const baselineName = runs.find((r) => r.baseline)?.baseline?.name
+    if (baselineName !== undefined && baselines.length > 0)
+      figure.baseline = { name: baselineName, value: spreadOf(baselines) }
     const ratios = runs.flatMap((r) => {
       const ratio = ratioOf(r)
       return ratio === undefined ? [] : [ratio]

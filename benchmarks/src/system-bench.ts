@@ -163,38 +163,57 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
   }
 }
 
-async function smallPuts(dir: string): Promise<void> {
+/** `count` puts of 1 KiB with SMALL_IN_FLIGHT in flight; ops/s and the sorted latencies in ms. */
+async function putMany(
+  node: ClusterNode,
+  count: number,
+): Promise<{ perSecond: number; latencies: number[] }> {
+  const latencies: number[] = []
+  let next = 0
+  const start = performance.now()
+  await Promise.all(
+    Array.from({ length: SMALL_IN_FLIGHT }, async () => {
+      while (next < count) {
+        next += 1
+        const body = randomBytes(1024)
+        const t0 = performance.now()
+        await node.client.json(PutResultSchema, 'POST', '/v1/objects', octets(body))
+        latencies.push(performance.now() - t0)
+      }
+    }),
+  )
+  const perSecond = count / ((performance.now() - start) / 1000)
+  return { perSecond, latencies: latencies.sort((x, y) => x - y) }
+}
+
+async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
+  const local = await putMany(lone, SMALL_PUTS)
   const nodes = await startCluster(join(dir, 'small'), 3, ['--replication', String(R)])
   try {
-    const client = nodes[0] as ClusterNode
-    const latencies: number[] = []
-    let next = 0
-    const start = performance.now()
-    await Promise.all(
-      Array.from({ length: SMALL_IN_FLIGHT }, async () => {
-        while (next < SMALL_PUTS) {
-          next += 1
-          const body = randomBytes(1024)
-          const t0 = performance.now()
-          await client.client.json(PutResultSchema, 'POST', '/v1/objects', octets(body))
-          latencies.push(performance.now() - t0)
-        }
-      }),
-    )
-    const seconds = (performance.now() - start) / 1000
-    latencies.sort((a, b) => a - b)
-    const at = (q: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN
+    const { perSecond, latencies } = await putMany(nodes[0] as ClusterNode, SMALL_PUTS)
+    const at = (sorted: number[], q: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
     record(
       {
         name: `${SMALL_PUTS} puts of 1 KiB, ${SMALL_IN_FLIGHT} in flight, R=${R}`,
         unit: 'ops/s',
-        value: SMALL_PUTS / seconds,
+        value: perSecond,
+        baseline: { name: 'local puts, lone node', value: local.perSecond },
       },
       'system-3',
     )
-    record({ name: 'put 1 KiB latency p50', unit: 'ms', value: at(0.5), higherIsBetter: false }, 'system-3')
-    record({ name: 'put 1 KiB latency p99', unit: 'ms', value: at(0.99), higherIsBetter: false }, 'system-3')
+    for (const q of [0.5, 0.99]) {
+      record(
+        {
+          name: `put 1 KiB latency p${q * 100}`,
+          unit: 'ms',
+          value: at(latencies, q),
+          higherIsBetter: false,
+          baseline: { name: 'local put, lone node', value: at(local.latencies, q) },
+        },
+        'system-3',
+      )
+    }
   } finally {
     await stopAll(nodes)
   }
@@ -287,10 +306,10 @@ try {
   const lone = await startNode({ dir, name: 'lone' })
   try {
     for (const count of CLUSTERS) await transfers(dir, count, lone)
+    await smallPuts(dir, lone)
   } finally {
     await lone.process.stop()
   }
-  await smallPuts(dir)
   await convergence(dir)
   await repair(dir)
 } finally {
