@@ -20,7 +20,8 @@ const { values: args } = parseArgs({
   },
 })
 const quick = args.quick === true
-const runs = Number(args.runs ?? 3)
+// Quick mode is for a look during development: one run unless asked for more.
+const runs = Number(args.runs ?? (quick ? 1 : 3))
 if (!Number.isInteger(runs) || runs < 1)
   throw new Error(`--runs must be a positive integer, got ${args.runs}`)
 const only = args.only ? new Set(args.only.split(',')) : undefined
