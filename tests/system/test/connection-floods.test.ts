@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { setInterval as every } from 'node:timers/promises'
 import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import {
   createNodeIdentity,
@@ -152,13 +153,18 @@ async function metrics(): Promise<Record<string, number>> {
 /** Samples the node's counters every 100 ms until stopped, keeping the maxima. */
 function watch(): { stop: () => Promise<void> } {
   let running = true
+  const sample = async () => {
+    const [m, sockets] = await Promise.all([metrics(), openSockets(victim.pid)])
+    figures.maxPending = Math.max(figures.maxPending, m.cas_p2p_pending_handshakes ?? 0)
+    figures.maxInbound = Math.max(figures.maxInbound, m.cas_p2p_inbound_connections ?? 0)
+    figures.maxSockets = Math.max(figures.maxSockets, sockets)
+  }
+  // A sampling clock, not a wait for an event: the maxima are read at a steady rate while the floods run.
   const loop = (async () => {
-    while (running) {
-      const [m, sockets] = await Promise.all([metrics(), openSockets(victim.pid)])
-      figures.maxPending = Math.max(figures.maxPending, m.cas_p2p_pending_handshakes ?? 0)
-      figures.maxInbound = Math.max(figures.maxInbound, m.cas_p2p_inbound_connections ?? 0)
-      figures.maxSockets = Math.max(figures.maxSockets, sockets)
-      await new Promise((r) => setTimeout(r, 100))
+    await sample()
+    for await (const _ of every(100)) {
+      if (!running) break
+      await sample()
     }
   })()
   return {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type NodeProcess, startNodeProcess } from '../../src/demo/node-process.js'
+import { LocalCluster } from '../../src/demo/local-cluster.js'
+import type { NodeProcess } from '../../src/demo/node-process.js'
 
 /** The built `cas` launcher, as a user runs it. */
 export const CAS_BIN = fileURLToPath(new URL('../../bin/cas.js', import.meta.url))
@@ -40,27 +40,19 @@ export function cas(
   })
 }
 
-/** Nodes as real processes in one temp folder; stop() ends them all and removes the folder. */
+/** Nodes as real processes in one temp folder (a LocalCluster); stop() ends them all and removes the folder. */
 export class Cluster {
   readonly nodes: NodeProcess[] = []
-  #dir: string | undefined
+  readonly #local = new LocalCluster()
 
-  async dir(): Promise<string> {
-    this.#dir ??= await mkdtemp(join(tmpdir(), 'cas-cli-test-'))
-    return this.#dir
+  dir(): Promise<string> {
+    return this.#local.dir()
   }
 
   async add(args: string[] = [], bootstrap: NodeProcess[] = this.nodes): Promise<NodeProcess> {
-    const dir = await this.dir()
-    const i = this.nodes.length + 1
-    const node = await startNodeProcess({
-      home: join(dir, `node${i}`),
-      logFile: join(dir, `node${i}.log`),
-      args: ['--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0', ...args],
-      env: { CAS_BOOTSTRAP: bootstrap.map((n) => n.info.p2p).join(',') },
-    })
-    this.nodes.push(node)
-    return node
+    const node = await this.#local.add({ args, bootstrap: bootstrap.map((n) => n.info.p2p) })
+    this.nodes.push(node.process)
+    return node.process
   }
 
   /** Environment that points `cas` at one node through its data directory. */
@@ -73,10 +65,8 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.stop(5_000)))
+    await this.#local.stop()
     this.nodes.length = 0
-    if (this.#dir) await rm(this.#dir, { recursive: true, force: true })
-    this.#dir = undefined
   }
 }
 
