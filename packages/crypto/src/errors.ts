@@ -16,6 +16,9 @@ export type IntegrityReason =
   | 'chunk-size' // a chunk size above the reader's `maxChunkSize`
   | 'tag' // a chunk whose tag does not match: tampering, reordering or the wrong key
   | 'truncated' // the stream ended before its final chunk
+  | 'key' // a sealed object key that does not open with this owner key for this object
+  | 'manifest' // a manifest that does not open, does not parse, or does not hash to its cid
+  | 'chunk' // a format 2 chunk whose plaintext does not hash to the manifest's entry
 
 /**
  * A sealed stream failed verification. Nothing from the failing chunk on was emitted;

@@ -1,3 +1,4 @@
+export { chunkIv, cryptChunk } from './chunk-cipher.js'
 export { DERIVE_LABELS, deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets } from './derive.js'
 export {
   CryptoError,
@@ -10,6 +11,37 @@ export {
   WrongPassphraseError,
 } from './errors.js'
 export { type LoadOwnerKeyOptions, loadOwnerKey, type SaveOwnerKeyOptions, saveOwnerKey } from './key-file.js'
+export {
+  chunksOfRange,
+  cidOfManifest,
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_VERSION,
+  MAX_OBJECT_CHUNK_SIZE,
+  type Manifest,
+  type ManifestChunk,
+  OBJECT_CHUNK_SIZE,
+  openManifest,
+  sealedManifestSize,
+  sealManifest,
+} from './manifest.js'
+export {
+  KEY_BOX_BYTES,
+  newObjectKey,
+  OBJECT_KEY_BYTES,
+  OBJECT_LABELS,
+  type ObjectSubkeys,
+  objectSubkeys,
+  openObjectKey,
+  sealObjectKey,
+} from './object-key.js'
+export { ObjectOpener } from './object-opener.js'
+export {
+  ObjectSealer,
+  type ObjectSealerOptions,
+  type SealedChunk,
+  type SealedObject,
+} from './object-sealer.js'
 export {
   generateOwnerKey,
   type OwnerKey,
