@@ -11,6 +11,7 @@ export {
 } from './errors.js'
 export { HEADER_MAGIC, HEADER_VERSION, MAX_KEY_BYTES } from './object-header.js'
 export { READ_CHUNK_SIZE } from './object-read-stream.js'
+export { ObjectWriter } from './object-writer.js'
 export { CAS_PATH_SEGMENT_LENGTH, casPathTransform, type PathTransform } from './path-transform.js'
 export type { Source } from './source.js'
 export {

@@ -20,6 +20,7 @@ import {
   MAX_KEY_BYTES,
 } from './object-header.js'
 import { ObjectReadStream } from './object-read-stream.js'
+import { ObjectWriter } from './object-writer.js'
 import { casPathTransform, type PathTransform } from './path-transform.js'
 import { iterateSource, type Source } from './source.js'
 import { sweepTemporaries } from './sweep.js'
@@ -129,6 +130,34 @@ export class Store {
       await tmp.discard()
       throw toStoreError('write', path, this.root, err)
     }
+  }
+
+  /**
+   * Starts an object whose key is known only once its content is (`commit(key)` names it). Keys
+   * must be `keyBytes` UTF-8 bytes long (default 64, a hex SHA-256), so the header can be reserved.
+   */
+  async writer(opts: NamespaceOption & { keyBytes?: number } = {}): Promise<ObjectWriter> {
+    await this.open()
+    const namespace = this.namespaceOf(opts)
+    const keyBytes = opts.keyBytes ?? CID_KEY_LENGTH
+    if (!Number.isInteger(keyBytes) || keyBytes < 1 || keyBytes > MAX_KEY_BYTES) {
+      throw new InvalidKeyError(`keyBytes must be from 1 to ${MAX_KEY_BYTES}`)
+    }
+    const tmp = await this.createTemp(headerLength('k'.repeat(keyBytes)))
+    return new ObjectWriter(
+      tmp,
+      keyBytes,
+      async (key, file) => {
+        const path = this.pathOf(namespace, key)
+        try {
+          await file.writeAt(encodeHeader(key), 0)
+          await file.commit(path, (dir) => this.assertInside(dir))
+        } catch (err) {
+          throw toStoreError('write', path, this.root, err)
+        }
+      },
+      this.root,
+    )
   }
 
   /** Streams an object's bytes; a missing object is a NotFoundError emitted as 'error'. */
