@@ -3,24 +3,23 @@ import { InvalidCapabilityError } from './errors.js'
 import { ID_PATTERN } from './ids.js'
 
 /** Prefix of a capability string; the rest is base64url JSON. */
-export const CAPABILITY_PREFIX = 'cas-cap1:'
+export const CAPABILITY_PREFIX = 'cas-cap2:'
 
 export interface Capability {
   cid: string
   ownerId: string
   locator: string
-  fileKey: Uint8Array
-  fileMacKey: Uint8Array
+  /** The object key of one upload: it opens that upload only, not a later re-upload of the same bytes. */
+  objectKey: Uint8Array
   size: number
 }
 
-const hexKey = z.string().regex(/^(?:[0-9a-f]{2}){16,64}$/)
+const hexKey = z.string().regex(/^[0-9a-f]{64}$/)
 const wireSchema = z.object({
   c: z.string().regex(ID_PATTERN),
   o: z.string().regex(ID_PATTERN),
   l: z.string().regex(ID_PATTERN),
   k: hexKey,
-  m: hexKey,
   s: z.number().int().nonnegative(),
 })
 
@@ -33,8 +32,7 @@ export function encodeCapability(cap: Capability): string {
     c: cap.cid,
     o: cap.ownerId,
     l: cap.locator,
-    k: Buffer.from(cap.fileKey).toString('hex'),
-    m: Buffer.from(cap.fileMacKey).toString('hex'),
+    k: Buffer.from(cap.objectKey).toString('hex'),
     s: cap.size,
   }
   return CAPABILITY_PREFIX + Buffer.from(JSON.stringify(wire)).toString('base64url')
@@ -57,8 +55,7 @@ export function decodeCapability(text: string): Capability {
     cid: w.c,
     ownerId: w.o,
     locator: w.l,
-    fileKey: Buffer.from(w.k, 'hex'),
-    fileMacKey: Buffer.from(w.m, 'hex'),
+    objectKey: Buffer.from(w.k, 'hex'),
     size: w.s,
   }
 }

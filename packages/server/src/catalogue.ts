@@ -15,12 +15,21 @@ export interface ObjectRecord {
   holders: string[]
   /** Read through another owner's capability: never replicated from here. */
   shared: boolean
+  /** The object key of the local copy's upload (format 2): shares and reads need no trip to a holder. */
+  objectKey?: Uint8Array | undefined
 }
+
+/** The object format this catalogue describes; a catalogue without it holds format 1 data. */
+export const CATALOGUE_FORMAT = 2
 
 /** A replica this node holds for an owner, keyed by `<ownerId>/<locator>`. */
 export interface HeldRecord {
+  /** Bytes of the replica file's content (chunks and trailer). */
   size: number
+  /** The commit's issuedAt: an older store or delete is refused. */
   writtenAt: number
+  /** SHA-256 of the commit held: a store of another commit with the same issuedAt is refused. */
+  digest?: string
 }
 
 /** A signed delete that some holders have not yet confirmed, keyed by locator. */
@@ -52,6 +61,7 @@ export class Catalogue {
   readonly #peers: Database<PeerBookEntry, string>
   readonly #tombstones: Database<number, string>
   readonly #pendingDeletes: Database<PendingDelete, string>
+  readonly #meta: Database<number, string>
 
   private constructor(root: RootDatabase) {
     this.#root = root
@@ -61,11 +71,26 @@ export class Catalogue {
     this.#peers = root.openDB<PeerBookEntry, string>({ name: 'peers' })
     this.#tombstones = root.openDB<number, string>({ name: 'tombstones' })
     this.#pendingDeletes = root.openDB<PendingDelete, string>({ name: 'pending-deletes' })
+    this.#meta = root.openDB<number, string>({ name: 'meta' })
+  }
+
+  /**
+   * The object format of what this catalogue lists: its recorded format, or 1 for a catalogue
+   * written before formats were recorded that lists anything, or undefined for a new one.
+   */
+  format(): number | undefined {
+    const recorded = this.#meta.get('format')
+    if (recorded !== undefined) return recorded
+    return this.isEmpty() ? undefined : 1
+  }
+
+  async setFormat(format: number): Promise<void> {
+    await this.#meta.put('format', format)
   }
 
   static async open(dir: string): Promise<Catalogue> {
     await mkdir(dir, { recursive: true })
-    return new Catalogue(open({ path: join(dir, 'catalogue.lmdb'), maxDbs: 8, compression: false }))
+    return new Catalogue(open({ path: join(dir, 'catalogue.lmdb'), maxDbs: 12, compression: false }))
   }
 
   async close(): Promise<void> {
@@ -100,6 +125,7 @@ export class Catalogue {
             holders: [...new Set([...prev.holders, ...rec.holders])],
             replication: rec.shared ? prev.replication : rec.replication,
             shared: prev.shared && rec.shared,
+            objectKey: rec.objectKey ?? prev.objectKey,
           }
         : rec
       this.#objects.put(rec.cid, merged)

@@ -36,6 +36,10 @@ export interface ServerContext {
    * temporaries on each holder, twice the bytes, and a replica that may be written twice).
    */
   readonly replicating: Map<string, number>
+  /** Counts chunks read to serve gets (local and from peers), for metrics and tests. */
+  readonly counters: { chunksRead: number }
   onTransfer(e: TransferEvent): void
   onBadPeer(e: BadPeerEvent): void
+  /** A replica held for another owner was found damaged and removed. */
+  onDamagedReplica?(ownerId: string, locator: string): void
 }

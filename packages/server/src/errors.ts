@@ -118,6 +118,40 @@ export class CidMismatchError extends ServerError {
   }
 }
 
+/** Received replica bytes that are not those the owner's commit lists (a replay with other bytes, damage in transit or on disk). */
+export class ReplicaMismatchError extends ServerError {
+  constructor(message: string) {
+    super('ERR_REPLICA_MISMATCH', message)
+  }
+}
+
+/** A store signed before the replica already held (an older upload, or a replay of one). */
+export class StaleReplicaError extends ServerError {
+  constructor(message: string) {
+    super('ERR_STALE_REPLICA', message)
+  }
+}
+
+/** A holder that fell behind its queue bound during a put, or stopped answering; it was dropped from the put. */
+export class HolderStalledError extends ServerError {
+  constructor(
+    readonly nodeId: string,
+    readonly ms: number,
+  ) {
+    super('ERR_HOLDER_STALLED', `holder ${nodeId.slice(0, 12)} took nothing for ${ms} ms with its queue full`)
+  }
+}
+
+/** A data directory written by an earlier, unreadable format. */
+export class UnsupportedFormatError extends ServerError {
+  constructor(readonly path: string, readonly found: number) {
+    super(
+      'ERR_UNSUPPORTED_FORMAT',
+      `${path} holds cas format ${found} data, which this version (format 2) cannot read; it is left untouched: start this node with a new data directory (or remove that one)`,
+    )
+  }
+}
+
 /** A peer sent more bytes than it declared, or a declared size that cannot be right. */
 export class SizeMismatchError extends ServerError {
   constructor(message: string) {

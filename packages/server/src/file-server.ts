@@ -1,15 +1,15 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { join } from 'node:path'
-import { deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
+import { deriveOwnerSecrets, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
 import type { Peer, Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
-import { Catalogue, type ObjectRecord } from './catalogue.js'
+import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
-import { NotFoundError, NotRunningError, UnauthorizedError } from './errors.js'
-import { type GetTarget, Getter } from './get-object.js'
+import { NotFoundError, NotRunningError, UnauthorizedError, UnsupportedFormatError } from './errors.js'
+import { Getter, type GetTuning } from './get-object.js'
 import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
@@ -17,10 +17,13 @@ import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
 import { assertName, nameProblem } from './names.js'
 import {
+  DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
   DEFAULT_GOSSIP_INTERVAL,
   DEFAULT_GOSSIP_PER_SOURCE,
+  DEFAULT_HOLDER_QUEUE_BYTES,
+  DEFAULT_HOLDER_STALL,
   DEFAULT_MAX_CLOCK_SKEW,
   DEFAULT_MAX_PEER_RECORDS,
   DEFAULT_MAX_PEERS,
@@ -32,9 +35,11 @@ import {
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
-import { putObject } from './put-object.js'
+import type { ObjectRef } from './object/object-ref.js'
+import { livePeers, wantedReplicas } from './placement.js'
+import { type PutTuning, putObject } from './put-object.js'
 import { rebuildCatalogue } from './rebuild.js'
-import { Repairer, wantedReplicas } from './repair.js'
+import { Repairer } from './repair.js'
 import { createRequestHandler } from './request-handler.js'
 import type {
   GetOptions,
@@ -48,7 +53,7 @@ import type {
   Replication,
   Source,
 } from './types.js'
-import { verifyLocal } from './verify.js'
+import { verifyHeld, verifyLocal } from './verify.js'
 
 /** How long stop() lets transfers in progress finish before it aborts them, in ms. */
 export const DEFAULT_STOP_TIMEOUT = 5_000
@@ -85,7 +90,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #held: HeldReplicas
   readonly #lifetime = new AbortController()
   readonly #inflight = new Set<Promise<unknown>>()
-  readonly #getter = new Getter((cid, holders) => this.#heal(cid, holders))
+  readonly #getter = new Getter({
+    onBadHolders: (cid, holders) => this.#heal(cid, holders),
+    onLocalDamaged: (cid) => this.#refetchLocal(cid),
+  })
+  readonly #putTuning: PutTuning
+  readonly #getTuning: GetTuning
+  readonly #counters = { chunksRead: 0 }
   #state: State = 'new'
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
@@ -105,6 +116,11 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#held = new HeldReplicas(options.quota ?? {})
     this.nodeId = options.transport.nodeId
     this.ownerId = options.ownerKey.ownerId
+    this.#putTuning = {
+      holderQueueBytes: options.holderQueueBytes ?? DEFAULT_HOLDER_QUEUE_BYTES,
+      holderStallMs: options.holderStall ?? DEFAULT_HOLDER_STALL,
+    }
+    this.#getTuning = { batch: 4, window: 2, chunkStallMs: options.chunkStall ?? DEFAULT_CHUNK_STALL }
     // Every operation in flight listens on the lifetime signal; there is no leak to warn about.
     setMaxListeners(0, this.#lifetime.signal)
   }
@@ -118,10 +134,17 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'starting'
     await this.#store.open()
     const catalogue = await Catalogue.open(join(this.#o.dataDir, 'catalogue'))
+    const format = catalogue.format()
+    if (format !== undefined && format !== CATALOGUE_FORMAT) {
+      await catalogue.close()
+      this.#state = 'stopped'
+      throw new UnsupportedFormatError(this.#o.dataDir, format)
+    }
     this.#catalogue = catalogue
     if (catalogue.isEmpty()) {
-      await rebuildCatalogue(this.#store, catalogue)
+      await rebuildCatalogue(this.#store, catalogue, this.#secrets)
     }
+    await catalogue.setFormat(CATALOGUE_FORMAT)
     this.#held.load(catalogue)
     const ctx: ServerContext = {
       store: this.#store,
@@ -133,6 +156,14 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       logger: this.#logger,
       fetchTimeout: this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT,
       replicating: new Map(),
+      counters: this.#counters,
+      onDamagedReplica: (ownerId: string, locator: string) => {
+        const prev = catalogue.getHeld(ownerId, locator)
+        if (!prev) return
+        void catalogue.removeHeld(ownerId, locator)
+        this.#held.release(ownerId, prev.size)
+        this.#held.countObject(ownerId, -1)
+      },
       onTransfer: (e: TransferEvent) => this.emit('transfer', e),
       onBadPeer: (e: BadPeerEvent) => {
         this.#logger.warn({ ...e }, 'peer served bad data or none')
@@ -197,7 +228,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     if (opts.name !== undefined) assertName(opts.name)
     const deleter = this.#deleter as Deleter
     return this.#track(
-      (signal) => putObject(ctx, deleter, source, { ...opts, signal }, opts.replication ?? this.#replication),
+      (signal) =>
+        putObject(ctx, deleter, source, { ...opts, signal }, opts.replication ?? this.#replication, this.#putTuning),
       opts.signal,
     )
   }
@@ -206,7 +238,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const ctx = this.#running()
     return this.#track(async (signal) => {
       const target = this.#resolveRef(ref)
-      return this.#getter.get(ctx, target, { ...opts, signal }, this.#replication)
+      return this.#getter.get(ctx, target, { ...opts, signal }, this.#replication, this.#getTuning)
     }, opts.signal)
   }
 
@@ -269,13 +301,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const rec = ctx.catalogue.getObject(cid)
     if (!rec) throw new NotFoundError(cid, `object ${cid} is not in the catalogue`)
     if (rec.shared) throw new UnauthorizedError(`object ${cid} was read through someone else's capability`)
-    const { fileKey, fileMacKey } = fileKeys(this.#secrets, cid)
+    // The key of the upload this node holds; an object known only by name here has none yet.
+    if (!rec.objectKey) throw new NotFoundError(cid, `object ${cid} has no local copy to share yet; get it first`)
     return encodeCapability({
       cid,
       ownerId: this.ownerId,
       locator: locatorOf(this.#secrets, cid),
-      fileKey,
-      fileMacKey,
+      objectKey: rec.objectKey,
       size: rec.size,
     })
   }
@@ -321,10 +353,19 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return (this.#repairer as Repairer).run()
   }
 
-  /** Re-hashes every local object and reports those whose bytes no longer match their cid. */
-  async verify(): Promise<{ checked: number; damaged: string[] }> {
+  /**
+   * Checks every local object chunk by chunk and reports those that no longer verify; also checks
+   * the replicas held for others against their commits and removes damaged ones (their owners send
+   * them again).
+   */
+  async verify(): Promise<{ checked: number; damaged: string[]; held: { checked: number; removed: number } }> {
     const ctx = this.#running()
-    return this.#track(() => verifyLocal(ctx))
+    return this.#track(async () => ({ ...(await verifyLocal(ctx)), held: await verifyHeld(ctx) }))
+  }
+
+  /** How many chunks gets have read, from the local store and from peers (for metrics and tests). */
+  counters(): { chunksRead: number } {
+    return { ...this.#counters }
   }
 
   /** Rebuilds the catalogue from what the store holds (names and holders are lost; repair re-learns holders). */
@@ -332,7 +373,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const ctx = this.#running()
     return this.#track(async () => {
       await ctx.catalogue.clearContent()
-      const counts = await rebuildCatalogue(this.#store, ctx.catalogue)
+      const counts = await rebuildCatalogue(this.#store, ctx.catalogue, this.#secrets)
       this.#held.load(ctx.catalogue)
       return counts
     })
@@ -352,22 +393,41 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     }
   }
 
-  #resolveRef(ref: string): GetTarget {
+  #resolveRef(ref: string): ObjectRef {
     if (isCapability(ref)) {
       const cap = decodeCapability(ref)
-      return { ...cap, shared: cap.ownerId !== this.ownerId }
+      const shared = cap.ownerId !== this.ownerId
+      // Our own capability: the owner key opens every upload, so the node needs no key from it.
+      return { ...cap, objectKey: shared ? cap.objectKey : undefined, shared }
     }
     const cid = assertId('cid', ref)
-    const { fileKey, fileMacKey } = fileKeys(this.#secrets, cid)
     return {
       cid,
       ownerId: this.ownerId,
       locator: locatorOf(this.#secrets, cid),
-      fileKey,
-      fileMacKey,
+      objectKey: undefined,
       size: this.#catalogue?.getObject(cid)?.size,
       shared: false,
     }
+  }
+
+  /** In the background: the local copy failed a check during a get; fetch a good one to replace it. */
+  #refetchLocal(cid: string): void {
+    const ctx = this.#ctx
+    if (!ctx || this.#state !== 'running') return
+    void this.#track(async (signal) => {
+      const res = await this.#getter.get(
+        ctx,
+        this.#resolveRef(cid),
+        { signal, skipLocal: true },
+        this.#replication,
+        this.#getTuning,
+      )
+      for await (const _ of res.stream) {
+        // drained: the get caches the verified replica as it streams
+      }
+      ctx.logger.info({ cid, source: res.source }, 'replaced a damaged local copy')
+    }).catch((err: unknown) => this.#logger.warn({ cid, err: String(err) }, 'replacing a damaged local copy failed'))
   }
 
   /** In the background, tracked so that stop() waits for it or aborts it. */
@@ -380,7 +440,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   }
 
   #liveIds(): string[] {
-    return [...new Set(this.#transport.peers().map((p) => p.nodeId))]
+    const ctx = this.#ctx
+    return ctx ? livePeers(ctx) : []
   }
 
   #running(): ServerContext {

@@ -1,96 +1,168 @@
-import { createHash } from 'node:crypto'
+import { chunksOfRange, ObjectOpener, openObjectKey } from '@cas/crypto'
+import type { Peer } from '@cas/p2p'
+import { Readable } from 'node:stream'
 import type { ServerContext } from './context.js'
-import { DamagedObjectError, errorCode, InvalidRangeError } from './errors.js'
-import { type FetchResult, fetchInto } from './fetch.js'
-import { rankNodes } from './rendezvous.js'
-import type { GetOptions, GetResult, Replication } from './types.js'
+import { DamagedObjectError, errorCode, HoldersUnreachableError, InvalidRangeError, NotFoundError } from './errors.js'
+import { type ChunkSource, ChunkBroker, NoSourceLeftError } from './object/chunk-broker.js'
+import type { SignedCommit } from './object/commit.js'
+import type { ObjectRef } from './object/object-ref.js'
+import { type ReplicaHead, readChunks, readReplicaHead, replicaTrailer } from './object/replica-file.js'
+import { livePeers, lookupCandidates } from './placement.js'
+import { fetchChunks, fetchCommit } from './protocol/fetch.js'
+import type { GetOptions, GetResult, Replication, SkippedPeer } from './types.js'
 
-/** What a get needs to find and open one object: from a cid and the owner's keys, or from a capability. */
-export interface GetTarget {
-  cid: string
-  ownerId: string
-  locator: string
-  fileKey: Uint8Array
-  fileMacKey: Uint8Array
-  size: number | undefined
-  /** Another owner's object, read through a capability. */
-  shared: boolean
+export interface GetTuning {
+  /** Chunks asked of a source in one request. */
+  batch: number
+  /** Requests in flight per source. */
+  window: number
+  /** Longest silence of a holder inside a chunk request before its chunks go to another, in ms. */
+  chunkStallMs: number
+}
+
+export interface GetHooks {
+  /** Holders that served bad bytes (not merely slow ones): the owner sends them a fresh replica. */
+  onBadHolders: (cid: string, nodeIds: string[]) => void
+  /** The local copy failed a check: fetch a good one to replace it. */
+  onLocalDamaged: (cid: string) => void
+}
+
+interface Opened {
+  opener: ObjectOpener
+  sources: ChunkSource[]
+  /** The commit of the upload being read, when it came from holders (to cache it). */
+  signed?: SignedCommit
+  objectKey?: Uint8Array
+  first?: string
 }
 
 /**
- * Serves gets: the local copy once it re-hashes to its cid, else a verified
- * fetch into the store first (which also replaces a damaged local copy).
- * Concurrent gets of one missing object share one fetch. Holders that failed
- * to serve a good replica are handed to `onBadHolders` to be sent a fresh one.
+ * Serves gets as verified streams: the manifest first, then chunks, each
+ * checked before it is released, so the first byte does not wait for the
+ * last. The local replica is read first; a missing or damaged one is fetched
+ * from holders, several at once, and a whole-object get caches what it
+ * fetched. A `Range` reads only the chunks it touches.
  */
 export class Getter {
-  readonly #fetches = new Map<string, Promise<FetchResult>>()
-
-  constructor(private readonly onBadHolders: (cid: string, nodeIds: string[]) => void = () => {}) {}
+  constructor(private readonly hooks: GetHooks) {}
 
   async get(
     ctx: ServerContext,
-    target: GetTarget,
-    opts: GetOptions & { signal: AbortSignal },
+    ref: ObjectRef,
+    opts: GetOptions & { signal: AbortSignal; skipLocal?: boolean },
     replication: Replication,
+    tuning: GetTuning,
   ): Promise<GetResult> {
     const range = byteRange(opts)
-    const { cid } = target
-    const self = { namespace: 'self' }
-    let damaged = false
-    if (await ctx.store.has(cid, self)) {
-      // Bit rot, a truncation or a damaged header: local plaintext has no per-chunk tags, so the whole
-      // copy is re-hashed before a byte of it is released.
-      if (await intact(ctx, cid, opts.signal)) {
-        const { size } = await ctx.store.stat(cid, self)
-        return { cid, size, stream: ctx.store.read(cid, { ...self, ...range }), source: 'local', skipped: [] }
+    const { cid } = ref
+    const skipped: SkippedPeer[] = []
+    const local = opts.skipLocal ? undefined : await openLocal(ctx, ref, opts.signal)
+    const damaged = local === 'damaged'
+    let opened: Opened
+    let laterSources: ((s: ChunkSource) => void) | undefined
+    const addLater = (s: ChunkSource) => laterSources?.(s)
+    if (local !== undefined && local !== 'damaged') {
+      opened = local
+    } else {
+      try {
+        opened = await openRemote(ctx, ref, opts.signal, skipped, tuning, addLater)
+      } catch (err) {
+        if (damaged && !opts.signal.aborted) throw new DamagedObjectError(cid, err)
+        throw err
       }
-      damaged = true
-      ctx.logger.warn({ cid }, 'local copy is damaged: fetching a good replica to replace it')
     }
-    const live = [...new Set(ctx.transport.peers().map((p) => p.nodeId))]
-    const holders = target.shared ? [] : (ctx.catalogue.getObject(cid)?.holders ?? [])
-    const candidates = [
-      ...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(target.locator, live)]),
-    ]
+    const { opener } = opened
+    const size = opener.size
+    const start = range.start ?? 0
+    const end = Math.min(range.end ?? size - 1, size - 1)
+    const span = chunksOfRange(opener.manifest, start, end)
+    const whole = start === 0 && end >= size - 1
+    const prev = ctx.catalogue.getObject(cid)
+    if (opened.signed) {
+      await ctx.catalogue.putObject({
+        cid,
+        size,
+        names: [],
+        created: prev?.created ?? Date.now(),
+        // A get must not change how many replicas the owner asked for.
+        replication: prev?.replication ?? (ref.shared ? 0 : replication),
+        holders: ref.shared || !opened.first ? [] : [opened.first],
+        shared: ref.shared,
+      })
+    }
+    const cache = opened.signed && whole ? await ctx.store.writer({ namespace: 'self' }) : undefined
+    const badHolders = new Set<string>()
+    let localFailed = false
+    const broker = span
+      ? new ChunkBroker(opened.sources, {
+          first: span.first,
+          last: span.last,
+          batch: tuning.batch,
+          window: tuning.window,
+          signal: opts.signal,
+          onChunk: () => {
+            ctx.counters.chunksRead++
+          },
+          onBad: (source, err) => {
+            const code = errorCode(err) ?? 'ERR_UNKNOWN'
+            const message = err instanceof Error ? err.message : String(err)
+            if (source.id === 'local') {
+              localFailed = true
+              ctx.logger.warn({ cid, err: message }, 'local copy is damaged: fetching a good replica to replace it')
+              return
+            }
+            skipped.push({ nodeId: source.id, code, message })
+            ctx.onBadPeer({ nodeId: source.id, cid, code, message })
+            if (!TRANSIENT.has(code)) badHolders.add(source.id)
+          },
+          // The local copy failed mid-way: go on from the holders.
+          ...(opened.signed
+            ? {}
+            : {
+                moreSources: async () =>
+                  (await openRemote(ctx, ref, opts.signal, skipped, tuning, (s) => broker?.add(s))).sources,
+              }),
+        })
+      : undefined
+    laterSources = (s) => broker?.add(s)
     let done = 0
-    const job = {
-      ...target,
-      candidates,
-      signal: opts.signal,
-      onBytes: (n: number) => {
-        done += n
-        opts.onProgress?.({ phase: 'fetch', done, total: target.size })
-      },
+    const hooks = this.hooks
+    async function* body(): AsyncGenerator<Buffer> {
+      let pos = span ? (opener.manifest.offsets[span.first] as number) : 0
+      try {
+        if (broker) {
+          for await (const c of broker.chunks()) {
+            if (cache) await cache.append(c.ciphertext)
+            const from = Math.max(start - pos, 0)
+            const to = Math.min(c.plain.byteLength, end - pos + 1)
+            pos += c.plain.byteLength
+            done += to - from
+            opts.onProgress?.({ phase: 'fetch', done, total: end - start + 1 })
+            yield c.plain.subarray(from, to)
+          }
+        }
+        if (cache && opened.signed) {
+          await cache.append(replicaTrailer(opened.signed))
+          await cache.commit(cid)
+          await ctx.catalogue.putObject({ ...(ctx.catalogue.getObject(cid) ?? fallbackRecord(cid, size, ref)), objectKey: opened.objectKey })
+        }
+      } catch (err) {
+        await cache?.discard()
+        if (err instanceof NoSourceLeftError) throw unreachableOrMissing(cid, skipped, localFailed || damaged)
+        throw err
+      } finally {
+        if (!ref.shared && badHolders.size > 0) hooks.onBadHolders(cid, [...badHolders])
+        if (localFailed) hooks.onLocalDamaged(cid)
+      }
     }
-    let shared = this.#fetches.get(cid)
-    if (!shared) {
-      shared = fetchInto(ctx, job).finally(() => this.#fetches.delete(cid))
-      this.#fetches.set(cid, shared)
-    }
-    // If the shared fetch was aborted by its own caller, a get whose signal is still live fetches by itself.
-    const { nodeId, skipped } = await shared.catch((err) => {
-      if (opts.signal.aborted) throw err
-      if (err instanceof Error && err.name === 'AbortError') return fetchInto(ctx, job)
-      if (damaged) throw new DamagedObjectError(cid, err)
-      throw err
-    })
-    const bad = skipped
-      .filter((s) => holders.includes(s.nodeId) && !TRANSIENT.has(s.code))
-      .map((s) => s.nodeId)
-    if (bad.length > 0 && !target.shared) this.onBadHolders(cid, bad)
-    const { size } = await ctx.store.stat(cid, self)
-    await ctx.catalogue.putObject({
-      cid,
-      size,
-      names: [],
-      created: Date.now(),
-      replication: target.shared ? 0 : replication,
-      holders: target.shared ? [] : [nodeId],
-      shared: target.shared,
-    })
-    return { cid, size, stream: ctx.store.read(cid, { ...self, ...range }), source: nodeId, skipped }
+    const stream = Readable.from(body(), { objectMode: false, highWaterMark: 1024 * 1024 })
+    opts.signal.addEventListener('abort', () => stream.destroy(opts.signal.reason), { once: true })
+    return { cid, size, stream, source: opened.signed ? (opened.first as string) : 'local', skipped }
   }
+}
+
+function fallbackRecord(cid: string, size: number, ref: ObjectRef) {
+  return { cid, size, names: [], created: Date.now(), replication: 0, holders: [], shared: ref.shared }
 }
 
 /** Failures that say nothing about a holder's copy: it may be fine once the peer answers again. */
@@ -102,23 +174,96 @@ const TRANSIENT = new Set([
   'ERR_TOO_MANY_REQUESTS',
   'ERR_NOT_CONNECTED',
 ])
+/** Why a peer may have served nothing although it holds the replica: it did not answer, or went away. */
+const UNANSWERED = new Set(['ERR_TIMEOUT', 'ERR_PEER_TIMEOUT', 'ERR_CONNECTION_CLOSED'])
 
-/** Whether the local plaintext still hashes to its cid (a damaged header or unreadable file does not). */
-async function intact(ctx: ServerContext, cid: string, signal: AbortSignal): Promise<boolean> {
-  const hash = createHash('sha256')
+function unreachableOrMissing(cid: string, skipped: SkippedPeer[], damaged: boolean): Error {
+  if (skipped.some((s) => UNANSWERED.has(s.code))) return new HoldersUnreachableError(cid, skipped)
+  const notFound = new NotFoundError(cid, undefined, skipped)
+  return damaged ? new DamagedObjectError(cid, notFound) : notFound
+}
+
+/** The local replica, opened and checked down to its manifest; 'damaged' when it exists but does not open. */
+async function openLocal(ctx: ServerContext, ref: ObjectRef, signal: AbortSignal): Promise<Opened | 'damaged' | undefined> {
+  const self = 'self'
+  if (!(await ctx.store.has(ref.cid, { namespace: self }))) return undefined
+  let head: ReplicaHead
+  let opener: ObjectOpener
   try {
-    for await (const chunk of ctx.store.read(cid, { namespace: 'self' })) {
-      signal.throwIfAborted()
-      hash.update(chunk as Uint8Array)
-    }
+    head = await readReplicaHead(ctx.store, self, ref.cid)
+    const key = ref.shared ? ref.objectKey : openObjectKey(ctx.secrets, head.signed.commit.keyBox, ref.locator)
+    if (!key) return 'damaged'
+    opener = new ObjectOpener(key, head.signed.commit.manifestBox, ref.cid)
   } catch (err) {
     if (signal.aborted) throw err
-    const code = errorCode(err)
-    // Only damage counts as damage: a file that vanished meanwhile is fetched like any missing object.
-    if (code !== 'ERR_CORRUPT_OBJECT' && code !== 'ERR_NOT_FOUND') throw err
-    return false
+    if (errorCode(err) === 'ERR_NOT_FOUND') return undefined
+    ctx.logger.warn({ cid: ref.cid, err: String(err) }, 'local copy is damaged: fetching a good replica to replace it')
+    return 'damaged'
   }
-  return hash.digest('hex') === cid
+  const source: ChunkSource = {
+    id: 'local',
+    open: (i, c) => opener.open(i, c),
+    read: (first, count, sig) => readChunks(ctx.store, self, ref.cid, head, first, first + count - 1, sig),
+  }
+  return { opener, sources: [source] }
+}
+
+/**
+ * Asks every candidate holder for the replica's commit at once and resolves
+ * with the first that opens (owner's signature, this object's manifest);
+ * holders whose commit is the same upload join as sources when they answer.
+ */
+function openRemote(
+  ctx: ServerContext,
+  ref: ObjectRef,
+  signal: AbortSignal,
+  skipped: SkippedPeer[],
+  tuning: GetTuning,
+  addLater: (s: ChunkSource) => void,
+): Promise<Opened & { signed: SignedCommit }> {
+  const holders = ref.shared ? [] : (ctx.catalogue.getObject(ref.cid)?.holders ?? [])
+  const candidates = lookupCandidates(ref.locator, holders, livePeers(ctx))
+  return new Promise((resolve, reject) => {
+    let chosen: { digest: string; opener: ObjectOpener } | undefined
+    let pending = candidates.length
+    if (pending === 0) reject(new NotFoundError(ref.cid, undefined, skipped))
+    const source = (peer: Peer, signed: SignedCommit, opener: ObjectOpener): ChunkSource => ({
+      id: peer.nodeId,
+      open: (i, c) => opener.open(i, c),
+      read: (first, count, sig) => fetchChunks(peer, signed, first, count, tuning.chunkStallMs, sig, false),
+    })
+    for (const nodeId of candidates) {
+      const peer = ctx.transport.peer(nodeId)
+      const attempt = async () => {
+        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+        const signed = await fetchCommit(ctx, peer, ref.ownerId, ref.locator, signal)
+        if (chosen) {
+          if (signed.digest === chosen.digest) addLater(source(peer, signed, chosen.opener))
+          return
+        }
+        const objectKey = ref.shared ? ref.objectKey : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
+        if (!objectKey) throw new NotFoundError(ref.cid)
+        const opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
+        if (chosen) return
+        chosen = { digest: signed.digest, opener }
+        resolve({ opener, sources: [source(peer, signed, opener)], signed, objectKey, first: nodeId })
+      }
+      attempt()
+        .catch((err: unknown) => {
+          if (signal.aborted) return
+          const code = errorCode(err) ?? 'ERR_UNKNOWN'
+          const message = err instanceof Error ? err.message : String(err)
+          skipped.push({ nodeId, code, message })
+          if (code !== 'ERR_NOT_FOUND') ctx.onBadPeer({ nodeId, cid: ref.cid, code, message })
+        })
+        .finally(() => {
+          pending--
+          if (pending === 0 && !chosen) {
+            reject(signal.aborted ? signal.reason : unreachableOrMissing(ref.cid, skipped, false))
+          }
+        })
+    }
+  })
 }
 
 /** The inclusive byte range a get asked for, checked before anything is fetched. */

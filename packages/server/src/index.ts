@@ -25,8 +25,12 @@ export {
   QuotaExceededError,
   RateLimitedError,
   ServerError,
+  HolderStalledError,
+  ReplicaMismatchError,
   SizeMismatchError,
+  StaleReplicaError,
   UnauthorizedError,
+  UnsupportedFormatError,
 } from './errors.js'
 export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents } from './file-server.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
@@ -40,10 +44,13 @@ export {
 } from './messages.js'
 export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
 export {
+  DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
   DEFAULT_GOSSIP_INTERVAL,
   DEFAULT_GOSSIP_PER_SOURCE,
+  DEFAULT_HOLDER_QUEUE_BYTES,
+  DEFAULT_HOLDER_STALL,
   DEFAULT_MAX_CLOCK_SKEW,
   DEFAULT_MAX_PEER_RECORDS,
   DEFAULT_MAX_PEERS,
@@ -53,11 +60,24 @@ export {
   DEFAULT_REPLICATION,
   type FileServerOptions,
   type Quota,
-  REPLICA_CHUNK_SIZE,
   validateOptions,
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'
 export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
+export {
+  type Commit,
+  type CommitChunk,
+  decodeCommit,
+  encodeCommit,
+  MAX_CHUNKS,
+  MAX_SIGNED_COMMIT_BYTES,
+  openSignedCommit,
+  type SignedCommit,
+  signCommit,
+} from './object/commit.js'
+export type { ObjectRef } from './object/object-ref.js'
+export { RECORD_CHUNK, RECORD_COMMIT, readRecords, recordHead } from './object/record-stream.js'
+export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './object/replica-file.js'
 export { rankNodes } from './rendezvous.js'
 export type {
   GetOptions,

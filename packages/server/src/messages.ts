@@ -3,6 +3,8 @@ import { ID_PATTERN } from './ids.js'
 
 /** Most peer records one gossip message may carry. */
 export const MAX_GOSSIP_RECORDS = 32
+/** Most chunks one `fetch` request may ask for: bounds what a holder reads for one request. */
+export const MAX_FETCH_CHUNKS = 64
 /** Most locators one `has` request may ask about. */
 export const MAX_HAS_LOCATORS = 256
 
@@ -26,15 +28,20 @@ export type PeerRecord = z.infer<typeof peerRecordSchema>
 export const requestSchema = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('store'),
+    /** Object format: the replica follows as records, ending with the owner's signed commit. */
+    v: z.literal(2),
+    ownerId: id,
+  }),
+  z.object({
+    op: z.literal('fetch'),
+    v: z.literal(2),
     ownerId: id,
     locator: id,
-    /** Sealed bytes that follow as the request's data. */
-    size: z.number().int().nonnegative(),
-    issuedAt: timestamp,
-    ownerPub: bytes(512),
-    sig: bytes(512),
+    /** 'commit': the replica's signed commit; 'chunks': the ciphertext of chunks first..first+count-1. */
+    part: z.enum(['commit', 'chunks']),
+    first: z.number().int().nonnegative().optional(),
+    count: z.number().int().positive().max(MAX_FETCH_CHUNKS).optional(),
   }),
-  z.object({ op: z.literal('fetch'), ownerId: id, locator: id }),
   z.object({ op: z.literal('has'), ownerId: id, locators: z.array(id).max(MAX_HAS_LOCATORS) }),
   z.object({
     op: z.literal('delete'),

@@ -27,12 +27,12 @@ export const DEFAULT_FETCH_TIMEOUT = 15_000
 export const DEFAULT_REPLICATE_CONCURRENCY = 4
 /** A signed delete or store is refused when its issuedAt is this far in the future, in ms. */
 export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
-/**
- * Sealed-stream chunk size of the replicas this node writes. 256 KiB measured
- * about 3x faster than crypto's 64 KiB default here (fewer cipher and HMAC
- * calls) while a reader still buffers only one chunk before its tag check.
- */
-export const REPLICA_CHUNK_SIZE = 256 * 1024
+/** Bytes queued for one holder during a put before the put waits for it: 16 chunks. */
+export const DEFAULT_HOLDER_QUEUE_BYTES = 16 * 1024 * 1024
+/** How long a put waits for a holder that takes nothing while its queue is full, before dropping it, in ms. */
+export const DEFAULT_HOLDER_STALL = 2_000
+/** Longest silence of a holder inside a chunk request of a get before its chunks go to another holder, in ms. */
+export const DEFAULT_CHUNK_STALL = 5_000
 
 export interface Quota {
   /** Bytes held for any one other owner. Default unlimited. */
@@ -70,6 +70,12 @@ export interface FileServerOptions {
   gossipInterval?: number
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
+  /** Default DEFAULT_HOLDER_QUEUE_BYTES (16 MiB). */
+  holderQueueBytes?: number
+  /** Default DEFAULT_HOLDER_STALL (2 s). */
+  holderStall?: number
+  /** Default DEFAULT_CHUNK_STALL (5 s). */
+  chunkStall?: number
   logger?: Logger
 }
 
@@ -84,6 +90,9 @@ const numericOptions = z.object({
   maxPeers: count.optional(),
   gossipInterval: z.number().int().positive().optional(),
   fetchTimeout: z.number().int().positive().optional(),
+  holderQueueBytes: z.number().int().min(2 * 1024 * 1024).optional(),
+  holderStall: z.number().int().positive().optional(),
+  chunkStall: z.number().int().positive().optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

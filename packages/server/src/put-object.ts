@@ -1,17 +1,29 @@
-import { locatorOf, sealedSize } from '@cas/crypto'
+import { locatorOf, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import type { Deleter } from './delete.js'
-import { DEFAULT_REPLICATE_CONCURRENCY, REPLICA_CHUNK_SIZE } from './options.js'
-import { rankNodes } from './rendezvous.js'
-import { wantedReplicas } from './repair.js'
-import { replicate } from './replicate.js'
-import { counted, iterate } from './stream-utils.js'
+import { errorCode } from './errors.js'
+import { signCommit } from './object/commit.js'
+import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
+import { replicaTrailer } from './object/replica-file.js'
+import { livePeers, putPlacementKey, rankedCandidates, wantedReplicas } from './placement.js'
+import { HolderUpload } from './protocol/store.js'
+import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
 
+export interface PutTuning {
+  /** Bytes queued per holder before the put waits for it. */
+  holderQueueBytes: number
+  /** How long a put waits for a holder that takes nothing, in ms, before dropping it. */
+  holderStallMs: number
+}
+
 /**
- * Ingests into the local store (plaintext, namespace `self`), records the
- * object, then replicates it to the best-ranked connected peers that do not
- * hold it yet, and resolves once they acknowledged.
+ * One pass: each source byte is read once; every 1 MiB chunk is hashed,
+ * encrypted, hashed again, appended to the local replica and queued for each
+ * holder, so the first replica bytes leave long before the last source byte
+ * is read. At the end the manifest gives the cid, the cid the locator, and the
+ * signed commit closes the local file and every holder's stream. A holder that
+ * falls behind its queue or fails is dropped; the put succeeds with the others.
  */
 export async function putObject(
   ctx: ServerContext,
@@ -19,66 +31,112 @@ export async function putObject(
   source: Source,
   opts: PutOptions & { signal: AbortSignal },
   replication: Replication,
+  tuning: PutTuning,
 ): Promise<PutResult> {
-  let ingested = 0
-  const ingestTotal = source instanceof Uint8Array ? source.byteLength : undefined
-  const ingest = counted(iterate(source), (n) => {
-    ingested += n
-    opts.onProgress?.({ phase: 'ingest', done: ingested, total: ingestTotal })
-  })
-  const { key: cid, size } = await ctx.store.put(ingest, { namespace: 'self', signal: opts.signal })
-  // The catalogue lists the object before its holders are known: keep repair off it until this put is done.
-  ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
-  try {
-    return await recordAndReplicate(ctx, deleter, cid, size, opts, replication)
-  } finally {
-    const left = (ctx.replicating.get(cid) ?? 1) - 1
-    if (left > 0) ctx.replicating.set(cid, left)
-    else ctx.replicating.delete(cid)
-  }
-}
-
-async function recordAndReplicate(
-  ctx: ServerContext,
-  deleter: Deleter,
-  cid: string,
-  size: number,
-  opts: PutOptions & { signal: AbortSignal },
-  replication: Replication,
-): Promise<PutResult> {
-  await ctx.catalogue.putObject({
-    cid,
-    size,
-    names: opts.name === undefined ? [] : [opts.name],
-    created: Date.now(),
-    replication,
-    holders: [],
-    shared: false,
-  })
-  const live = [...new Set(ctx.transport.peers().map((p) => p.nodeId))]
+  const live = livePeers(ctx)
   const wanted = wantedReplicas(replication, live.length)
-  // Putting the same content again: live holders already count.
-  const already = (ctx.catalogue.getObject(cid)?.holders ?? []).filter((h) => live.includes(h))
-  const locator = locatorOf(ctx.secrets, cid)
-  // Put again after a delete: the holders that missed that delete must keep the new replica.
-  await deleter.cancel(locator)
-  const need = Math.max(0, wanted - already.length)
-  const total = sealedSize(size, REPLICA_CHUNK_SIZE) * need
+  const ingestTotal = source instanceof Uint8Array ? source.byteLength : undefined
+  let ingested = 0
   let sent = 0
-  const { acked } = await replicate(ctx, {
-    cid,
-    size,
-    locator,
-    candidates: rankNodes(locator, live).filter((n) => !already.includes(n)),
-    wanted: need,
-    concurrency: DEFAULT_REPLICATE_CONCURRENCY,
-    signal: opts.signal,
-    onBytes: (n) => {
-      sent += n
-      opts.onProgress?.({ phase: 'replicate', done: sent, total })
-    },
-  })
-  await ctx.catalogue.addHolders(cid, acked)
-  const replicas = [...already, ...acked]
-  return { cid, size, replicas, wanted, underReplicated: replicas.length < wanted }
+  const uploads: HolderUpload[] = []
+  for (const nodeId of rankedCandidates(putPlacementKey(), live).slice(0, wanted)) {
+    const peer = ctx.transport.peer(nodeId)
+    if (!peer) continue
+    uploads.push(
+      new HolderUpload(peer, ctx.ownerId, {
+        queueBytes: tuning.holderQueueBytes,
+        stallMs: tuning.holderStallMs,
+        signal: opts.signal,
+        onBytes: (n) => {
+          sent += n
+          const total = ingestTotal === undefined ? undefined : ingestTotal * uploads.length
+          opts.onProgress?.({ phase: 'replicate', done: sent, total })
+        },
+      }),
+    )
+  }
+  const local = await ctx.store.writer({ namespace: 'self' })
+  const emit = async (chunk: SealedChunk): Promise<void> => {
+    const head = recordHead(RECORD_CHUNK, chunk.ciphertext.byteLength)
+    await Promise.all([
+      local.append(chunk.ciphertext),
+      ...uploads.map(async (u) => {
+        if (await u.push(head)) await u.push(chunk.ciphertext)
+      }),
+    ])
+  }
+  let cid: string | undefined
+  let marked = false
+  try {
+    const sealer = new ObjectSealer()
+    for await (const piece of iterate(source)) {
+      opts.signal.throwIfAborted()
+      ingested += piece.byteLength
+      opts.onProgress?.({ phase: 'ingest', done: ingested, total: ingestTotal })
+      for (const chunk of sealer.update(piece)) await emit(chunk)
+    }
+    opts.signal.throwIfAborted()
+    const { last, object } = sealer.final()
+    if (last) await emit(last)
+    cid = object.cid
+    const locator = locatorOf(ctx.secrets, cid)
+    const signed = signCommit(ctx.ownerKey, {
+      ownerId: ctx.ownerId,
+      locator,
+      issuedAt: Date.now(),
+      chunks: object.chunks,
+      keyBox: sealObjectKey(ctx.secrets, object.objectKey, locator),
+      manifestBox: object.manifestBox,
+    })
+    // Put again after a delete: the holders that missed that delete must keep the new replica.
+    await deleter.cancel(locator)
+    await Promise.all(
+      uploads.map(async (u) => {
+        if (await u.push(recordHead(RECORD_COMMIT, signed.bytes.byteLength))) await u.push(signed.bytes)
+      }),
+    )
+    await local.append(replicaTrailer(signed))
+    await local.commit(cid)
+    // The catalogue lists the object before its holders are known: keep repair off it until this put is done.
+    ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
+    marked = true
+    const prev = ctx.catalogue.getObject(cid)
+    await ctx.catalogue.putObject({
+      cid,
+      size: object.size,
+      names: opts.name === undefined ? [] : [opts.name],
+      created: Date.now(),
+      replication,
+      holders: [],
+      shared: false,
+      objectKey: object.objectKey,
+    })
+    const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
+    const acked: string[] = []
+    settled.forEach((r, i) => {
+      const nodeId = (uploads[i] as HolderUpload).nodeId
+      if (r.status === 'fulfilled') {
+        acked.push(nodeId)
+        ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId, bytes: signed.dataBytes })
+      } else {
+        const code = errorCode(r.reason) ?? 'ERR_UNKNOWN'
+        ctx.logger.warn({ nodeId, cid, code, err: String(r.reason) }, 'replica refused or failed')
+      }
+    })
+    await ctx.catalogue.addHolders(cid, acked)
+    // Putting the same content again: live holders of the earlier upload still hold a valid replica.
+    const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))
+    const replicas = [...acked, ...earlier]
+    return { cid, size: object.size, replicas, wanted, underReplicated: replicas.length < wanted }
+  } catch (err) {
+    for (const u of uploads) u.drop(err)
+    await local.discard()
+    throw err
+  } finally {
+    if (cid !== undefined && marked) {
+      const left = (ctx.replicating.get(cid) ?? 1) - 1
+      if (left > 0) ctx.replicating.set(cid, left)
+      else ctx.replicating.delete(cid)
+    }
+  }
 }

@@ -1,22 +1,17 @@
-import { fileKeys, locatorOf } from '@cas/crypto'
+import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
-import { remotePlaintext } from './fetch.js'
 import { hasResponseSchema } from './messages.js'
-import { rankNodes } from './rendezvous.js'
-import { replicate } from './replicate.js'
-import type { RepairStatus, Replication } from './types.js'
+import { rankedCandidates, wantedReplicas } from './placement.js'
+import { localRecords, relayedRecords, replicate } from './replicate.js'
+import type { RepairStatus } from './types.js'
 
 export interface RepairOptions {
   interval: number
   grace: number
   concurrency: number
   onStatus: (s: RepairStatus) => void
-}
-
-export function wantedReplicas(replication: Replication, livePeers: number): number {
-  return replication === 'all' ? livePeers : replication
 }
 
 /**
@@ -99,7 +94,6 @@ export class Repairer {
         (h) => !live.has(h) && now - this.#noteFirstDown(h, now) < this.#o.grace,
       )
       const need = Math.min(wanted, live.size) - liveHolders.length - waiting.length
-      // Without a local copy, a live holder's replica is relayed (decrypted, tag-checked, re-encrypted).
       const local = await this.#ctx.store.has(rec.cid, { namespace: 'self' })
       if (need <= 0 || (!local && liveHolders.length === 0)) {
         under++
@@ -138,18 +132,21 @@ export class Repairer {
     local: boolean,
   ): Promise<boolean> {
     const locator = locatorOf(this.#ctx.secrets, rec.cid)
-    const candidates = rankNodes(locator, live).filter((n) => !liveHolders.includes(n))
+    const candidates = rankedCandidates(locator, live).filter((n) => !liveHolders.includes(n))
     const found = await this.#probe(locator, candidates, need)
     const rest = candidates.filter((n) => !found.includes(n))
+    const signal = this.#abort.signal
+    const holder = liveHolders[0] as string
+    // Without a local copy, a live holder's replica is relayed as it is, each chunk checked on the way.
     const { acked } = await replicate(this.#ctx, {
       cid: rec.cid,
-      size: rec.size,
-      locator,
       candidates: rest,
       wanted: need - found.length,
       concurrency: this.#o.concurrency,
-      signal: this.#abort.signal,
-      plaintext: local ? undefined : () => this.#relay(rec, locator, liveHolders[0] as string),
+      signal,
+      records: local
+        ? () => localRecords(this.#ctx, rec.cid, signal)
+        : () => relayedRecords(this.#ctx, holder, locator, signal),
     })
     const holders = [...liveHolders, ...waiting, ...found, ...acked]
     await this.#ctx.catalogue.setHolders(rec.cid, holders)
@@ -157,18 +154,6 @@ export class Repairer {
       this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
     }
     return liveHolders.length + found.length + acked.length >= wanted
-  }
-
-  #relay(rec: ObjectRecord, locator: string, holder: string): AsyncIterable<Uint8Array> {
-    const { fileKey, fileMacKey } = fileKeys(this.#ctx.secrets, rec.cid)
-    return remotePlaintext(this.#ctx, holder, {
-      ownerId: this.#ctx.ownerId,
-      locator,
-      fileKey,
-      fileMacKey,
-      size: rec.size,
-      signal: this.#abort.signal,
-    })
   }
 
   /** Asks the best-ranked candidates whether they already hold the replica. */

@@ -1,26 +1,20 @@
-import type { Readable } from 'node:stream'
-import { encryptIterable, fileKeys, sealedSize } from '@cas/crypto'
 import type { ServerContext } from './context.js'
-import { errorCode } from './errors.js'
-import { FanOut } from './fan-out.js'
-import { storeResponseSchema } from './messages.js'
-import { REPLICA_CHUNK_SIZE } from './options.js'
-import { signAction } from './signatures.js'
-import { counted, verifiedCid } from './stream-utils.js'
+import { errorCode, NotFoundError } from './errors.js'
+import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
+import { readChunks, readReplicaHead } from './object/replica-file.js'
+import { fetchChunks, fetchCommit } from './protocol/fetch.js'
+import { sendReplica } from './protocol/store.js'
 
 export interface ReplicateJob {
   cid: string
-  size: number
-  locator: string
   /** Node ids in the order to try them (rendezvous rank). */
   candidates: string[]
   /** Acknowledgements wanted. */
   wanted: number
   concurrency: number
   signal?: AbortSignal | undefined
-  onBytes?: ((n: number) => void) | undefined
-  /** Where the plaintext comes from for each replica; default the local store's copy. */
-  plaintext?: (() => AsyncIterable<Uint8Array>) | undefined
+  /** The replica as store records, read afresh for each target: the local copy, or a holder's relayed. */
+  records: () => AsyncIterable<Uint8Array>
 }
 
 export interface ReplicateResult {
@@ -29,9 +23,9 @@ export interface ReplicateResult {
 }
 
 /**
- * Sends the object to candidates in rank order until `wanted` acknowledge; a
- * refusal (quota, error, gone) moves on to the next. Each batch of targets
- * shares one read and one encryption of the object, streamed to all of them.
+ * Sends an existing replica (bytes and commit as they are: no re-encryption)
+ * to candidates in rank order until `wanted` acknowledge; a refusal (quota,
+ * error, gone) moves on to the next.
  */
 export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<ReplicateResult> {
   const acked: string[] = []
@@ -40,7 +34,13 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
   while (acked.length < job.wanted && queue.length > 0) {
     job.signal?.throwIfAborted()
     const batch = queue.splice(0, Math.min(job.wanted - acked.length, job.concurrency))
-    const results = await sendBatch(ctx, job, batch)
+    const results = await Promise.allSettled(
+      batch.map(async (nodeId) => {
+        const peer = ctx.transport.peer(nodeId)
+        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+        await sendReplica(ctx, peer, job.records(), job.signal)
+      }),
+    )
     results.forEach((r, i) => {
       const nodeId = batch[i] as string
       if (r.status === 'fulfilled') {
@@ -56,47 +56,37 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
   return { acked, failed }
 }
 
-async function sendBatch(
-  ctx: ServerContext,
-  job: ReplicateJob,
-  batch: string[],
-): Promise<PromiseSettledResult<void>[]> {
-  const { fileKey, fileMacKey } = fileKeys(ctx.secrets, job.cid)
-  const sealed = sealedSize(job.size, REPLICA_CHUNK_SIZE)
-  const local = job.plaintext ? undefined : ctx.store.read(job.cid, { namespace: 'self' })
-  // A copy that rotted since it was written (local, or relayed from a holder) must not be sealed with
-  // valid tags and spread: the hash is checked as it streams, and a mismatch fails the stream before
-  // its end, so holders discard what they received.
-  const plain = verifiedCid(job.plaintext ? job.plaintext() : (local as Readable), job.cid)
-  const sealOpts = { fileKey, macKey: fileMacKey, chunkSize: REPLICA_CHUNK_SIZE }
-  // One encryption (one IV) for the whole batch: every holder gets the same ciphertext.
-  const fan = new FanOut(encryptIterable(plain, sealOpts), batch.length)
-  try {
-    return await Promise.allSettled(
-      batch.map(async (nodeId, i) => {
-        const { data, detach } = fan.branch(i)
-        try {
-          const peer = ctx.transport.peer(nodeId)
-          if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
-          const issuedAt = Date.now()
-          const fields = { ownerId: ctx.ownerId, locator: job.locator, issuedAt, size: sealed }
-          const { ownerPub, sig } = signAction(ctx.ownerKey, 'store', fields)
-          const body = { op: 'store', ...fields, ownerPub, sig }
-          const counting = counted(data, (n) => job.onBytes?.(n))
-          const res = await peer.request(
-            body,
-            job.signal ? { data: counting, signal: job.signal } : { data: counting },
-          )
-          storeResponseSchema.parse(res.body)
-          ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId, bytes: sealed })
-        } finally {
-          // A refusal can come before this branch read anything: the others must not wait for it.
-          detach()
-        }
-      }),
-    )
-  } finally {
-    // Nobody may have started reading at all: release the file.
-    local?.destroy()
+/** The owner's local replica of `cid` as store records, read chunk by chunk. */
+export async function* localRecords(ctx: ServerContext, cid: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  const head = await readReplicaHead(ctx.store, 'self', cid)
+  const last = head.signed.commit.chunks.length - 1
+  for await (const { ciphertext } of readChunks(ctx.store, 'self', cid, head, 0, last, signal)) {
+    yield recordHead(RECORD_CHUNK, ciphertext.byteLength)
+    yield ciphertext
   }
+  yield recordHead(RECORD_COMMIT, head.signed.bytes.byteLength)
+  yield head.signed.bytes
+}
+
+/** A holder's replica relayed as store records, each chunk checked against the commit on the way. */
+export async function* relayedRecords(
+  ctx: ServerContext,
+  nodeId: string,
+  locator: string,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  const peer = ctx.transport.peer(nodeId)
+  if (!peer) throw new NotFoundError(locator, `holder ${nodeId.slice(0, 12)} is not connected`)
+  const signed = await fetchCommit(ctx, peer, ctx.ownerId, locator, signal)
+  const count = signed.commit.chunks.length
+  const batch = 16
+  for (let first = 0; first < count; first += batch) {
+    const n = Math.min(batch, count - first)
+    for await (const { ciphertext } of fetchChunks(peer, signed, first, n, ctx.fetchTimeout, signal)) {
+      yield recordHead(RECORD_CHUNK, ciphertext.byteLength)
+      yield ciphertext
+    }
+  }
+  yield recordHead(RECORD_COMMIT, signed.bytes.byteLength)
+  yield signed.bytes
 }

@@ -1,17 +1,12 @@
 import type { IncomingRequest, RequestHandler } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import type { Discovery } from './discovery.js'
-import { BadRequestError, errorCode, NotFoundError, UnauthorizedError } from './errors.js'
+import { BadRequestError, errorCode, UnauthorizedError } from './errors.js'
 import type { HeldReplicas } from './held-replicas.js'
-import {
-  type DeleteRequest,
-  type FetchRequest,
-  type HasRequest,
-  requestSchema,
-  type StoreRequest,
-} from './messages.js'
+import { type DeleteRequest, type HasRequest, requestSchema } from './messages.js'
+import { handleFetch } from './protocol/fetch.js'
+import { handleStore } from './protocol/store.js'
 import { verifyAction } from './signatures.js'
-import { counted, limited } from './stream-utils.js'
 
 export interface HandlerDeps {
   ctx: ServerContext
@@ -21,7 +16,7 @@ export interface HandlerDeps {
 }
 
 /** Refusals worth an operator's eye: a peer that forges, sends garbage or breaks a bound. */
-const LOGGED_REFUSALS = new Set(['ERR_UNAUTHORIZED', 'ERR_BAD_REQUEST'])
+const LOGGED_REFUSALS = new Set(['ERR_UNAUTHORIZED', 'ERR_BAD_REQUEST', 'ERR_REPLICA_MISMATCH', 'ERR_STALE_REPLICA'])
 
 /** Serves other FileServers: store and delete (owner-signed), fetch and has (open), gossip. */
 export function createRequestHandler(deps: HandlerDeps): RequestHandler {
@@ -59,7 +54,7 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
     case 'store':
       return { body: await handleStore(deps, req, body) }
     case 'fetch':
-      return handleFetch(deps, req, body)
+      return handleFetch(deps.ctx, req, body)
     case 'has':
       return { body: await handleHas(deps, body) }
     case 'delete':
@@ -73,50 +68,15 @@ function checkFresh(deps: HandlerDeps, issuedAt: number): void {
   if (issuedAt > Date.now() + deps.maxClockSkew) throw new UnauthorizedError('request issued in the future')
 }
 
-async function handleStore(deps: HandlerDeps, req: IncomingRequest, body: StoreRequest) {
-  const { ctx, held } = deps
-  verifyAction('store', body)
-  checkFresh(deps, body.issuedAt)
-  if (!req.data) throw new BadRequestError('a store request carries the replica as data')
-  const deletedAt = ctx.catalogue.getTombstone(body.ownerId, body.locator)
-  if (deletedAt !== undefined && body.issuedAt < deletedAt) {
-    throw new UnauthorizedError('a store signed before the owner deleted this replica (a replay)')
-  }
-  const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
-  // Only the growth counts against the quota when a replica is replaced.
-  const delta = body.size - (prev?.size ?? 0)
-  held.reserve(body.ownerId, delta)
-  try {
-    let received = 0
-    const data = counted(limited(req.data, body.size, true), (n) => {
-      received += n
-    })
-    await ctx.store.write(body.locator, data, { namespace: body.ownerId, signal: req.signal })
-    // A locator names one plaintext, so any valid replica serves; keep the newest issuedAt for the replay rule.
-    const writtenAt = Math.max(body.issuedAt, prev?.writtenAt ?? 0)
-    await ctx.catalogue.putHeld(body.ownerId, body.locator, { size: body.size, writtenAt })
-    if (!prev) held.countObject(body.ownerId, 1)
-    ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: received })
-  } catch (err) {
-    held.release(body.ownerId, delta)
-    throw err
-  }
-  return { stored: true as const, size: body.size }
-}
-
-async function handleFetch(deps: HandlerDeps, req: IncomingRequest, body: FetchRequest) {
-  const { ctx } = deps
-  const opts = { namespace: body.ownerId }
-  if (!(await ctx.store.has(body.locator, opts))) throw new NotFoundError(`${body.ownerId}/${body.locator}`)
-  const { size } = await ctx.store.stat(body.locator, opts)
-  const data = ctx.store.read(body.locator, opts)
-  ctx.onTransfer({ direction: 'out', kind: 'fetch', nodeId: req.peer.nodeId, bytes: size })
-  return { body: { size }, data }
-}
-
+/** Present only for a replica this node holds as verified bytes (a damaged one is removed when found). */
 async function handleHas(deps: HandlerDeps, body: HasRequest) {
+  const { ctx } = deps
   const present = await Promise.all(
-    body.locators.map((locator) => deps.ctx.store.has(locator, { namespace: body.ownerId })),
+    body.locators.map(
+      async (locator) =>
+        ctx.catalogue.getHeld(body.ownerId, locator) !== undefined &&
+        (await ctx.store.has(locator, { namespace: body.ownerId })),
+    ),
   )
   return { present }
 }

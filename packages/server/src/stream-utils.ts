@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { CidMismatchError, PeerTimeoutError, SizeMismatchError } from './errors.js'
+import { PeerTimeoutError, SizeMismatchError } from './errors.js'
 import type { Source } from './types.js'
 
 export async function* iterate(source: Source): AsyncIterable<Uint8Array> {
@@ -34,23 +33,6 @@ export async function* limited(
     yield chunk
   }
   if (exact && total !== max) throw new SizeMismatchError(`received ${total} bytes, declared ${max}`)
-}
-
-/**
- * Hashes what passes and fails at the end, before the consumer sees the end
- * of the stream, if the SHA-256 is not `cid` (so an atomic writer discards it).
- */
-export async function* verifiedCid(
-  source: AsyncIterable<Uint8Array>,
-  cid: string,
-): AsyncIterable<Uint8Array> {
-  const hash = createHash('sha256')
-  for await (const chunk of source) {
-    hash.update(chunk)
-    yield chunk
-  }
-  const actual = hash.digest('hex')
-  if (actual !== cid) throw new CidMismatchError(cid, actual)
 }
 
 /**

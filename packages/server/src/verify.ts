@@ -1,10 +1,14 @@
-import { createHash } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { locatorOf, ObjectOpener, openObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
+import { readChunks, readReplicaHead } from './object/replica-file.js'
+import { dropDamaged } from './protocol/fetch.js'
 
 /**
- * Re-hashes each local plaintext object against its cid: every object the store lists, and every
- * catalogued object with a file in place, so that one whose header is damaged (which `list` cannot
- * name) is reported too.
+ * Checks every local object down to each chunk's plaintext hash (the owner's
+ * own and those read through capabilities): every object the store lists, and
+ * every catalogued object with a file in place, so one whose header is
+ * damaged (which `list` cannot name) is reported too.
  */
 export async function verifyLocal(ctx: ServerContext): Promise<{ checked: number; damaged: string[] }> {
   const self = { namespace: 'self' }
@@ -16,14 +20,48 @@ export async function verifyLocal(ctx: ServerContext): Promise<{ checked: number
   let checked = 0
   const damaged: string[] = []
   for (const cid of cids) {
-    const hash = createHash('sha256')
     try {
-      for await (const chunk of ctx.store.read(cid, self)) hash.update(chunk as Uint8Array)
-      if (hash.digest('hex') !== cid) damaged.push(cid)
+      const head = await readReplicaHead(ctx.store, 'self', cid)
+      const rec = ctx.catalogue.getObject(cid)
+      const key = rec?.shared
+        ? rec.objectKey
+        : openObjectKey(ctx.secrets, head.signed.commit.keyBox, locatorOf(ctx.secrets, cid))
+      if (!key) throw new Error('no key for a shared object')
+      const opener = new ObjectOpener(key, head.signed.commit.manifestBox, cid)
+      const last = opener.chunkCount - 1
+      for await (const { index, ciphertext } of readChunks(ctx.store, 'self', cid, head, 0, last)) {
+        opener.open(index, ciphertext)
+      }
     } catch {
       damaged.push(cid)
     }
     checked++
   }
   return { checked, damaged }
+}
+
+/**
+ * Checks every replica held for other owners against its commit, with no key;
+ * a damaged one is removed so that `has` answers no and its owner sends it again.
+ */
+export async function verifyHeld(ctx: ServerContext): Promise<{ checked: number; removed: number }> {
+  let checked = 0
+  let removed = 0
+  for (const { ownerId, locator } of [...ctx.catalogue.held()]) {
+    checked++
+    try {
+      const head = await readReplicaHead(ctx.store, ownerId, locator)
+      const last = head.signed.commit.chunks.length - 1
+      for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
+        const hash = createHash('sha256').update(ciphertext).digest()
+        if (!timingSafeEqual(hash, head.signed.commit.chunks[index]?.hash as Uint8Array)) {
+          throw new Error(`chunk ${index} does not match the commit`)
+        }
+      }
+    } catch (err) {
+      removed++
+      await dropDamaged(ctx, ownerId, locator, err instanceof Error ? err.message : String(err))
+    }
+  }
+  return { checked, removed }
 }

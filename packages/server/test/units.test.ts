@@ -47,26 +47,24 @@ describe('capabilities', () => {
     cid: id(),
     ownerId: id(),
     locator: id(),
-    fileKey: randomBytes(32),
-    fileMacKey: randomBytes(32),
+    objectKey: randomBytes(32),
     size: 42,
   }
 
   it('round-trips through its string form', () => {
     const back = decodeCapability(encodeCapability(cap))
     expect(back).toMatchObject({ cid: cap.cid, ownerId: cap.ownerId, locator: cap.locator, size: 42 })
-    expect(Buffer.from(back.fileKey).equals(cap.fileKey)).toBe(true)
-    expect(Buffer.from(back.fileMacKey).equals(cap.fileMacKey)).toBe(true)
+    expect(Buffer.from(back.objectKey).equals(cap.objectKey)).toBe(true)
   })
 
   it('rejects a damaged or foreign string with ERR_INVALID_CAPABILITY', () => {
     const text = encodeCapability(cap)
     for (const bad of [
-      'cas-cap1:',
+      'cas-cap2:',
       `${text.slice(0, -6)}`,
-      'cas-cap1:!!!',
+      'cas-cap2:!!!',
       'xyz',
-      `cas-cap1:${'A'.repeat(5000)}`,
+      `cas-cap2:${'A'.repeat(5000)}`,
     ]) {
       expect(() => decodeCapability(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CAPABILITY' }))
     }

@@ -1,0 +1,124 @@
+import type { Store } from '@cas/store'
+import { errorCode } from '../errors.js'
+import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from './commit.js'
+
+/**
+ * A replica as one store object, on holders (namespace ownerId, key locator)
+ * and on the owner (namespace `self`, key cid) alike:
+ *
+ *   ciphertext chunks, in order | signed commit | signedCommitLength u32be | "CAS2"
+ *
+ * The commit sits at the end (as restic does with its pack headers) because a
+ * one-pass put knows it only after the last chunk; the file is still written
+ * once, front to back, and renamed into place whole.
+ */
+export const REPLICA_MAGIC = Buffer.from('CAS2', 'latin1')
+export const FOOTER_BYTES = 8
+
+export function replicaTrailer(signed: SignedCommit): Buffer {
+  const footer = Buffer.allocUnsafe(FOOTER_BYTES)
+  footer.writeUInt32BE(signed.bytes.byteLength, 0)
+  REPLICA_MAGIC.copy(footer, 4)
+  return Buffer.concat([signed.bytes, footer])
+}
+
+/** A replica file's head: its signed commit and where each chunk's ciphertext sits. */
+export interface ReplicaHead {
+  signed: SignedCommit
+  /** Byte offset of each chunk in the file's content, and the end of the last. */
+  offsets: number[]
+}
+
+/** Why a replica file could not be read as one. */
+export class ReplicaFormatError extends Error {
+  readonly code = 'ERR_CORRUPT_OBJECT'
+}
+
+/**
+ * Reads and checks a replica's trailer: magic, lengths, and the owner's
+ * signature over the commit. A missing file is the store's NotFoundError; a
+ * file that is not a format 2 replica (format 1 data, a damaged trailer) is
+ * ReplicaFormatError. The chunks themselves are checked as they are read.
+ */
+export async function readReplicaHead(store: Store, namespace: string, key: string): Promise<ReplicaHead> {
+  const { size } = await store.stat(key, { namespace })
+  if (size < FOOTER_BYTES) throw new ReplicaFormatError(`${namespace}/${key}: too short for a replica`)
+  const footer = await readRange(store, namespace, key, size - FOOTER_BYTES, size - 1)
+  if (!footer.subarray(4).equals(REPLICA_MAGIC)) {
+    throw new ReplicaFormatError(`${namespace}/${key}: not a format 2 replica (no "CAS2" footer)`)
+  }
+  const len = footer.readUInt32BE(0)
+  if (len > MAX_SIGNED_COMMIT_BYTES || len > size - FOOTER_BYTES) {
+    throw new ReplicaFormatError(`${namespace}/${key}: impossible commit length ${len}`)
+  }
+  const start = size - FOOTER_BYTES - len
+  let signed: SignedCommit
+  try {
+    signed = openSignedCommit(await readRange(store, namespace, key, start, size - FOOTER_BYTES - 1))
+  } catch (err) {
+    if (errorCode(err) === 'ERR_NOT_FOUND') throw err
+    throw new ReplicaFormatError(`${namespace}/${key}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (signed.dataBytes !== start) {
+    throw new ReplicaFormatError(`${namespace}/${key}: ${start} bytes of chunks, the commit lists ${signed.dataBytes}`)
+  }
+  const offsets = [0]
+  let at = 0
+  for (const c of signed.commit.chunks) {
+    at += c.length
+    offsets.push(at)
+  }
+  return { signed, offsets }
+}
+
+async function readRange(store: Store, namespace: string, key: string, start: number, end: number): Promise<Buffer> {
+  if (end < start) return Buffer.alloc(0)
+  const parts: Buffer[] = []
+  for await (const piece of store.read(key, { namespace, start, end })) parts.push(piece as Buffer)
+  return Buffer.concat(parts)
+}
+
+/**
+ * The ciphertext of chunks `first`..`last` (inclusive) of a replica file, one
+ * buffer per chunk, read in one sequential pass.
+ */
+export async function* readChunks(
+  store: Store,
+  namespace: string,
+  key: string,
+  head: ReplicaHead,
+  first: number,
+  last: number,
+  signal?: AbortSignal,
+): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
+  if (last < first) return
+  const start = head.offsets[first] as number
+  const end = (head.offsets[last + 1] as number) - 1
+  const stream = store.read(key, { namespace, start, end })
+  try {
+    let index = first
+    let want = head.signed.commit.chunks[index]?.length ?? 0
+    let parts: Buffer[] = []
+    let have = 0
+    for await (const raw of stream) {
+      signal?.throwIfAborted()
+      let piece = raw as Buffer
+      while (piece.byteLength > 0) {
+        const take = Math.min(want - have, piece.byteLength)
+        parts.push(piece.subarray(0, take))
+        have += take
+        piece = piece.subarray(take)
+        if (have === want) {
+          yield { index, ciphertext: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) }
+          index++
+          parts = []
+          have = 0
+          want = head.signed.commit.chunks[index]?.length ?? 0
+        }
+      }
+    }
+    if (index !== last + 1) throw new ReplicaFormatError(`${namespace}/${key}: ended inside chunk ${index}`)
+  } finally {
+    stream.destroy()
+  }
+}

@@ -1,0 +1,168 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingRequest, Peer } from '@cas/p2p'
+import type { ServerContext } from '../context.js'
+import { BadRequestError, errorCode, NotFoundError, ReplicaMismatchError, SizeMismatchError } from '../errors.js'
+import { type FetchRequest, fetchResponseSchema } from '../messages.js'
+import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from '../object/commit.js'
+import { type ReplicaHead, readChunks, readReplicaHead } from '../object/replica-file.js'
+import { idleTimeout, limited } from '../stream-utils.js'
+
+/**
+ * The `fetch` operation, both sides. Anyone may read a replica (it is
+ * ciphertext): its signed commit, or a run of its chunks. The holder checks
+ * each chunk against the commit before it sends it, so it never serves bytes
+ * it cannot vouch for; a chunk that fails removes the replica (the owner's
+ * repair sends a good one).
+ */
+
+export async function handleFetch(ctx: ServerContext, req: IncomingRequest, body: FetchRequest) {
+  const head = await heldHead(ctx, body.ownerId, body.locator)
+  if (body.part === 'commit') {
+    const bytes = head.signed.bytes
+    return { body: { size: bytes.byteLength }, data: bytes }
+  }
+  const count = head.signed.commit.chunks.length
+  const first = body.first ?? 0
+  const n = body.count ?? 1
+  if (first + n > count) throw new BadRequestError(`chunks ${first}..${first + n - 1} of a replica of ${count}`)
+  const size = (head.offsets[first + n] as number) - (head.offsets[first] as number)
+  ctx.onTransfer({ direction: 'out', kind: 'fetch', nodeId: req.peer.nodeId, bytes: size })
+  return { body: { size }, data: servedChunks(ctx, body.ownerId, body.locator, head, first, first + n - 1, req.signal) }
+}
+
+async function* servedChunks(
+  ctx: ServerContext,
+  ownerId: string,
+  locator: string,
+  head: ReplicaHead,
+  first: number,
+  last: number,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, first, last, signal)) {
+    const want = head.signed.commit.chunks[index]?.hash as Uint8Array
+    if (!timingSafeEqual(sha256(ciphertext), want)) {
+      await dropDamaged(ctx, ownerId, locator, `chunk ${index} does not match the commit`)
+      throw new ReplicaMismatchError(`this holder's replica ${locator.slice(0, 12)} is damaged (chunk ${index})`)
+    }
+    yield ciphertext
+  }
+}
+
+/** The head of a replica this node holds, or NotFoundError; a file that is no replica is dropped. */
+export async function heldHead(ctx: ServerContext, ownerId: string, locator: string): Promise<ReplicaHead> {
+  try {
+    return await readReplicaHead(ctx.store, ownerId, locator)
+  } catch (err) {
+    if (errorCode(err) === 'ERR_CORRUPT_OBJECT') {
+      await dropDamaged(ctx, ownerId, locator, err instanceof Error ? err.message : String(err))
+    }
+    if (errorCode(err) === 'ERR_CORRUPT_OBJECT' || errorCode(err) === 'ERR_NOT_FOUND') {
+      throw new NotFoundError(`${ownerId}/${locator}`)
+    }
+    throw err
+  }
+}
+
+/**
+ * Removes a held replica whose bytes no longer verify, so that `has` answers
+ * no and the owner's repair sends a good one. The held record goes too.
+ */
+export async function dropDamaged(ctx: ServerContext, ownerId: string, locator: string, why: string): Promise<void> {
+  ctx.logger.warn({ ownerId, locator, why }, 'a held replica is damaged: removed, its owner will send it again')
+  await ctx.store.delete(locator, { namespace: ownerId }).catch(() => false)
+  ctx.onDamagedReplica?.(ownerId, locator)
+}
+
+/** Asks a peer for a replica's signed commit, checked against the owner's signature and the names asked for. */
+export async function fetchCommit(
+  ctx: ServerContext,
+  peer: Peer,
+  ownerId: string,
+  locator: string,
+  signal: AbortSignal,
+): Promise<SignedCommit> {
+  const abort = new AbortController()
+  const sig = AbortSignal.any([abort.signal, signal])
+  try {
+    const res = await peer.request(
+      { op: 'fetch', v: 2, ownerId, locator, part: 'commit' },
+      { timeout: ctx.fetchTimeout, signal: sig },
+    )
+    const { size } = fetchResponseSchema.parse(res.body)
+    if (size > MAX_SIGNED_COMMIT_BYTES) throw new SizeMismatchError(`a commit of ${size} bytes`)
+    if (!res.data) throw new SizeMismatchError('peer answered without data')
+    const parts: Uint8Array[] = []
+    for await (const piece of limited(idleTimeout(res.data, ctx.fetchTimeout, peer.nodeId, () => abort.abort()), size, true)) {
+      parts.push(piece)
+    }
+    const signed = openSignedCommit(Buffer.concat(parts))
+    if (signed.commit.ownerId !== ownerId || signed.commit.locator !== locator) {
+      throw new ReplicaMismatchError('the peer served the commit of another replica')
+    }
+    return signed
+  } finally {
+    abort.abort()
+  }
+}
+
+/**
+ * Asks a peer for chunks `first`..`first+count-1` of a replica and yields
+ * each chunk's ciphertext, checked against the commit. A silence longer than
+ * `stallMs` ends the iteration with PeerTimeoutError.
+ */
+export async function* fetchChunks(
+  peer: Peer,
+  signed: SignedCommit,
+  first: number,
+  count: number,
+  stallMs: number,
+  signal: AbortSignal,
+  /** Check each chunk's ciphertext hash here; a reader that decrypts and checks the plaintext may skip it. */
+  checkHashes = true,
+): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
+  const { ownerId, locator, chunks } = signed.commit
+  const abort = new AbortController()
+  const sig = AbortSignal.any([abort.signal, signal])
+  try {
+    const res = await peer.request(
+      { op: 'fetch', v: 2, ownerId, locator, part: 'chunks', first, count },
+      { timeout: stallMs, signal: sig },
+    )
+    const { size } = fetchResponseSchema.parse(res.body)
+    let expected = 0
+    for (let i = first; i < first + count; i++) expected += chunks[i]?.length ?? 0
+    if (size !== expected) throw new SizeMismatchError(`peer declared ${size} bytes for ${expected}`)
+    if (!res.data) throw new SizeMismatchError('peer answered without data')
+    let index = first
+    let parts: Buffer[] = []
+    let have = 0
+    const data = limited(idleTimeout(res.data, stallMs, peer.nodeId, () => abort.abort()), size, true)
+    for await (const raw of data) {
+      let piece = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+      while (piece.byteLength > 0) {
+        const want = chunks[index]?.length ?? 0
+        const take = Math.min(want - have, piece.byteLength)
+        parts.push(piece.subarray(0, take))
+        have += take
+        piece = piece.subarray(take)
+        if (have === want) {
+          const ciphertext = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
+          if (checkHashes && !timingSafeEqual(sha256(ciphertext), chunks[index]?.hash as Uint8Array)) {
+            throw new ReplicaMismatchError(`peer ${peer.nodeId.slice(0, 12)} served a chunk ${index} that does not match its commit`)
+          }
+          yield { index, ciphertext }
+          index++
+          parts = []
+          have = 0
+        }
+      }
+    }
+  } finally {
+    abort.abort()
+  }
+}
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest()
+}

@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto'
+import { MAX_OBJECT_CHUNK_SIZE } from '@cas/crypto'
+import type { IncomingRequest, Peer } from '@cas/p2p'
+import type { ServerContext } from '../context.js'
+import {
+  BadRequestError,
+  HolderStalledError,
+  ReplicaMismatchError,
+  StaleReplicaError,
+  UnauthorizedError,
+} from '../errors.js'
+import type { HeldReplicas } from '../held-replicas.js'
+import { type StoreRequest, storeResponseSchema } from '../messages.js'
+import { chunksMatch, type CommitChunk, MAX_CHUNKS, openSignedCommit, type SignedCommit } from '../object/commit.js'
+import { RECORD_CHUNK, readRecords } from '../object/record-stream.js'
+import { replicaTrailer } from '../object/replica-file.js'
+
+/**
+ * The `store` operation, both sides. The owner streams a replica as records
+ * (ciphertext chunks, then its signed commit); the holder hashes each chunk as
+ * it arrives and keeps the file only if the owner signed exactly those bytes,
+ * for this namespace, and not before what it already holds or a delete.
+ */
+
+export interface StoreDeps {
+  ctx: ServerContext
+  held: HeldReplicas
+  maxClockSkew: number
+}
+
+export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: StoreRequest) {
+  const { ctx, held } = deps
+  if (!req.data) throw new BadRequestError('a store request carries the replica as data')
+  const ownerId = body.ownerId
+  const writer = await ctx.store.writer({ namespace: ownerId })
+  let reserved = 0
+  const reserve = (n: number) => {
+    held.reserve(ownerId, n)
+    reserved += n
+  }
+  try {
+    const received: CommitChunk[] = []
+    let signed: SignedCommit | undefined
+    for await (const rec of readRecords(req.data, MAX_OBJECT_CHUNK_SIZE)) {
+      if (rec.type === RECORD_CHUNK) {
+        if (received.length >= MAX_CHUNKS) throw new BadRequestError(`more than ${MAX_CHUNKS} chunks`)
+        reserve(rec.payload.byteLength)
+        received.push({ length: rec.payload.byteLength, hash: createHash('sha256').update(rec.payload).digest() })
+        await writer.append(rec.payload)
+      } else {
+        signed = openSignedCommit(rec.payload)
+      }
+    }
+    const s = signed as SignedCommit
+    const { commit } = s
+    if (commit.ownerId !== ownerId) throw new UnauthorizedError('the commit names another namespace')
+    if (commit.issuedAt > Date.now() + deps.maxClockSkew) throw new UnauthorizedError('request issued in the future')
+    if (!chunksMatch(commit, received)) {
+      throw new ReplicaMismatchError(`the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`)
+    }
+    const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
+    if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
+      throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
+    }
+    const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
+    if (prev && (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))) {
+      throw new StaleReplicaError('a store signed before the replica already held (an older upload, or a replay)')
+    }
+    const trailer = replicaTrailer(s)
+    reserve(trailer.byteLength)
+    await writer.append(trailer)
+    await writer.commit(commit.locator)
+    const size = s.dataBytes + trailer.byteLength
+    await ctx.catalogue.putHeld(ownerId, commit.locator, { size, writtenAt: commit.issuedAt, digest: s.digest })
+    if (prev) held.release(ownerId, prev.size)
+    else held.countObject(ownerId, 1)
+    ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: s.dataBytes })
+    return { stored: true as const, size }
+  } catch (err) {
+    await writer.discard()
+    held.release(ownerId, reserved)
+    throw err
+  }
+}
+
+/** Sends a whole replica (records from `records`) to one peer and resolves once it is stored there. */
+export async function sendReplica(
+  ctx: ServerContext,
+  peer: Peer,
+  records: AsyncIterable<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const res = await peer.request(
+    { op: 'store', v: 2, ownerId: ctx.ownerId },
+    signal ? { data: records, signal } : { data: records },
+  )
+  storeResponseSchema.parse(res.body)
+}
+
+export interface HolderUploadOptions {
+  /** Bytes queued for this holder before the put waits for it. */
+  queueBytes: number
+  /** How long the put waits for a holder whose queue is full (or that is not answering) before dropping it, in ms. */
+  stallMs: number
+  signal: AbortSignal
+  onBytes?: (n: number) => void
+}
+
+/**
+ * One holder's side of a put: its own bounded queue of records, drained by
+ * the store request as the holder grants credit. A holder that takes nothing
+ * for `stallMs` while its queue is full, or that fails, is dropped from the
+ * put without holding the others back.
+ */
+export class HolderUpload {
+  readonly nodeId: string
+  readonly #opts: HolderUploadOptions
+  readonly #abort = new AbortController()
+  readonly #queue: Uint8Array[] = []
+  #queued = 0
+  #ended = false
+  #error: unknown
+  #lastTaken = Date.now()
+  #wakeReader: (() => void) | undefined
+  #wakeWriter: (() => void) | undefined
+  readonly #done: Promise<void>
+
+  constructor(peer: Peer, ownerId: string, opts: HolderUploadOptions) {
+    this.nodeId = peer.nodeId
+    this.#opts = opts
+    const signal = AbortSignal.any([this.#abort.signal, opts.signal])
+    this.#done = peer
+      .request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal })
+      .then((res) => {
+        storeResponseSchema.parse(res.body)
+      })
+    this.#done.catch((err) => this.#fail(err))
+  }
+
+  get failed(): unknown {
+    return this.#error
+  }
+
+  /**
+   * Queues bytes; waits while the queue is full, at most `stallMs` without
+   * the holder taking anything, then drops it. Returns false once dropped.
+   */
+  async push(bytes: Uint8Array): Promise<boolean> {
+    while (this.#error === undefined && this.#queued > 0 && this.#queued + bytes.byteLength > this.#opts.queueBytes) {
+      const waited = Date.now() - this.#lastTaken
+      if (waited >= this.#opts.stallMs) {
+        this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
+        break
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#opts.stallMs - waited)
+        this.#wakeWriter = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.#wakeWriter = undefined
+    }
+    if (this.#error !== undefined) return false
+    // The stall clock runs only while something waits to be taken.
+    if (this.#queued === 0) this.#lastTaken = Date.now()
+    this.#queue.push(bytes)
+    this.#queued += bytes.byteLength
+    this.#wakeReader?.()
+    return true
+  }
+
+  /** Ends the stream and resolves once the holder stored the replica; rejects when it was dropped or refused. */
+  async finish(): Promise<void> {
+    this.#ended = true
+    this.#wakeReader?.()
+    // Watch for a holder that stops taking its queue: drop it after stallMs rather than a request timeout.
+    const watch = setInterval(
+      () => {
+        if (this.#queued > 0 && Date.now() - this.#lastTaken >= this.#opts.stallMs) {
+          this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
+        }
+      },
+      Math.max(10, Math.floor(this.#opts.stallMs / 4)),
+    )
+    try {
+      await this.#done
+    } finally {
+      clearInterval(watch)
+    }
+    if (this.#error !== undefined) throw this.#error
+  }
+
+  drop(reason: unknown): void {
+    if (this.#error !== undefined) return
+    this.#fail(reason)
+    this.#abort.abort(reason)
+  }
+
+  #fail(err: unknown): void {
+    this.#error ??= err ?? new Error('holder upload failed')
+    this.#queue.length = 0
+    this.#queued = 0
+    this.#wakeWriter?.()
+    this.#wakeReader?.()
+  }
+
+  async *#drain(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.#error !== undefined) throw this.#error
+      const next = this.#queue.shift()
+      if (next) {
+        this.#queued -= next.byteLength
+        this.#lastTaken = Date.now()
+        this.#opts.onBytes?.(next.byteLength)
+        this.#wakeWriter?.()
+        yield next
+        continue
+      }
+      if (this.#ended) return
+      await new Promise<void>((resolve) => {
+        this.#wakeReader = resolve
+      })
+      this.#wakeReader = undefined
+    }
+  }
+}
