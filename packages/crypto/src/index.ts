@@ -1,4 +1,5 @@
 export { chunkIv, cryptChunk } from './chunk-cipher.js'
+export { CidHasher, cidOf } from './cid-hasher.js'
 export { DERIVE_LABELS, deriveOwnerSecrets, fileKeys, locatorOf, type OwnerSecrets } from './derive.js'
 export {
   CryptoError,

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
+  CidHasher,
   chunksOfRange,
+  cidOf,
   cidOfManifest,
   decodeManifest,
   deriveOwnerSecrets,
@@ -108,5 +110,17 @@ describe('format 2 objects', () => {
     expect(() => openObjectKey(owner, box, locatorOf(owner, 'b'.repeat(64)))).toThrow(
       expect.objectContaining({ reason: 'key' }),
     )
+  })
+})
+
+describe('CidHasher', () => {
+  it('gives the cid a put of the same bytes gets, however the bytes arrive', () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17)
+    const { object } = sealAll(data, [])
+    const hasher = new CidHasher()
+    for (let at = 0; at < data.byteLength; at += 300_001) hasher.update(data.subarray(at, at + 300_001))
+    expect(hasher.digest()).toBe(object.cid)
+    expect(cidOf(data)).toBe(object.cid)
+    expect(cidOf(new Uint8Array(0))).toBe(sealAll(new Uint8Array(0), []).object.cid)
   })
 })

@@ -144,7 +144,10 @@ export class HolderStalledError extends ServerError {
 
 /** A data directory written by an earlier, unreadable format. */
 export class UnsupportedFormatError extends ServerError {
-  constructor(readonly path: string, readonly found: number) {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+  ) {
     super(
       'ERR_UNSUPPORTED_FORMAT',
       `${path} holds cas format ${found} data, which this version (format 2) cannot read; it is left untouched: start this node with a new data directory (or remove that one)`,

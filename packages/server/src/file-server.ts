@@ -9,13 +9,14 @@ import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
 import { NotFoundError, NotRunningError, UnauthorizedError, UnsupportedFormatError } from './errors.js'
-import { Getter, type GetTuning } from './get-object.js'
+import { type GetTuning, Getter } from './get-object.js'
 import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId } from './ids.js'
 import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
 import { assertName, nameProblem } from './names.js'
+import type { ObjectRef } from './object/object-ref.js'
 import {
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
@@ -35,7 +36,6 @@ import {
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
-import type { ObjectRef } from './object/object-ref.js'
 import { livePeers, wantedReplicas } from './placement.js'
 import { type PutTuning, putObject } from './put-object.js'
 import { rebuildCatalogue } from './rebuild.js'
@@ -229,7 +229,14 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const deleter = this.#deleter as Deleter
     return this.#track(
       (signal) =>
-        putObject(ctx, deleter, source, { ...opts, signal }, opts.replication ?? this.#replication, this.#putTuning),
+        putObject(
+          ctx,
+          deleter,
+          source,
+          { ...opts, signal },
+          opts.replication ?? this.#replication,
+          this.#putTuning,
+        ),
       opts.signal,
     )
   }
@@ -302,7 +309,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     if (!rec) throw new NotFoundError(cid, `object ${cid} is not in the catalogue`)
     if (rec.shared) throw new UnauthorizedError(`object ${cid} was read through someone else's capability`)
     // The key of the upload this node holds; an object known only by name here has none yet.
-    if (!rec.objectKey) throw new NotFoundError(cid, `object ${cid} has no local copy to share yet; get it first`)
+    if (!rec.objectKey)
+      throw new NotFoundError(cid, `object ${cid} has no local copy to share yet; get it first`)
     return encodeCapability({
       cid,
       ownerId: this.ownerId,
@@ -358,7 +366,11 @@ export class FileServer extends EventEmitter<FileServerEvents> {
    * the replicas held for others against their commits and removes damaged ones (their owners send
    * them again).
    */
-  async verify(): Promise<{ checked: number; damaged: string[]; held: { checked: number; removed: number } }> {
+  async verify(): Promise<{
+    checked: number
+    damaged: string[]
+    held: { checked: number; removed: number }
+  }> {
     const ctx = this.#running()
     return this.#track(async () => ({ ...(await verifyLocal(ctx)), held: await verifyHeld(ctx) }))
   }
@@ -427,7 +439,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         // drained: the get caches the verified replica as it streams
       }
       ctx.logger.info({ cid, source: res.source }, 'replaced a damaged local copy')
-    }).catch((err: unknown) => this.#logger.warn({ cid, err: String(err) }, 'replacing a damaged local copy failed'))
+    }).catch((err: unknown) =>
+      this.#logger.warn({ cid, err: String(err) }, 'replacing a damaged local copy failed'),
+    )
   }
 
   /** In the background, tracked so that stop() waits for it or aborts it. */

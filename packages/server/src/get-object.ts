@@ -1,9 +1,15 @@
+import { Readable } from 'node:stream'
 import { chunksOfRange, ObjectOpener, openObjectKey } from '@cas/crypto'
 import type { Peer } from '@cas/p2p'
-import { Readable } from 'node:stream'
 import type { ServerContext } from './context.js'
-import { DamagedObjectError, errorCode, HoldersUnreachableError, InvalidRangeError, NotFoundError } from './errors.js'
-import { type ChunkSource, ChunkBroker, NoSourceLeftError } from './object/chunk-broker.js'
+import {
+  DamagedObjectError,
+  errorCode,
+  HoldersUnreachableError,
+  InvalidRangeError,
+  NotFoundError,
+} from './errors.js'
+import { ChunkBroker, type ChunkSource, NoSourceLeftError } from './object/chunk-broker.js'
 import type { SignedCommit } from './object/commit.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { type ReplicaHead, readChunks, readReplicaHead, replicaTrailer } from './object/replica-file.js'
@@ -30,6 +36,8 @@ export interface GetHooks {
 interface Opened {
   opener: ObjectOpener
   sources: ChunkSource[]
+  /** Settles once every holder asked has answered (or not): more sources may join until then. */
+  lookups?: Promise<void>
   /** The commit of the upload being read, when it came from holders (to cache it). */
   signed?: SignedCommit
   objectKey?: Uint8Array
@@ -59,8 +67,12 @@ export class Getter {
     const local = opts.skipLocal ? undefined : await openLocal(ctx, ref, opts.signal)
     const damaged = local === 'damaged'
     let opened: Opened
-    let laterSources: ((s: ChunkSource) => void) | undefined
-    const addLater = (s: ChunkSource) => laterSources?.(s)
+    // Holders whose commits arrive after the first join the broker; those that come before it exists wait here.
+    const early: ChunkSource[] = []
+    let join = (s: ChunkSource) => {
+      early.push(s)
+    }
+    const addLater = (s: ChunkSource) => join(s)
     if (local !== undefined && local !== 'damaged') {
       opened = local
     } else {
@@ -108,7 +120,10 @@ export class Getter {
             const message = err instanceof Error ? err.message : String(err)
             if (source.id === 'local') {
               localFailed = true
-              ctx.logger.warn({ cid, err: message }, 'local copy is damaged: fetching a good replica to replace it')
+              ctx.logger.warn(
+                { cid, err: message },
+                'local copy is damaged: fetching a good replica to replace it',
+              )
               return
             }
             skipped.push({ nodeId: source.id, code, message })
@@ -119,12 +134,19 @@ export class Getter {
           ...(opened.signed
             ? {}
             : {
-                moreSources: async () =>
-                  (await openRemote(ctx, ref, opts.signal, skipped, tuning, (s) => broker?.add(s))).sources,
+                moreSources: async () => {
+                  const more = await openRemote(ctx, ref, opts.signal, skipped, tuning, (s) => broker?.add(s))
+                  if (more.lookups) broker?.expect(more.lookups)
+                  return more.sources
+                },
               }),
         })
       : undefined
-    laterSources = (s) => broker?.add(s)
+    if (broker) {
+      if (opened.lookups) broker.expect(opened.lookups)
+      for (const s of early) broker.add(s)
+      join = (s) => broker.add(s)
+    }
     let done = 0
     const hooks = this.hooks
     async function* body(): AsyncGenerator<Buffer> {
@@ -144,7 +166,10 @@ export class Getter {
         if (cache && opened.signed) {
           await cache.append(replicaTrailer(opened.signed))
           await cache.commit(cid)
-          await ctx.catalogue.putObject({ ...(ctx.catalogue.getObject(cid) ?? fallbackRecord(cid, size, ref)), objectKey: opened.objectKey })
+          await ctx.catalogue.putObject({
+            ...(ctx.catalogue.getObject(cid) ?? fallbackRecord(cid, size, ref)),
+            objectKey: opened.objectKey,
+          })
         }
       } catch (err) {
         await cache?.discard()
@@ -156,7 +181,10 @@ export class Getter {
       }
     }
     const stream = Readable.from(body(), { objectMode: false, highWaterMark: 1024 * 1024 })
-    opts.signal.addEventListener('abort', () => stream.destroy(opts.signal.reason), { once: true })
+    // Stopping the node ends the stream; a reader sees it close early (no 'error' a caller might not listen for).
+    const onAbort = () => stream.destroy()
+    opts.signal.addEventListener('abort', onAbort, { once: true })
+    stream.once('close', () => opts.signal.removeEventListener('abort', onAbort))
     return { cid, size, stream, source: opened.signed ? (opened.first as string) : 'local', skipped }
   }
 }
@@ -184,20 +212,29 @@ function unreachableOrMissing(cid: string, skipped: SkippedPeer[], damaged: bool
 }
 
 /** The local replica, opened and checked down to its manifest; 'damaged' when it exists but does not open. */
-async function openLocal(ctx: ServerContext, ref: ObjectRef, signal: AbortSignal): Promise<Opened | 'damaged' | undefined> {
+async function openLocal(
+  ctx: ServerContext,
+  ref: ObjectRef,
+  signal: AbortSignal,
+): Promise<Opened | 'damaged' | undefined> {
   const self = 'self'
   if (!(await ctx.store.has(ref.cid, { namespace: self }))) return undefined
   let head: ReplicaHead
   let opener: ObjectOpener
   try {
     head = await readReplicaHead(ctx.store, self, ref.cid)
-    const key = ref.shared ? ref.objectKey : openObjectKey(ctx.secrets, head.signed.commit.keyBox, ref.locator)
+    const key = ref.shared
+      ? ref.objectKey
+      : openObjectKey(ctx.secrets, head.signed.commit.keyBox, ref.locator)
     if (!key) return 'damaged'
     opener = new ObjectOpener(key, head.signed.commit.manifestBox, ref.cid)
   } catch (err) {
     if (signal.aborted) throw err
     if (errorCode(err) === 'ERR_NOT_FOUND') return undefined
-    ctx.logger.warn({ cid: ref.cid, err: String(err) }, 'local copy is damaged: fetching a good replica to replace it')
+    ctx.logger.warn(
+      { cid: ref.cid, err: String(err) },
+      'local copy is damaged: fetching a good replica to replace it',
+    )
     return 'damaged'
   }
   const source: ChunkSource = {
@@ -220,17 +257,25 @@ function openRemote(
   skipped: SkippedPeer[],
   tuning: GetTuning,
   addLater: (s: ChunkSource) => void,
-): Promise<Opened & { signed: SignedCommit }> {
+): Promise<Opened & { signed: SignedCommit; lookups: Promise<void> }> {
   const holders = ref.shared ? [] : (ctx.catalogue.getObject(ref.cid)?.holders ?? [])
   const candidates = lookupCandidates(ref.locator, holders, livePeers(ctx))
+  let settle: () => void = () => {}
+  const lookups = new Promise<void>((resolve) => {
+    settle = resolve
+  })
   return new Promise((resolve, reject) => {
     let chosen: { digest: string; opener: ObjectOpener } | undefined
     let pending = candidates.length
-    if (pending === 0) reject(new NotFoundError(ref.cid, undefined, skipped))
+    if (pending === 0) {
+      settle()
+      reject(new NotFoundError(ref.cid, undefined, skipped))
+    }
     const source = (peer: Peer, signed: SignedCommit, opener: ObjectOpener): ChunkSource => ({
       id: peer.nodeId,
       open: (i, c) => opener.open(i, c),
-      read: (first, count, sig) => fetchChunks(peer, signed, first, count, tuning.chunkStallMs, sig, false),
+      read: (first, count, sig) =>
+        received(ctx, peer.nodeId, fetchChunks(peer, signed, first, count, tuning.chunkStallMs, sig, false)),
     })
     for (const nodeId of candidates) {
       const peer = ctx.transport.peer(nodeId)
@@ -241,12 +286,21 @@ function openRemote(
           if (signed.digest === chosen.digest) addLater(source(peer, signed, chosen.opener))
           return
         }
-        const objectKey = ref.shared ? ref.objectKey : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
+        const objectKey = ref.shared
+          ? ref.objectKey
+          : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
         if (!objectKey) throw new NotFoundError(ref.cid)
         const opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
         if (chosen) return
         chosen = { digest: signed.digest, opener }
-        resolve({ opener, sources: [source(peer, signed, opener)], signed, objectKey, first: nodeId })
+        resolve({
+          opener,
+          sources: [source(peer, signed, opener)],
+          signed,
+          objectKey,
+          first: nodeId,
+          lookups,
+        })
       }
       attempt()
         .catch((err: unknown) => {
@@ -258,12 +312,25 @@ function openRemote(
         })
         .finally(() => {
           pending--
+          if (pending === 0) settle()
           if (pending === 0 && !chosen) {
             reject(signal.aborted ? signal.reason : unreachableOrMissing(ref.cid, skipped, false))
           }
         })
     }
   })
+}
+
+/** Reports each chunk fetched from a holder as a transfer (for metrics). */
+async function* received(
+  ctx: ServerContext,
+  nodeId: string,
+  chunks: AsyncIterable<{ index: number; ciphertext: Buffer }>,
+): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
+  for await (const c of chunks) {
+    ctx.onTransfer({ direction: 'in', kind: 'fetch', nodeId, bytes: c.ciphertext.byteLength })
+    yield c
+  }
 }
 
 /** The inclusive byte range a get asked for, checked before anything is fetched. */

@@ -13,6 +13,7 @@ export {
   CidMismatchError,
   DamagedObjectError,
   errorCode,
+  HolderStalledError,
   HoldersUnreachableError,
   InvalidCapabilityError,
   InvalidIdError,
@@ -24,9 +25,8 @@ export {
   PeerTimeoutError,
   QuotaExceededError,
   RateLimitedError,
-  ServerError,
-  HolderStalledError,
   ReplicaMismatchError,
+  ServerError,
   SizeMismatchError,
   StaleReplicaError,
   UnauthorizedError,
@@ -43,6 +43,20 @@ export {
   requestSchema,
 } from './messages.js'
 export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
+export {
+  type Commit,
+  type CommitChunk,
+  decodeCommit,
+  encodeCommit,
+  MAX_CHUNKS,
+  MAX_SIGNED_COMMIT_BYTES,
+  openSignedCommit,
+  type SignedCommit,
+  signCommit,
+} from './object/commit.js'
+export type { ObjectRef } from './object/object-ref.js'
+export { RECORD_CHUNK, RECORD_COMMIT, readRecords, recordHead } from './object/record-stream.js'
+export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './object/replica-file.js'
 export {
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
@@ -64,20 +78,6 @@ export {
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'
 export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
-export {
-  type Commit,
-  type CommitChunk,
-  decodeCommit,
-  encodeCommit,
-  MAX_CHUNKS,
-  MAX_SIGNED_COMMIT_BYTES,
-  openSignedCommit,
-  type SignedCommit,
-  signCommit,
-} from './object/commit.js'
-export type { ObjectRef } from './object/object-ref.js'
-export { RECORD_CHUNK, RECORD_COMMIT, readRecords, recordHead } from './object/record-stream.js'
-export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './object/replica-file.js'
 export { rankNodes } from './rendezvous.js'
 export type {
   GetOptions,

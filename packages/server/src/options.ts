@@ -90,7 +90,11 @@ const numericOptions = z.object({
   maxPeers: count.optional(),
   gossipInterval: z.number().int().positive().optional(),
   fetchTimeout: z.number().int().positive().optional(),
-  holderQueueBytes: z.number().int().min(2 * 1024 * 1024).optional(),
+  holderQueueBytes: z
+    .number()
+    .int()
+    .min(2 * 1024 * 1024)
+    .optional(),
   holderStall: z.number().int().positive().optional(),
   chunkStall: z.number().int().positive().optional(),
 })

@@ -29,6 +29,10 @@ export function rankedCandidates(key: string, live: Iterable<string>): string[] 
 }
 
 /** Peers to ask for an object: its recorded holders first (if live), then every live peer by rank. */
-export function lookupCandidates(locator: string, holders: readonly string[], live: readonly string[]): string[] {
+export function lookupCandidates(
+  locator: string,
+  holders: readonly string[],
+  live: readonly string[],
+): string[] {
   return [...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(locator, live)])]
 }

@@ -5,8 +5,10 @@ import { errorCode } from './errors.js'
 import { signCommit } from './object/commit.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { replicaTrailer } from './object/replica-file.js'
+import { DEFAULT_REPLICATE_CONCURRENCY } from './options.js'
 import { livePeers, putPlacementKey, rankedCandidates, wantedReplicas } from './placement.js'
 import { HolderUpload } from './protocol/store.js'
+import { localRecords, replicate } from './replicate.js'
 import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
 
@@ -39,7 +41,8 @@ export async function putObject(
   let ingested = 0
   let sent = 0
   const uploads: HolderUpload[] = []
-  for (const nodeId of rankedCandidates(putPlacementKey(), live).slice(0, wanted)) {
+  const ranked = rankedCandidates(putPlacementKey(), live)
+  for (const nodeId of ranked.slice(0, wanted)) {
     const peer = ctx.transport.peer(nodeId)
     if (!peer) continue
     uploads.push(
@@ -61,7 +64,7 @@ export async function putObject(
     await Promise.all([
       local.append(chunk.ciphertext),
       ...uploads.map(async (u) => {
-        if (await u.push(head)) await u.push(chunk.ciphertext)
+        if (await u.push(head)) await u.push(chunk.ciphertext, chunk.ciphertext.byteLength)
       }),
     ])
   }
@@ -123,6 +126,19 @@ export async function putObject(
         ctx.logger.warn({ nodeId, cid, code, err: String(r.reason) }, 'replica refused or failed')
       }
     })
+    // A holder that refused (quota) or fell behind: the replica goes to the next candidates, from the local copy.
+    const spares = ranked.slice(wanted)
+    if (acked.length < wanted && spares.length > 0) {
+      const more = await replicate(ctx, {
+        cid,
+        candidates: spares,
+        wanted: wanted - acked.length,
+        concurrency: DEFAULT_REPLICATE_CONCURRENCY,
+        signal: opts.signal,
+        records: () => localRecords(ctx, cid as string, opts.signal),
+      })
+      acked.push(...more.acked)
+    }
     await ctx.catalogue.addHolders(cid, acked)
     // Putting the same content again: live holders of the earlier upload still hold a valid replica.
     const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))

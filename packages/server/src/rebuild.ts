@@ -48,7 +48,11 @@ export async function rebuildCatalogue(
         try {
           const head = await readReplicaHead(store, namespace, locator)
           const { issuedAt } = head.signed.commit
-          await catalogue.putHeld(namespace, locator, { size, writtenAt: issuedAt, digest: head.signed.digest })
+          await catalogue.putHeld(namespace, locator, {
+            size,
+            writtenAt: issuedAt,
+            digest: head.signed.digest,
+          })
           held++
         } catch {
           // Not a replica this version can vouch for: not counted, not served.

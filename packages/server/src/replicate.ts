@@ -57,7 +57,11 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
 }
 
 /** The owner's local replica of `cid` as store records, read chunk by chunk. */
-export async function* localRecords(ctx: ServerContext, cid: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+export async function* localRecords(
+  ctx: ServerContext,
+  cid: string,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const head = await readReplicaHead(ctx.store, 'self', cid)
   const last = head.signed.commit.chunks.length - 1
   for await (const { ciphertext } of readChunks(ctx.store, 'self', cid, head, 0, last, signal)) {

@@ -16,7 +16,12 @@ export interface HandlerDeps {
 }
 
 /** Refusals worth an operator's eye: a peer that forges, sends garbage or breaks a bound. */
-const LOGGED_REFUSALS = new Set(['ERR_UNAUTHORIZED', 'ERR_BAD_REQUEST', 'ERR_REPLICA_MISMATCH', 'ERR_STALE_REPLICA'])
+const LOGGED_REFUSALS = new Set([
+  'ERR_UNAUTHORIZED',
+  'ERR_BAD_REQUEST',
+  'ERR_REPLICA_MISMATCH',
+  'ERR_STALE_REPLICA',
+])
 
 /** Serves other FileServers: store and delete (owner-signed), fetch and has (open), gossip. */
 export function createRequestHandler(deps: HandlerDeps): RequestHandler {

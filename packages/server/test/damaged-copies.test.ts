@@ -50,9 +50,11 @@ describe('damaged copies on disk', () => {
 
     expect((await a.server.verify()).damaged).toEqual([cid])
     const got = await a.server.get(cid)
-    expect(got.source).toBe(replicas[0])
     expect((await readAll(got.stream)).equals(file)).toBe(true)
-    expect((await a.server.verify()).damaged).toEqual([])
+    // The damaged copy is replaced in the background from the holder.
+    await waitFor(async () => (await a.server.verify()).damaged.length === 0, {
+      what: 'the local copy to be replaced',
+    })
   })
 
   it('reports a local copy whose header is damaged, which the store cannot list', async () => {
@@ -62,7 +64,7 @@ describe('damaged copies on disk', () => {
     const bytes = await readFile(path)
     bytes[0]! ^= 0xff
     await writeFile(path, bytes)
-    expect(await a.server.verify()).toEqual({ checked: 1, damaged: [cid] })
+    expect(await a.server.verify()).toMatchObject({ checked: 1, damaged: [cid] })
   })
 
   it('fails with ERR_INTEGRITY rather than serve a damaged copy that no peer can replace', async () => {
@@ -76,31 +78,33 @@ describe('damaged copies on disk', () => {
   it('sends a fresh replica to a holder whose replica failed during a fetch', async () => {
     cluster = new Cluster('plain')
     const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
-    const file = randomFile(300_000)
+    // 10 chunks: a get asks both holders for batches of them, so the damaged one is asked too.
+    const file = randomFile(10 * 1024 * 1024)
     const { cid, replicas } = await a.server.put(file)
     expect(replicas).toHaveLength(2)
-    // The holder a fetch asks first is the damaged one.
     const bad = [b, c].find((n) => n.server.nodeId === replicas[0]) as TestNode
     const path = replicaPath(bad, a, cid)
-    await flipBit(path, 100)
     const damaged = await readFile(path)
+    const header = 4 + 1 + 2 + 64
+    for (let k = 0; k < 10; k++) damaged[header + k * 1024 * 1024 + 7]! ^= 1
+    await writeFile(path, damaged)
     await a.server.evictLocal(cid)
 
     const got = await a.server.get(cid)
     expect((await readAll(got.stream)).equals(file)).toBe(true)
     expect(got.skipped).toContainEqual(
-      expect.objectContaining({ nodeId: bad.server.nodeId, code: 'ERR_INTEGRITY' }),
+      expect.objectContaining({ nodeId: bad.server.nodeId, code: 'ERR_REPLICA_MISMATCH' }),
     )
-    await waitFor(async () => !(await readFile(path)).equals(damaged), {
+    await waitFor(async () => (await exists(path)) && !(await readFile(path)).equals(damaged), {
       what: 'the bad replica to be replaced',
     })
+    expect((await bad.server.verify()).held).toEqual({ checked: 1, removed: 0 })
 
     await a.server.evictLocal(cid)
     const again = await a.server.get(cid)
     expect((await readAll(again.stream)).equals(file)).toBe(true)
-    expect(again.source).toBe(bad.server.nodeId)
     expect(again.skipped).toEqual([])
-  })
+  }, 60_000)
 
   it('does not spread a rotten local copy to a new holder during repair', async () => {
     cluster = new Cluster('plain')

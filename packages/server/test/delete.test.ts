@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { signAction } from '../src/signatures.js'
 import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile } from './helpers/data.js'
+import { iterate, makeReplica, storeRecords, tampered } from './helpers/replica.js'
 
 const exists = (path: string) =>
   access(path).then(
@@ -56,41 +57,84 @@ describe('delete', () => {
     expect(await exists(replicaPath(b!, a!, cid))).toBe(true)
   })
 
-  it('refuses a store whose signature does not cover what was sent, and keeps serving', async () => {
+  it('refuses a store whose bytes are not those the owner signed, and keeps serving', async () => {
     cluster = new Cluster('plain')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
-    const fields = { ownerId: a!.ownerKey.ownerId, locator: 'ab'.repeat(32), issuedAt: Date.now(), size: 4 }
-    const signed = signAction(a!.ownerKey, 'store', fields)
+    const replica = makeReplica(a!.ownerKey, randomFile(50_000), { chunkSize: 16_384 })
     const peer = a!.transport.peer(b!.server.nodeId)!
-    const data = new Uint8Array([1, 2, 3, 4])
-    await expect(
-      peer.request({ op: 'store', ...fields, size: 3, ...signed }, { data: data.subarray(0, 3) }),
-    ).rejects.toMatchObject({ remoteCode: 'ERR_UNAUTHORIZED' })
-    await expect(
-      peer.request({ op: 'store', ...fields, ...signed }, { data: new Uint8Array(9) }),
-    ).rejects.toMatchObject({ remoteCode: 'ERR_SIZE_MISMATCH' })
-    await expect(peer.request({ op: 'nonsense' })).rejects.toMatchObject({ remoteCode: 'ERR_BAD_REQUEST' })
-    await expect(peer.request({ op: 'store', ...fields, ...signed }, { data })).resolves.toMatchObject({
-      body: { stored: true, size: 4 },
+    const store = { op: 'store', v: 2, ownerId: a!.ownerKey.ownerId }
+    const send = (data: Uint8Array[], body: object = store) => peer.request(body, { data: iterate(data) })
+    // Other bytes of the same size under the owner's commit: refused, nothing kept.
+    await expect(send(storeRecords(tampered(replica.chunks, 2), replica.signed.bytes))).rejects.toMatchObject(
+      {
+        remoteCode: 'ERR_REPLICA_MISMATCH',
+      },
+    )
+    // A chunk missing: refused too.
+    await expect(send(storeRecords(replica.chunks.slice(1), replica.signed.bytes))).rejects.toMatchObject({
+      remoteCode: 'ERR_REPLICA_MISMATCH',
     })
+    // Signed by another owner for this namespace: refused.
+    const forged = makeReplica(b!.ownerKey, randomFile(1_000))
+    await expect(send(storeRecords(forged.chunks, forged.signed.bytes))).rejects.toMatchObject({
+      remoteCode: 'ERR_UNAUTHORIZED',
+    })
+    await expect(send([new Uint8Array([9, 0, 0, 0, 1, 0])])).rejects.toMatchObject({
+      remoteCode: 'ERR_BAD_REQUEST',
+    })
+    await expect(peer.request({ op: 'nonsense' })).rejects.toMatchObject({ remoteCode: 'ERR_BAD_REQUEST' })
+    expect((await b!.server.status()).held.objects).toBe(0)
+    await expect(send(storeRecords(replica.chunks, replica.signed.bytes))).resolves.toMatchObject({
+      body: { stored: true },
+    })
+    // A replay of the same commit with other bytes cannot overwrite the good replica.
+    await expect(send(storeRecords(tampered(replica.chunks, 0), replica.signed.bytes))).rejects.toMatchObject(
+      {
+        remoteCode: 'ERR_REPLICA_MISMATCH',
+      },
+    )
+    expect((await b!.server.verify()).held).toEqual({ checked: 1, removed: 0 })
   })
 
   it('refuses a replayed store signed before the owner deleted that replica', async () => {
     cluster = new Cluster('plain')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
-    const fields = { ownerId: a!.ownerKey.ownerId, locator: 'cd'.repeat(32), issuedAt: Date.now(), size: 4 }
-    const captured = { op: 'store', ...fields, ...signAction(a!.ownerKey, 'store', fields) }
-    const data = new Uint8Array([5, 6, 7, 8])
+    const replica = makeReplica(a!.ownerKey, randomFile(4_000))
     const peer = a!.transport.peer(b!.server.nodeId)!
-    await expect(peer.request(captured, { data })).resolves.toMatchObject({ body: { stored: true } })
-    const del = { ownerId: fields.ownerId, locator: fields.locator, issuedAt: fields.issuedAt + 1 }
+    const captured = { op: 'store', v: 2, ownerId: a!.ownerKey.ownerId }
+    const data = storeRecords(replica.chunks, replica.signed.bytes)
+    await expect(peer.request(captured, { data: iterate(data) })).resolves.toMatchObject({
+      body: { stored: true },
+    })
+    const del = {
+      ownerId: a!.ownerKey.ownerId,
+      locator: replica.locator,
+      issuedAt: replica.signed.commit.issuedAt + 1,
+    }
     await expect(
       peer.request({ op: 'delete', ...del, ...signAction(a!.ownerKey, 'delete', del) }),
     ).resolves.toMatchObject({
       body: { deleted: true },
     })
-    await expect(peer.request(captured, { data })).rejects.toMatchObject({ remoteCode: 'ERR_UNAUTHORIZED' })
+    await expect(peer.request(captured, { data: iterate(data) })).rejects.toMatchObject({
+      remoteCode: 'ERR_STALE_REPLICA',
+    })
     expect((await b!.server.status()).held.objects).toBe(0)
+  })
+
+  it('refuses an older upload over a newer replica of the same object', async () => {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    const file = randomFile(4_000)
+    const older = makeReplica(a!.ownerKey, file, { issuedAt: Date.now() - 1_000 })
+    const newer = makeReplica(a!.ownerKey, file)
+    const peer = a!.transport.peer(b!.server.nodeId)!
+    const store = { op: 'store', v: 2, ownerId: a!.ownerKey.ownerId }
+    const send = (r: typeof older) =>
+      peer.request(store, { data: iterate(storeRecords(r.chunks, r.signed.bytes)) })
+    await expect(send(newer)).resolves.toMatchObject({ body: { stored: true } })
+    await expect(send(older)).rejects.toMatchObject({ remoteCode: 'ERR_STALE_REPLICA' })
+    await expect(send(newer)).resolves.toMatchObject({ body: { stored: true } })
   })
 
   it('sends a delete again to a holder that was offline, when it comes back', async () => {

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateOwnerKey, ownerKeyToPem } from '@cas/crypto'
+import { CidHasher, generateOwnerKey, ownerKeyToPem } from '@cas/crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from './helpers/cluster.js'
 import { NodeProcess } from './helpers/node-process.js'
@@ -13,21 +13,23 @@ const MiB = 1024 ** 2
 /** Growth of a process's resident set over its idle level that still counts as flat for a 1 GiB transfer. */
 const FLAT_RSS_MARGIN = 160 * MiB
 
-/** Writes `size` bytes of random-looking data (a random 1 MiB block, varied per MiB) and returns its SHA-256. */
-async function writeBigFile(path: string, size: number): Promise<string> {
+/** Writes `size` bytes of random-looking data (a random 1 MiB block, varied per MiB); returns its SHA-256 and cid. */
+async function writeBigFile(path: string, size: number): Promise<{ sha: string; cid: string }> {
   const block = randomBytes(MiB)
   const hash = createHash('sha256')
+  const cid = new CidHasher()
   const out = createWriteStream(path)
   for (let i = 0; i < size / MiB; i++) {
     block.writeUInt32BE(i, 0)
     const piece = Buffer.from(block)
     hash.update(piece)
+    cid.update(piece)
     if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   await new Promise<void>((resolve, reject) =>
     out.end((err?: Error | null) => (err ? reject(err) : resolve())),
   )
-  return hash.digest('hex')
+  return { sha: hash.digest('hex'), cid: cid.digest() }
 }
 
 describe('a 1 GiB file between two node processes', () => {
@@ -44,7 +46,7 @@ describe('a 1 GiB file between two node processes', () => {
 
   it('is put, evicted and got back byte for byte with each process’s memory flat', async () => {
     const path = join(dir, 'big.bin')
-    const cid = await writeBigFile(path, GiB)
+    const { sha, cid } = await writeBigFile(path, GiB)
     const ownerPem = ownerKeyToPem(generateOwnerKey())
     const a = new NodeProcess()
     const b = new NodeProcess()
@@ -62,7 +64,7 @@ describe('a 1 GiB file between two node processes', () => {
     expect(put).toMatchObject({ cid, size: GiB, underReplicated: false })
     expect(await a.call('evict', { cid })).toBe(true)
     const got = await a.call<{ sha: string; size: number; source: string }>('get', { cid })
-    expect(got).toMatchObject({ sha: cid, size: GiB })
+    expect(got).toMatchObject({ sha, size: GiB })
     expect(got.source).toBe(put.replicas[0])
 
     const [ra, rb] = await Promise.all([a.call<{ peak: number }>('rss'), b.call<{ peak: number }>('rss')])

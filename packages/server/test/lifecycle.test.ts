@@ -32,7 +32,7 @@ describe('FileServer lifecycle and hooks', () => {
     expect(last('ingest')).toEqual({ phase: 'ingest', done: 1_000_000, total: 1_000_000 })
     expect(last('replicate')!.done).toBe(last('replicate')!.total)
     await a!.server.evictLocal(cid)
-    await a!.server.get(cid, { onProgress: (p) => seen.push({ ...p }) })
+    await readAll((await a!.server.get(cid, { onProgress: (p) => seen.push({ ...p }) })).stream)
     expect(last('fetch')).toEqual({ phase: 'fetch', done: 1_000_000, total: 1_000_000 })
   })
 
@@ -80,7 +80,7 @@ describe('FileServer lifecycle and hooks', () => {
     expect(outbound.size).toBeLessThanOrEqual(2)
   })
 
-  it('shares one fetch between concurrent gets of the same missing object', async () => {
+  it('serves concurrent gets of the same missing object, each verified', async () => {
     cluster = new Cluster('plain')
     const [a] = await cluster.mesh(3, { replication: 2 })
     const file = randomFile(400_000)
@@ -91,8 +91,11 @@ describe('FileServer lifecycle and hooks', () => {
       if (e.kind === 'fetch' && e.direction === 'in') fetched.push(e)
     })
     const results = await Promise.all([a!.server.get(cid), a!.server.get(cid), a!.server.get(cid)])
-    for (const r of results) expect((await readAll(r.stream)).equals(file)).toBe(true)
-    expect(fetched).toHaveLength(1)
+    const bytes = await Promise.all(results.map((r) => readAll(r.stream)))
+    for (const b of bytes) expect(b.equals(file)).toBe(true)
+    // Each get streams its own chunks (none waits for another's whole fetch); each caches a whole copy.
+    expect(fetched.reduce((n, e) => n + e.bytes, 0)).toBe(3 * file.byteLength)
+    expect(await a!.server.has(cid)).toBe(true)
   })
 
   it('streams an inclusive byte range of a local or fetched object, and refuses a reversed one', async () => {

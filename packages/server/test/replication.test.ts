@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
-import { rankNodes } from '../src/index.js'
 import { Cluster, MODES, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
@@ -23,11 +22,7 @@ async function holdersOf(nodes: TestNode[], owner: TestNode, cid: string): Promi
   return out.sort()
 }
 
-function rankedHolders(owner: TestNode, cid: string, others: string[]): string[] {
-  return rankNodes(locatorOf(deriveOwnerSecrets(owner.ownerKey), cid), others).slice(0, 3)
-}
-
-describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) over %s', (mode) => {
+describe.each(MODES)('replication to 3 holders per put (5 nodes, R = 3) over %s', (mode) => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
@@ -40,21 +35,29 @@ describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) 
     const others = nodes.slice(1).map((n) => n.server.nodeId)
     const files = Array.from({ length: 8 }, () => randomFile(50_000))
     const cids: string[] = []
+    const placed = new Map<string, string[]>()
     for (const file of files) {
       const res = await owner.server.put(file)
       expect(res.underReplicated).toBe(false)
-      const expected = rankedHolders(owner, res.cid, others).sort()
-      expect([...res.replicas].sort()).toEqual(expected)
+      const expected = [...res.replicas].sort()
+      expect(expected).toHaveLength(3)
+      expect(expected.every((id) => others.includes(id))).toBe(true)
       expect(await holdersOf(nodes, owner, res.cid)).toEqual(expected)
       cids.push(res.cid)
+      placed.set(res.cid, expected)
     }
-    return { nodes, owner, others, files, cids }
+    // The put picks its holders before it knows the cid; the catalogue records them.
+    const rankedHolders = (cid: string): string[] => placed.get(cid) ?? []
+    return { nodes, owner, files, cids, rankedHolders }
   }
 
-  it('places each object on exactly its 3 ranked holders and keeps every object readable with two holders stopped', async () => {
-    const { nodes, owner, others, files, cids } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
-    // Stop the two nodes ranked first for the first object; every object keeps at least one live holder.
-    const [a, b] = rankedHolders(owner, cids[0]!, others)
+  it('places each object on exactly 3 holders and keeps every object readable with two holders stopped', async () => {
+    const { nodes, owner, files, cids, rankedHolders } = await setUp({
+      repairInterval: 0,
+      repairGrace: 60_000,
+    })
+    // Stop two holders of the first object; every object keeps at least one live holder.
+    const [a, b] = rankedHolders(cids[0]!)
     for (const id of [a, b]) await cluster.stop(nodes.find((n) => n.server.nodeId === id)!)
     for (const [i, cid] of cids.entries()) {
       expect(await owner.server.evictLocal(cid)).toBe(true)
@@ -64,10 +67,10 @@ describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) 
   }, 120_000)
 
   it('restores 3 live replicas of every object after a holder stops for longer than the grace period', async () => {
-    const { nodes, owner, others, cids } = await setUp({ repairInterval: 100, repairGrace: 300 })
+    const { nodes, owner, cids, rankedHolders } = await setUp({ repairInterval: 100, repairGrace: 300 })
     const statuses: unknown[] = []
     owner.server.on('repair', (s) => statuses.push(s))
-    const placements = cids.map((cid) => rankedHolders(owner, cid, others))
+    const placements = cids.map((cid) => rankedHolders(cid))
     const victimId = mostCommonHolder(placements)
     await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
     await waitFor(
@@ -90,9 +93,12 @@ describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) 
   }, 120_000)
 
   it('repairs objects whose owner evicted its local copy by relaying a live holder’s replica', async () => {
-    const { nodes, owner, others, files, cids } = await setUp({ repairInterval: 100, repairGrace: 300 })
+    const { nodes, owner, files, cids, rankedHolders } = await setUp({
+      repairInterval: 100,
+      repairGrace: 300,
+    })
     for (const cid of cids) await owner.server.evictLocal(cid)
-    const victimId = mostCommonHolder(cids.map((cid) => rankedHolders(owner, cid, others)))
+    const victimId = mostCommonHolder(cids.map((cid) => rankedHolders(cid)))
     await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
     await waitFor(
       async () => {
@@ -108,12 +114,12 @@ describe.each(MODES)('replication to rendezvous-ranked holders (5 nodes, R = 3) 
   }, 120_000)
 
   it('reports objects as under-replicated while a holder is gone but within the grace period', async () => {
-    const { nodes, owner, others, cids } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
-    const victimId = rankedHolders(owner, cids[0]!, others)[0]!
+    const { nodes, owner, cids, rankedHolders } = await setUp({ repairInterval: 0, repairGrace: 60_000 })
+    const victimId = rankedHolders(cids[0]!)[0]!
     await cluster.stop(nodes.find((n) => n.server.nodeId === victimId)!)
     await waitFor(() => !owner.transport.peer(victimId), { what: 'the owner to notice the stop' })
     const status = await owner.server.repair()
-    const affected = cids.filter((cid) => rankedHolders(owner, cid, others).includes(victimId)).length
+    const affected = cids.filter((cid) => rankedHolders(cid).includes(victimId)).length
     expect(status).toMatchObject({ healthy: cids.length - affected, underReplicated: affected })
   }, 120_000)
 })

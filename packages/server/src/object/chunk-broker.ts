@@ -7,7 +7,11 @@ export interface ChunkSource {
   /** Checks one chunk of this source's upload and returns its plaintext; throws for one that does not verify. */
   open(index: number, ciphertext: Buffer): Buffer
   /** The ciphertext of chunks first..first+count-1, in order. */
-  read(first: number, count: number, signal: AbortSignal): AsyncIterable<{ index: number; ciphertext: Buffer }>
+  read(
+    first: number,
+    count: number,
+    signal: AbortSignal,
+  ): AsyncIterable<{ index: number; ciphertext: Buffer }>
 }
 
 export interface BrokerOptions {
@@ -54,6 +58,7 @@ export class ChunkBroker {
   readonly #errors: { source: string; err: unknown }[] = []
   #wake: (() => void) | undefined
   #asked = false
+  #lookups = 0
 
   constructor(sources: ChunkSource[], opts: BrokerOptions) {
     this.#o = opts
@@ -66,6 +71,16 @@ export class ChunkBroker {
   /** Failures so far, one per source. */
   get errors(): { source: string; err: unknown }[] {
     return [...this.#errors]
+  }
+
+  /** Sources may still join until `lookup` settles: the broker waits for it before it gives up. */
+  expect(lookup: Promise<unknown>): void {
+    this.#lookups++
+    const done = () => {
+      this.#lookups--
+      this.#notify()
+    }
+    lookup.then(done, done)
   }
 
   add(source: ChunkSource): void {
@@ -104,7 +119,7 @@ export class ChunkBroker {
             )
             continue
           }
-          if (alive.length === 0) throw new NoSourceLeftError(this.#errors)
+          if (alive.length === 0 && this.#lookups === 0) throw new NoSourceLeftError(this.#errors)
         }
         await new Promise<void>((resolve) => {
           this.#wake = resolve
@@ -169,7 +184,9 @@ export class NoSourceLeftError extends Error {
   readonly code: string
   constructor(readonly errors: { source: string; err: unknown }[]) {
     const codes = errors.map((e) => errorCode(e.err) ?? 'ERR_UNKNOWN')
-    super(`no source could serve the object (${errors.map((e, i) => `${e.source.slice(0, 12)}: ${codes[i]}`).join('; ') || 'none found'})`)
+    super(
+      `no source could serve the object (${errors.map((e, i) => `${e.source.slice(0, 12)}: ${codes[i]}`).join('; ') || 'none found'})`,
+    )
     this.code = 'ERR_NOT_FOUND'
   }
 }

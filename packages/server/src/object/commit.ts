@@ -126,7 +126,9 @@ export function openSignedCommit(bytes: Buffer): SignedCommit {
   if (bytes.byteLength !== at + 2 + sLen) throw bad('length')
   const commit = decodeCommit(body)
   if (ownerIdOf(ownerPub) !== commit.ownerId) {
-    throw new UnauthorizedError(`a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`)
+    throw new UnauthorizedError(
+      `a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`,
+    )
   }
   let ok = false
   try {

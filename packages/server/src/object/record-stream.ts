@@ -29,7 +29,10 @@ export interface StoreRecord {
  * commit above MAX_SIGNED_COMMIT_BYTES, an unknown type, anything after the
  * commit, and a stream that ends mid-record or without a commit.
  */
-export async function* readRecords(source: AsyncIterable<Uint8Array>, maxChunk: number): AsyncGenerator<StoreRecord> {
+export async function* readRecords(
+  source: AsyncIterable<Uint8Array>,
+  maxChunk: number,
+): AsyncGenerator<StoreRecord> {
   const pending: Buffer[] = []
   let buffered = 0
   let head: { type: number; length: number } | undefined
@@ -69,7 +72,8 @@ export async function* readRecords(source: AsyncIterable<Uint8Array>, maxChunk: 
         if (type === RECORD_CHUNK) {
           if (length < 1 || length > maxChunk) throw new BadRequestError(`a chunk record of ${length} bytes`)
         } else if (type === RECORD_COMMIT) {
-          if (length > MAX_SIGNED_COMMIT_BYTES) throw new BadRequestError(`a commit record of ${length} bytes`)
+          if (length > MAX_SIGNED_COMMIT_BYTES)
+            throw new BadRequestError(`a commit record of ${length} bytes`)
         } else {
           throw new BadRequestError(`unknown record type ${type}`)
         }

@@ -60,7 +60,9 @@ export async function readReplicaHead(store: Store, namespace: string, key: stri
     throw new ReplicaFormatError(`${namespace}/${key}: ${err instanceof Error ? err.message : String(err)}`)
   }
   if (signed.dataBytes !== start) {
-    throw new ReplicaFormatError(`${namespace}/${key}: ${start} bytes of chunks, the commit lists ${signed.dataBytes}`)
+    throw new ReplicaFormatError(
+      `${namespace}/${key}: ${start} bytes of chunks, the commit lists ${signed.dataBytes}`,
+    )
   }
   const offsets = [0]
   let at = 0
@@ -71,7 +73,13 @@ export async function readReplicaHead(store: Store, namespace: string, key: stri
   return { signed, offsets }
 }
 
-async function readRange(store: Store, namespace: string, key: string, start: number, end: number): Promise<Buffer> {
+async function readRange(
+  store: Store,
+  namespace: string,
+  key: string,
+  start: number,
+  end: number,
+): Promise<Buffer> {
   if (end < start) return Buffer.alloc(0)
   const parts: Buffer[] = []
   for await (const piece of store.read(key, { namespace, start, end })) parts.push(piece as Buffer)

@@ -1,7 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingRequest, Peer } from '@cas/p2p'
 import type { ServerContext } from '../context.js'
-import { BadRequestError, errorCode, NotFoundError, ReplicaMismatchError, SizeMismatchError } from '../errors.js'
+import {
+  BadRequestError,
+  errorCode,
+  NotFoundError,
+  ReplicaMismatchError,
+  SizeMismatchError,
+} from '../errors.js'
 import { type FetchRequest, fetchResponseSchema } from '../messages.js'
 import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from '../object/commit.js'
 import { type ReplicaHead, readChunks, readReplicaHead } from '../object/replica-file.js'
@@ -24,10 +30,14 @@ export async function handleFetch(ctx: ServerContext, req: IncomingRequest, body
   const count = head.signed.commit.chunks.length
   const first = body.first ?? 0
   const n = body.count ?? 1
-  if (first + n > count) throw new BadRequestError(`chunks ${first}..${first + n - 1} of a replica of ${count}`)
+  if (first + n > count)
+    throw new BadRequestError(`chunks ${first}..${first + n - 1} of a replica of ${count}`)
   const size = (head.offsets[first + n] as number) - (head.offsets[first] as number)
   ctx.onTransfer({ direction: 'out', kind: 'fetch', nodeId: req.peer.nodeId, bytes: size })
-  return { body: { size }, data: servedChunks(ctx, body.ownerId, body.locator, head, first, first + n - 1, req.signal) }
+  return {
+    body: { size },
+    data: servedChunks(ctx, body.ownerId, body.locator, head, first, first + n - 1, req.signal),
+  }
 }
 
 async function* servedChunks(
@@ -39,11 +49,21 @@ async function* servedChunks(
   last: number,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, first, last, signal)) {
+  for await (const { index, ciphertext } of readChunks(
+    ctx.store,
+    ownerId,
+    locator,
+    head,
+    first,
+    last,
+    signal,
+  )) {
     const want = head.signed.commit.chunks[index]?.hash as Uint8Array
     if (!timingSafeEqual(sha256(ciphertext), want)) {
       await dropDamaged(ctx, ownerId, locator, `chunk ${index} does not match the commit`)
-      throw new ReplicaMismatchError(`this holder's replica ${locator.slice(0, 12)} is damaged (chunk ${index})`)
+      throw new ReplicaMismatchError(
+        `this holder's replica ${locator.slice(0, 12)} is damaged (chunk ${index})`,
+      )
     }
     yield ciphertext
   }
@@ -68,8 +88,16 @@ export async function heldHead(ctx: ServerContext, ownerId: string, locator: str
  * Removes a held replica whose bytes no longer verify, so that `has` answers
  * no and the owner's repair sends a good one. The held record goes too.
  */
-export async function dropDamaged(ctx: ServerContext, ownerId: string, locator: string, why: string): Promise<void> {
-  ctx.logger.warn({ ownerId, locator, why }, 'a held replica is damaged: removed, its owner will send it again')
+export async function dropDamaged(
+  ctx: ServerContext,
+  ownerId: string,
+  locator: string,
+  why: string,
+): Promise<void> {
+  ctx.logger.warn(
+    { ownerId, locator, why },
+    'a held replica is damaged: removed, its owner will send it again',
+  )
   await ctx.store.delete(locator, { namespace: ownerId }).catch(() => false)
   ctx.onDamagedReplica?.(ownerId, locator)
 }
@@ -93,7 +121,11 @@ export async function fetchCommit(
     if (size > MAX_SIGNED_COMMIT_BYTES) throw new SizeMismatchError(`a commit of ${size} bytes`)
     if (!res.data) throw new SizeMismatchError('peer answered without data')
     const parts: Uint8Array[] = []
-    for await (const piece of limited(idleTimeout(res.data, ctx.fetchTimeout, peer.nodeId, () => abort.abort()), size, true)) {
+    for await (const piece of limited(
+      idleTimeout(res.data, ctx.fetchTimeout, peer.nodeId, () => abort.abort()),
+      size,
+      true,
+    )) {
       parts.push(piece)
     }
     const signed = openSignedCommit(Buffer.concat(parts))
@@ -137,7 +169,11 @@ export async function* fetchChunks(
     let index = first
     let parts: Buffer[] = []
     let have = 0
-    const data = limited(idleTimeout(res.data, stallMs, peer.nodeId, () => abort.abort()), size, true)
+    const data = limited(
+      idleTimeout(res.data, stallMs, peer.nodeId, () => abort.abort()),
+      size,
+      true,
+    )
     for await (const raw of data) {
       let piece = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
       while (piece.byteLength > 0) {
@@ -149,7 +185,9 @@ export async function* fetchChunks(
         if (have === want) {
           const ciphertext = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
           if (checkHashes && !timingSafeEqual(sha256(ciphertext), chunks[index]?.hash as Uint8Array)) {
-            throw new ReplicaMismatchError(`peer ${peer.nodeId.slice(0, 12)} served a chunk ${index} that does not match its commit`)
+            throw new ReplicaMismatchError(
+              `peer ${peer.nodeId.slice(0, 12)} served a chunk ${index} that does not match its commit`,
+            )
           }
           yield { index, ciphertext }
           index++

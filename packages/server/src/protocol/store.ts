@@ -11,7 +11,13 @@ import {
 } from '../errors.js'
 import type { HeldReplicas } from '../held-replicas.js'
 import { type StoreRequest, storeResponseSchema } from '../messages.js'
-import { chunksMatch, type CommitChunk, MAX_CHUNKS, openSignedCommit, type SignedCommit } from '../object/commit.js'
+import {
+  type CommitChunk,
+  chunksMatch,
+  MAX_CHUNKS,
+  openSignedCommit,
+  type SignedCommit,
+} from '../object/commit.js'
 import { RECORD_CHUNK, readRecords } from '../object/record-stream.js'
 import { replicaTrailer } from '../object/replica-file.js'
 
@@ -45,7 +51,10 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
       if (rec.type === RECORD_CHUNK) {
         if (received.length >= MAX_CHUNKS) throw new BadRequestError(`more than ${MAX_CHUNKS} chunks`)
         reserve(rec.payload.byteLength)
-        received.push({ length: rec.payload.byteLength, hash: createHash('sha256').update(rec.payload).digest() })
+        received.push({
+          length: rec.payload.byteLength,
+          hash: createHash('sha256').update(rec.payload).digest(),
+        })
         await writer.append(rec.payload)
       } else {
         signed = openSignedCommit(rec.payload)
@@ -54,24 +63,36 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
     const s = signed as SignedCommit
     const { commit } = s
     if (commit.ownerId !== ownerId) throw new UnauthorizedError('the commit names another namespace')
-    if (commit.issuedAt > Date.now() + deps.maxClockSkew) throw new UnauthorizedError('request issued in the future')
+    if (commit.issuedAt > Date.now() + deps.maxClockSkew)
+      throw new UnauthorizedError('request issued in the future')
     if (!chunksMatch(commit, received)) {
-      throw new ReplicaMismatchError(`the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`)
+      throw new ReplicaMismatchError(
+        `the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`,
+      )
     }
     const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
     if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
       throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
     }
     const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
-    if (prev && (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))) {
-      throw new StaleReplicaError('a store signed before the replica already held (an older upload, or a replay)')
+    if (
+      prev &&
+      (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))
+    ) {
+      throw new StaleReplicaError(
+        'a store signed before the replica already held (an older upload, or a replay)',
+      )
     }
     const trailer = replicaTrailer(s)
     reserve(trailer.byteLength)
     await writer.append(trailer)
     await writer.commit(commit.locator)
     const size = s.dataBytes + trailer.byteLength
-    await ctx.catalogue.putHeld(ownerId, commit.locator, { size, writtenAt: commit.issuedAt, digest: s.digest })
+    await ctx.catalogue.putHeld(ownerId, commit.locator, {
+      size,
+      writtenAt: commit.issuedAt,
+      digest: s.digest,
+    })
     if (prev) held.release(ownerId, prev.size)
     else held.countObject(ownerId, 1)
     ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: s.dataBytes })
@@ -116,7 +137,7 @@ export class HolderUpload {
   readonly nodeId: string
   readonly #opts: HolderUploadOptions
   readonly #abort = new AbortController()
-  readonly #queue: Uint8Array[] = []
+  readonly #queue: { bytes: Uint8Array; progress: number }[] = []
   #queued = 0
   #ended = false
   #error: unknown
@@ -129,11 +150,9 @@ export class HolderUpload {
     this.nodeId = peer.nodeId
     this.#opts = opts
     const signal = AbortSignal.any([this.#abort.signal, opts.signal])
-    this.#done = peer
-      .request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal })
-      .then((res) => {
-        storeResponseSchema.parse(res.body)
-      })
+    this.#done = peer.request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal }).then((res) => {
+      storeResponseSchema.parse(res.body)
+    })
     this.#done.catch((err) => this.#fail(err))
   }
 
@@ -143,10 +162,15 @@ export class HolderUpload {
 
   /**
    * Queues bytes; waits while the queue is full, at most `stallMs` without
-   * the holder taking anything, then drops it. Returns false once dropped.
+   * the holder taking anything, then drops it. Returns false once dropped. `progress` is reported
+   * through `onBytes` when the holder takes these bytes (payload, not framing).
    */
-  async push(bytes: Uint8Array): Promise<boolean> {
-    while (this.#error === undefined && this.#queued > 0 && this.#queued + bytes.byteLength > this.#opts.queueBytes) {
+  async push(bytes: Uint8Array, progress = 0): Promise<boolean> {
+    while (
+      this.#error === undefined &&
+      this.#queued > 0 &&
+      this.#queued + bytes.byteLength > this.#opts.queueBytes
+    ) {
       const waited = Date.now() - this.#lastTaken
       if (waited >= this.#opts.stallMs) {
         this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
@@ -164,7 +188,7 @@ export class HolderUpload {
     if (this.#error !== undefined) return false
     // The stall clock runs only while something waits to be taken.
     if (this.#queued === 0) this.#lastTaken = Date.now()
-    this.#queue.push(bytes)
+    this.#queue.push({ bytes, progress })
     this.#queued += bytes.byteLength
     this.#wakeReader?.()
     return true
@@ -210,11 +234,11 @@ export class HolderUpload {
       if (this.#error !== undefined) throw this.#error
       const next = this.#queue.shift()
       if (next) {
-        this.#queued -= next.byteLength
+        this.#queued -= next.bytes.byteLength
         this.#lastTaken = Date.now()
-        this.#opts.onBytes?.(next.byteLength)
+        if (next.progress > 0) this.#opts.onBytes?.(next.progress)
         this.#wakeWriter?.()
-        yield next
+        yield next.bytes
         continue
       }
       if (this.#ended) return

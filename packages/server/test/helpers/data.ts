@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 
+export { cidOf } from '@cas/crypto'
+
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
