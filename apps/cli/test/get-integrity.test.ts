@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { cidOf } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EXIT_INTEGRITY } from '../src/index.js'
 import { cas } from './helpers/cluster.js'
@@ -30,7 +31,7 @@ async function lyingNode(body: Buffer, cid: string): Promise<string> {
 describe('cas get integrity check', () => {
   it('exits 4 and leaves no file when the bytes do not hash to the cid', async () => {
     const good = randomBytes(200_000)
-    const cid = createHash('sha256').update(good).digest('hex')
+    const cid = cidOf(good)
     const bad = Buffer.from(good)
     bad[1234] = (bad[1234] ?? 0) ^ 1
     const api = await lyingNode(bad, cid)

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { chunksOfRange, ObjectOpener, openObjectKey } from '@cas/crypto'
 import type { Peer } from '@cas/p2p'
+import type { ObjectWriter } from '@cas/store'
 import type { ServerContext } from './context.js'
 import {
   DamagedObjectError,
@@ -102,7 +103,8 @@ export class Getter {
         shared: ref.shared,
       })
     }
-    const cache = opened.signed && whole ? await ctx.store.writer({ namespace: 'self' }) : undefined
+    // Made when the stream is first read: a stream dropped unread (a HEAD, a re-opened Range) leaves nothing open.
+    let cache: ObjectWriter | undefined
     const badHolders = new Set<string>()
     let localFailed = false
     const broker = span
@@ -152,6 +154,7 @@ export class Getter {
     async function* body(): AsyncGenerator<Buffer> {
       let pos = span ? (opener.manifest.offsets[span.first] as number) : 0
       try {
+        if (opened.signed && whole) cache = await ctx.store.writer({ namespace: 'self' })
         if (broker) {
           for await (const c of broker.chunks()) {
             if (cache) await cache.append(c.ciphertext)

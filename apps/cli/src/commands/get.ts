@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createWriteStream, rmSync } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type TransformCallback, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { CidHasher } from '@cas/crypto'
 import type { CommandContext } from '../context.js'
 import { CliError, IntegrityError, UsageError } from '../errors.js'
 import { formatBytes } from '../output.js'
@@ -15,7 +16,7 @@ export interface GetOptions {
 
 /**
  * `cas get <cid|name|capability>`: streams the object to stdout or to `-o file`, checking on
- * the way that its SHA-256 is the cid. A file is written under a temporary name and renamed
+ * the way that it hashes to its cid (the node checks every chunk; this checks the node). A file is written under a temporary name and renamed
  * only once it checks out, so a failed get never leaves a wrong file behind.
  */
 export async function get(ctx: CommandContext, ref: string, opts: GetOptions): Promise<void> {
@@ -28,7 +29,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   const res = await client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
   const cid = String(res.headers['x-cas-cid'] ?? '')
   const size = Number(res.headers['content-length'])
-  const hash = createHash('sha256')
+  const hash = new CidHasher()
   let received = 0
   const bar = out.progress
     ? new ProgressBar({
@@ -45,7 +46,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
       done(null, chunk)
     },
     flush(done) {
-      const digest = hash.digest('hex')
+      const digest = hash.digest()
       if (received !== size) done(new IntegrityError(`the node sent ${received} bytes of ${size}`))
       else if (digest !== cid)
         done(new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`))

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CidHasher, cidOf } from '@cas/crypto'
 import { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
 import { IntegrityError, UsageError } from '../errors.js'
@@ -102,8 +103,7 @@ export async function runDemo(ctx: CommandContext, opts: DemoOptions): Promise<v
         headers: { 'content-length': String(size) },
       })
       const putMs = performance.now() - t0
-      if (put.cid !== createHash('sha256').update(data).digest('hex'))
-        throw new IntegrityError(`node 3 returned a wrong cid for ${name}`)
+      if (put.cid !== cidOf(data)) throw new IntegrityError(`node 3 returned a wrong cid for ${name}`)
       rows.push({ name, size, cid: put.cid, replicas: put.replicas.length, putMs, getMs: 0, verified: false })
     }
     out.info(`stored ${count} files from node 3`)
@@ -117,7 +117,7 @@ export async function runDemo(ctx: CommandContext, opts: DemoOptions): Promise<v
     for (const row of rows) {
       const t0 = performance.now()
       const res = await client.send('GET', `/v1/objects/${row.cid}`)
-      const hash = createHash('sha256')
+      const hash = new CidHasher()
       let size = 0
       for await (const chunk of res as AsyncIterable<Buffer>) {
         hash.update(chunk)
@@ -125,10 +125,7 @@ export async function runDemo(ctx: CommandContext, opts: DemoOptions): Promise<v
       }
       row.getMs = performance.now() - t0
       const original = await readFile(join(filesDir, row.name))
-      row.verified =
-        size === row.size &&
-        hash.digest('hex') === row.cid &&
-        createHash('sha256').update(original).digest('hex') === row.cid
+      row.verified = size === row.size && hash.digest() === row.cid && cidOf(original) === row.cid
     }
 
     const total = rows.reduce((s, r) => s + r.size, 0)

@@ -83,7 +83,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data
 }
 
-/** A ref is a cid, a capability (`cas-cap1:…`), or else a name this node knows. */
+/** A ref is a cid, a capability (`cas-cap2:…`), or else a name this node knows. */
 async function resolveRef(backend: NodeBackend, ref: string): Promise<string> {
   if (CID.test(ref) || ref.startsWith(CAPABILITY_PREFIX)) return ref
   const cid = await backend.resolveName(ref)
