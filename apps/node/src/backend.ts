@@ -9,7 +9,10 @@ export interface NodeBackend {
     source: Readable,
     opts: { name?: string; replication?: number | 'all'; signal?: AbortSignal },
   ): Promise<object>
-  /** `start`/`end` (inclusive) select a byte range; the whole object is verified first either way. */
+  /**
+   * Resolves once the object's manifest is read and checked; its stream verifies each chunk as it
+   * goes. `start`/`end` (inclusive) select a byte range: only the chunks it touches are read.
+   */
   get(
     ref: string,
     opts: { signal?: AbortSignal; start?: number; end?: number },

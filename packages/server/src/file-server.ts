@@ -32,6 +32,7 @@ import {
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
   DEFAULT_REPLICATION,
+  DEFAULT_SCRUB_INTERVAL,
   type FileServerOptions,
   validateOptions,
 } from './options.js'
@@ -103,6 +104,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   #repairer: Repairer | undefined
   #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
+  #scrubTimer: NodeJS.Timeout | undefined
 
   constructor(options: FileServerOptions) {
     super()
@@ -201,6 +203,17 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'running'
     await discovery.start()
     this.#repairer.start()
+    // Holders check their replicas without any key: damage found here is removed, and repair sends it again.
+    const scrubEvery = this.#o.scrubInterval ?? DEFAULT_SCRUB_INTERVAL
+    if (scrubEvery > 0) {
+      this.#scrubTimer = setInterval(() => {
+        void this.#track(() => verifyHeld(ctx)).then(
+          (r) => r.removed > 0 && this.#logger.warn({ ...r }, 'scrub removed damaged replicas'),
+          (err: unknown) => this.#logger.warn({ err: String(err) }, 'scrub of held replicas failed'),
+        )
+      }, scrubEvery)
+      this.#scrubTimer.unref()
+    }
   }
 
   /**
@@ -210,6 +223,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   async stop(opts: { timeout?: number } = {}): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return
     this.#state = 'stopping'
+    clearInterval(this.#scrubTimer)
     this.#discovery?.stop()
     await this.#repairer?.stop()
     const settled = Promise.allSettled([...this.#inflight])

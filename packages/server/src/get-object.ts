@@ -91,6 +91,7 @@ export class Getter {
     const span = chunksOfRange(opener.manifest, start, end)
     const whole = start === 0 && end >= size - 1
     const prev = ctx.catalogue.getObject(cid)
+    const recorded = ref.shared ? [] : (prev?.holders ?? [])
     if (opened.signed) {
       await ctx.catalogue.putObject({
         cid,
@@ -153,6 +154,7 @@ export class Getter {
     const hooks = this.hooks
     async function* body(): AsyncGenerator<Buffer> {
       let pos = span ? (opener.manifest.offsets[span.first] as number) : 0
+      let cached = false
       try {
         if (opened.signed && whole) cache = await ctx.store.writer({ namespace: 'self' })
         if (broker) {
@@ -174,11 +176,17 @@ export class Getter {
             objectKey: opened.objectKey,
           })
         }
+        cached = true
       } catch (err) {
-        await cache?.discard()
         if (err instanceof NoSourceLeftError) throw unreachableOrMissing(cid, skipped, localFailed || damaged)
         throw err
       } finally {
+        // A failure, or a reader that stopped early: nothing of a partial cache stays.
+        if (!cached) await cache?.discard()
+        // Recorded holders that served bad bytes, or had no replica left (a holder drops a damaged one): heal them.
+        for (const s of skipped) {
+          if (recorded.includes(s.nodeId) && !TRANSIENT.has(s.code)) badHolders.add(s.nodeId)
+        }
         if (!ref.shared && badHolders.size > 0) hooks.onBadHolders(cid, [...badHolders])
         if (localFailed) hooks.onLocalDamaged(cid)
       }

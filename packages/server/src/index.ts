@@ -72,6 +72,7 @@ export {
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
   DEFAULT_REPLICATION,
+  DEFAULT_SCRUB_INTERVAL,
   type FileServerOptions,
   type Quota,
   validateOptions,

@@ -31,6 +31,8 @@ export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
 export const DEFAULT_HOLDER_QUEUE_BYTES = 16 * 1024 * 1024
 /** How long a put waits for a holder that takes nothing while its queue is full, before dropping it, in ms. */
 export const DEFAULT_HOLDER_STALL = 2_000
+/** How often a node re-checks every replica it holds for others against its commit, in ms (a scrub). */
+export const DEFAULT_SCRUB_INTERVAL = 24 * 60 * 60_000
 /** Longest silence of a holder inside a chunk request of a get before its chunks go to another holder, in ms. */
 export const DEFAULT_CHUNK_STALL = 5_000
 
@@ -76,6 +78,8 @@ export interface FileServerOptions {
   holderStall?: number
   /** Default DEFAULT_CHUNK_STALL (5 s). */
   chunkStall?: number
+  /** Default DEFAULT_SCRUB_INTERVAL (24 h); 0 turns the periodic scrub of held replicas off. */
+  scrubInterval?: number
   logger?: Logger
 }
 
@@ -97,6 +101,7 @@ const numericOptions = z.object({
     .optional(),
   holderStall: z.number().int().positive().optional(),
   chunkStall: z.number().int().positive().optional(),
+  scrubInterval: ms.optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

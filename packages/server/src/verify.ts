@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { locatorOf, ObjectOpener, openObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import { readChunks, readReplicaHead } from './object/replica-file.js'
-import { dropDamaged } from './protocol/fetch.js'
+import { dropDamaged, stillDamaged } from './protocol/fetch.js'
 
 /**
  * Checks every local object down to each chunk's plaintext hash (the owner's
@@ -47,10 +47,12 @@ export async function verifyLocal(ctx: ServerContext): Promise<{ checked: number
 export async function verifyHeld(ctx: ServerContext): Promise<{ checked: number; removed: number }> {
   let checked = 0
   let removed = 0
-  for (const { ownerId, locator } of [...ctx.catalogue.held()]) {
+  for (const { ownerId, locator, rec } of [...ctx.catalogue.held()]) {
     checked++
+    let digest = rec.digest
     try {
       const head = await readReplicaHead(ctx.store, ownerId, locator)
+      digest = head.signed.digest
       const last = head.signed.commit.chunks.length - 1
       for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
         const hash = createHash('sha256').update(ciphertext).digest()
@@ -59,6 +61,8 @@ export async function verifyHeld(ctx: ServerContext): Promise<{ checked: number;
         }
       }
     } catch (err) {
+      // A store may have replaced the file while it was read: drop only what still fails, read afresh.
+      if (digest !== undefined && !(await stillDamaged(ctx, ownerId, locator, digest))) continue
       removed++
       await dropDamaged(ctx, ownerId, locator, err instanceof Error ? err.message : String(err))
     }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import {
@@ -10,6 +9,7 @@ import {
   PutResultSchema,
   VerifyResultSchema,
 } from '@cas/cli'
+import { CidHasher } from '@cas/crypto'
 import type { z } from 'zod'
 
 export type PutResult = z.infer<typeof PutResultSchema>
@@ -45,16 +45,16 @@ export async function getObject(
   return { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }
 }
 
-/** GET /v1/objects/{ref} streamed through SHA-256: for objects too big to hold. */
+/** GET /v1/objects/{ref} streamed through the cid hash: for objects too big to hold. */
 export async function hashObject(node: ClusterNode, ref: string): Promise<{ cid: string; size: number }> {
   const res = await node.client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
-  const hash = createHash('sha256')
+  const hash = new CidHasher()
   let size = 0
   for await (const chunk of res) {
     hash.update(chunk as Buffer)
     size += (chunk as Buffer).length
   }
-  return { cid: hash.digest('hex'), size }
+  return { cid: hash.digest(), size }
 }
 
 export async function listObjects(node: ClusterNode): Promise<ObjectInfo[]> {

@@ -1,5 +1,6 @@
 import { createCipheriv, createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { CidHasher } from '@cas/crypto'
 
 const PIECE = 1024 * 1024
 
@@ -25,11 +26,11 @@ export function seededBuffer(seed: string, size: number): Buffer {
   return createCipheriv('aes-256-ctr', key, iv).update(Buffer.alloc(size))
 }
 
-/** The SHA-256 (cid) of seeded content. */
+/** The cid of seeded content. */
 export async function seededCid(seed: string, size: number): Promise<string> {
-  const hash = createHash('sha256')
+  const hash = new CidHasher()
   for await (const piece of seededBytes(seed, size)) hash.update(piece)
-  return hash.digest('hex')
+  return hash.digest()
 }
 
 /** A Readable of seeded content that reports how many bytes it has handed out. */

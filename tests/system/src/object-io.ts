@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type ClusterNode, DeleteResultSchema, PutResultSchema } from '@cas/cli'
+import { cidOf } from '@cas/crypto'
 import type { PutResult } from './node-api.js'
 
-/** Random bytes and their cid (SHA-256 of the plaintext). */
+/** Random bytes and their cid. */
 export function randomObject(size: number): { data: Buffer; cid: string } {
   const data = randomBytes(size)
-  return { data, cid: createHash('sha256').update(data).digest('hex') }
+  return { data, cid: cidOf(data) }
 }
 
 /** Puts `data` through the node's HTTP API, streamed. */

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { type ClusterNode, ObjectInfoSchema } from '@cas/cli'
-import { type NodeOwner, replicaPath, sealedPlainHash } from './store-files.js'
+import { type NodeOwner, replicaContentCid, replicaPath } from './store-files.js'
 
 export type ReplicaState = 'ok' | 'missing' | 'corrupt'
 
 /**
  * What `holder` really holds for `owner`'s object `cid`, read from its disk: the replica is found under
- * its locator, its object header skipped, its sealed stream decrypted with tag checks and the plaintext
- * hashed against the cid. Nothing here trusts what a node says about itself.
+ * its locator, its object header skipped, its chunks checked against the owner's commit, decrypted and
+ * checked against the manifest that hashes to the cid. Nothing here trusts what a node says about itself.
  */
 export async function replicaState(
   holder: ClusterNode,
@@ -25,7 +25,7 @@ export async function replicaState(
   if (file.length < 7) return 'corrupt'
   // The header's own key length, not the locator's: a damaged header makes the replica corrupt.
   const sealed = file.subarray(7 + file.readUInt16BE(5))
-  return (await sealedPlainHash(sealed, owner, cid)) === cid ? 'ok' : 'corrupt'
+  return (await replicaContentCid(sealed, owner, cid)) === cid ? 'ok' : 'corrupt'
 }
 
 /** Holders the owner's catalogue lists for `cid` and currently sees connected. */

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPairSync, sign as signRaw } from 'node:crypto'
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign as signRaw } from 'node:crypto'
 import { type OwnerKey, sign } from '@cas/crypto'
 
 /**
@@ -7,30 +7,77 @@ import { type OwnerKey, sign } from '@cas/crypto'
  * another owner's, or none that matches.
  */
 function actionPayload(
-  action: 'store' | 'delete',
-  f: { ownerId: string; locator: string; issuedAt: number; size?: number },
+  action: 'delete',
+  f: { ownerId: string; locator: string; issuedAt: number },
 ): Uint8Array {
   const parts = [`cas/${action}/1`, f.ownerId, f.locator, String(f.issuedAt)]
-  if (action === 'store') parts.push(String(f.size ?? 0))
   return new TextEncoder().encode(parts.join('\n'))
 }
 
-/** A `store` request for `ownerId`'s namespace, signed by `signer` (who may not own it). */
-export function storeBody(
+/**
+ * A replica commit (docs/decisions.md "Object format 2") for `ownerId`'s namespace, built by hand and
+ * signed by `signer`, who may not own it: `"CASC" | 2 | ownerId | locator | issuedAt u64be | count u32be
+ * | (length u32be | sha256) × count | keyBox[60] | manifestBoxLength u32be | manifestBox`, in its signed
+ * form `u32be length | commit | u16be pubLength | ownerPub | u16be sigLength | sig`. The key and
+ * manifest boxes are random bytes: a holder cannot open them and does not try.
+ */
+export function signedCommit(
   signer: OwnerKey,
-  f: { ownerId: string; locator: string; size: number; issuedAt?: number },
-) {
+  f: { ownerId: string; locator: string; chunks: Uint8Array[]; issuedAt?: number },
+): Buffer {
+  const fixed = Buffer.alloc(81)
+  fixed.write('CASC', 0, 'latin1')
+  fixed[4] = 2
+  Buffer.from(f.ownerId, 'hex').copy(fixed, 5)
+  Buffer.from(f.locator, 'hex').copy(fixed, 37)
   const issuedAt = f.issuedAt ?? Date.now()
-  const sig = sign(signer, actionPayload('store', { ...f, issuedAt }))
-  return {
-    op: 'store',
-    ownerId: f.ownerId,
-    locator: f.locator,
-    size: f.size,
-    issuedAt,
-    ownerPub: signer.publicKeyDer,
-    sig,
+  fixed.writeUInt32BE(Math.floor(issuedAt / 2 ** 32), 69)
+  fixed.writeUInt32BE(issuedAt >>> 0, 73)
+  fixed.writeUInt32BE(f.chunks.length, 77)
+  const entries = f.chunks.map((c) => {
+    const e = Buffer.alloc(36)
+    e.writeUInt32BE(c.byteLength, 0)
+    createHash('sha256').update(c).digest().copy(e, 4)
+    return e
+  })
+  const mLen = Buffer.alloc(4)
+  mLen.writeUInt32BE(64, 0)
+  const commit = Buffer.concat([fixed, ...entries, randomBytes(60), mLen, randomBytes(64)])
+  const sig = sign(signer, Buffer.concat([Buffer.from('cas/commit/2\n'), commit]))
+  return signedForm(commit, signer.publicKeyDer, sig)
+}
+
+function signedForm(commit: Buffer, ownerPub: Uint8Array, sig: Uint8Array): Buffer {
+  const u32 = Buffer.alloc(4)
+  u32.writeUInt32BE(commit.byteLength, 0)
+  const p = Buffer.alloc(2)
+  p.writeUInt16BE(ownerPub.byteLength, 0)
+  const q = Buffer.alloc(2)
+  q.writeUInt16BE(sig.byteLength, 0)
+  return Buffer.concat([u32, commit, p, ownerPub, q, sig])
+}
+
+/** The chunk lengths a signed commit lists, read from its documented layout. */
+export function commitChunkLengths(signed: Buffer): number[] {
+  const commit = signed.subarray(4, 4 + signed.readUInt32BE(0))
+  const count = commit.readUInt32BE(77)
+  return Array.from({ length: count }, (_, i) => commit.readUInt32BE(81 + i * 36))
+}
+
+/** The data of a `store` request: `type u8 | length u32be | payload` records, chunks then the commit. */
+export function storeRecords(chunks: Uint8Array[], signed: Uint8Array): Buffer {
+  const record = (type: number, payload: Uint8Array) => {
+    const head = Buffer.alloc(5)
+    head[0] = type
+    head.writeUInt32BE(payload.byteLength, 1)
+    return [head, payload]
   }
+  return Buffer.concat([...chunks.flatMap((c) => record(1, c)), ...record(2, signed)])
+}
+
+/** The head of a `store` request (its replica follows as `storeRecords`). */
+export function storeBody(ownerId: string) {
+  return { op: 'store', v: 2, ownerId }
 }
 
 /** A `delete` request for `ownerId`'s namespace, signed by `signer`; `ownerPub` may claim another key. */

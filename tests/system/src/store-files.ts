@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  decryptIterable,
   deriveOwnerSecrets,
-  fileKeys,
   loadOwnerKey,
   locatorOf,
+  ObjectOpener,
   type OwnerSecrets,
-  type Source,
+  openObjectKey,
 } from '@cas/crypto'
 
 /**
@@ -156,41 +154,90 @@ export async function keyOf(path: string): Promise<string | undefined> {
   }
 }
 
-/** SHA-256 of an object file's content (streamed: objects may be GiBs). */
-export async function contentHash(path: string, key: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { start: headerLength(key) })) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
-/** SHA-256 of the plaintext a replica file decrypts to (every tag checked), or undefined if it does not. */
-export async function replicaPlainHash(
-  path: string,
-  owner: { secrets: OwnerSecrets },
-  cid: string,
-): Promise<string | undefined> {
-  return sealedPlainHash(
-    createReadStream(path, { start: headerLength(locatorOf(owner.secrets, cid)) }),
-    owner,
-    cid,
-  )
-}
+/**
+ * A replica file's content (packages/server README, docs/decisions.md "Object format 2"):
+ * `chunks | signed commit | u32be length | "CAS2"`, the signed commit being
+ * `u32be commitLength | commit | u16be pubLength | ownerPub | u16be sigLength | sig` and the commit
+ * `"CASC" | 2 | ownerId[32] | locator[32] | issuedAt u64be | count u32be | (length u32be | sha256[32])
+ * × count | keyBox[60] | manifestBoxLength u32be | manifestBox`. Parsed here on purpose, from the
+ * documented layout; decrypted with @cas/crypto's format 2 primitives.
+ */
+type ReadRange = (start: number, end: number) => Promise<Buffer>
 
 /**
- * SHA-256 of the plaintext that `sealed` (a replica's content, without its object header) decrypts to,
- * every tag checked; undefined when it does not decrypt or cannot be read.
+ * The cid the replica content opens to, with the owner's secrets, every chunk checked against the
+ * manifest and every ciphertext against the commit; undefined when it does not open or verify.
  */
-export async function sealedPlainHash(
-  sealed: Source,
+async function replicaCid(
+  read: ReadRange,
+  size: number,
   owner: { secrets: OwnerSecrets },
   cid: string,
 ): Promise<string | undefined> {
-  const { fileKey, fileMacKey } = fileKeys(owner.secrets, cid)
-  const hash = createHash('sha256')
   try {
-    for await (const chunk of decryptIterable(sealed, { fileKey, macKey: fileMacKey })) hash.update(chunk)
+    if (size < 8) return undefined
+    const footer = await read(size - 8, size)
+    if (footer.toString('latin1', 4) !== 'CAS2') return undefined
+    const signedLen = footer.readUInt32BE(0)
+    const dataEnd = size - 8 - signedLen
+    if (dataEnd < 0) return undefined
+    const signed = await read(dataEnd, size - 8)
+    const commit = signed.subarray(4, 4 + signed.readUInt32BE(0))
+    if (commit.toString('latin1', 0, 4) !== 'CASC' || commit[4] !== 2) return undefined
+    const locator = commit.subarray(37, 69).toString('hex')
+    if (locator !== locatorOf(owner.secrets, cid)) return undefined
+    const count = commit.readUInt32BE(77)
+    const boxAt = 81 + count * 36
+    const keyBox = commit.subarray(boxAt, boxAt + 60)
+    const manifestBox = commit.subarray(boxAt + 64, boxAt + 64 + commit.readUInt32BE(boxAt + 60))
+    const opener = new ObjectOpener(openObjectKey(owner.secrets, keyBox, locator), manifestBox, cid)
+    let at = 0
+    for (let i = 0; i < count; i++) {
+      const length = commit.readUInt32BE(81 + i * 36)
+      const ciphertext = await read(at, at + length)
+      const hash = createHash('sha256').update(ciphertext).digest()
+      if (!hash.equals(commit.subarray(85 + i * 36, 117 + i * 36))) return undefined
+      opener.open(i, ciphertext)
+      at += length
+    }
+    return at === dataEnd ? cid : undefined
   } catch {
     return undefined
   }
-  return hash.digest('hex')
+}
+
+/** The cid a replica file (the owner's own in `self`, or a holder's) opens to, or undefined. */
+export async function replicaFileCid(
+  path: string,
+  key: string,
+  owner: { secrets: OwnerSecrets },
+  cid: string,
+): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(path, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const header = headerLength(key)
+    const size = (await handle.stat()).size - header
+    const read: ReadRange = async (start, end) => {
+      const buf = Buffer.alloc(end - start)
+      const { bytesRead } = await handle.read(buf, 0, buf.length, header + start)
+      return buf.subarray(0, bytesRead)
+    }
+    return await replicaCid(read, size, owner, cid)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The cid a replica's content (the object file without its header) opens to, or undefined. */
+export async function replicaContentCid(
+  content: Buffer,
+  owner: { secrets: OwnerSecrets },
+  cid: string,
+): Promise<string | undefined> {
+  return replicaCid(async (start, end) => content.subarray(start, end), content.length, owner, cid)
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until, VerifyResultSchema } from '@cas/cli'
-import { fileKeys, locatorOf, unseal } from '@cas/crypto'
+import { locatorOf } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { getObject, listObjects, putObject, runCas, statObject } from '../src/node-api.js'
 import { seededBuffer } from '../src/object-data.js'
@@ -14,10 +14,12 @@ import {
   objectPath,
   ownerSecretsOf,
   readContent,
+  replicaContentCid,
+  replicaFileCid,
   replicaPath,
 } from '../src/store-files.js'
 import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
-import { corruptBytes, sha256 } from './helpers/objects.js'
+import { corruptBytes } from './helpers/objects.js'
 
 /** Soak rounds run for minutes; the bounded suite keeps the config's limit. */
 const TIMEOUT = SOAK ? 30 * 60_000 : undefined
@@ -139,14 +141,24 @@ describe('bit rot', () => {
           expect(got.status).toBe(200)
           expect(corrupt).toBe(0)
           objectsChecked++
-          // The local copy on disk is good again (untouched, or replaced by the verified fetch).
-          const local = await readContent(a.home, 'self', s.cid)
-          expect(local && sha256(local)).toBe(s.cid)
+          // The local copy on disk is good again: untouched, replaced by the verified fetch, or (a chunk
+          // that failed mid-stream) replaced from a holder right after the get.
+          await until(
+            `the local copy of ${s.cid.slice(0, 12)} to be good again`,
+            async () =>
+              (await replicaFileCid(objectPath(a.home, 'self', s.cid), s.cid, owner, s.cid)) === s.cid,
+            30_000,
+          )
         }
 
-        // A replica that failed was only noticed if a fetch asked its holder: one that did not (its
-        // local copy was fine) is noticed now, with the local copy evicted.
-        for (const s of stored.filter((x) => x.remote !== 'none' && x.local === 'none')) {
+        // A replica that failed was only noticed if a get asked its holder for those chunks. Holders check
+        // their replicas without any key (`cas verify`, also run as a periodic scrub) and remove damaged
+        // ones; the owner's next get then finds the replica missing and sends a good one.
+        for (const holder of [b, c]) {
+          const scrub = await runCas(holder, ['verify', '--json'])
+          expect(scrub.code, scrub.stderr).toBe(EXIT_OK)
+        }
+        for (const s of stored.filter((x) => x.remote !== 'none')) {
           await evictLocal(a, s.cid)
           const got = await getObject(a, s.cid)
           const corrupt = corruptBytes(got.body, seededBuffer(s.seed, s.size))
@@ -257,14 +269,9 @@ function locatorKey(owner: NodeOwner, cid: string): string {
   return locatorOf(owner.secrets, cid)
 }
 
-/** The holder's replica decrypts (every tag checks) to the object's bytes. */
+/** The holder's replica checks against its commit and opens, chunk by chunk, to the object's cid. */
 async function replicaIsGood(holder: ClusterNode, owner: NodeOwner, s: Stored): Promise<boolean> {
   const sealed = await readContent(holder.home, owner.ownerId, locatorKey(owner, s.cid))
   if (!sealed) return false
-  const { fileKey, fileMacKey } = fileKeys(owner.secrets, s.cid)
-  try {
-    return Buffer.from(unseal(sealed, { fileKey, macKey: fileMacKey })).equals(seededBuffer(s.seed, s.size))
-  } catch {
-    return false
-  }
+  return (await replicaContentCid(sealed, owner, s.cid)) === s.cid
 }

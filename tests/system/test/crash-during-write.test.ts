@@ -5,12 +5,11 @@ import { hashObject, killHard, listObjects, putObject, verifyNode } from '../src
 import { corruptBytes, seededBytes, seededCid, seededStream } from '../src/object-data.js'
 import { pick, runSeed, seededRandom } from '../src/random.js'
 import {
-  contentHash,
   filesIn,
   keyOf,
   type NodeOwner,
   ownerSecretsOf,
-  replicaPlainHash,
+  replicaFileCid,
   temporaries,
 } from '../src/store-files.js'
 import { amount, iterations, reportFigures, SOAK } from '../src/suite-mode.js'
@@ -286,13 +285,13 @@ async function checkStores({ nodes, owner, known, acked, tally }: Run): Promise<
     expect(got, `listed ${o.cid} reads back whole`).toEqual({ cid: o.cid, size: o.size })
   }
 
-  // Every plaintext file on A's disk is a complete object named by its hash. One the catalogue does
-  // not list (a kill between the store's rename and the catalogue's write) is complete but unlisted:
-  // counted, since a get by cid still serves it.
+  // Every file in A's own namespace is a complete replica that opens to the cid it is named by. One the
+  // catalogue does not list (a kill between the store's rename and the catalogue's write) is complete
+  // but unlisted: counted, since a get by cid still serves it.
   for (const path of await filesIn(nodes.a.home, 'self')) {
     const key = await keyOf(path)
     expect(key, `${path} has a readable header`).toBeDefined()
-    expect(await contentHash(path, key as string), `${path} is complete`).toBe(key)
+    expect(await replicaFileCid(path, key as string, owner, key as string), `${path} is complete`).toBe(key)
     if (!listedCids.has(key as string)) tally.unlisted++
   }
 
@@ -303,7 +302,10 @@ async function checkStores({ nodes, owner, known, acked, tally }: Run): Promise<
       const locator = await keyOf(path)
       const cid = locator === undefined ? undefined : byLocator.get(locator)
       expect(cid, `${path} is a replica of an object A wrote`).toBeDefined()
-      expect(await replicaPlainHash(path, owner, cid as string), `${path} is a complete replica`).toBe(cid)
+      expect(
+        await replicaFileCid(path, locator as string, owner, cid as string),
+        `${path} is a complete replica`,
+      ).toBe(cid)
       tally.replicasChecked++
     }
   }

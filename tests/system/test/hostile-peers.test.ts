@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -11,9 +12,18 @@ import { FakePeer, type FakeReply } from '../src/fake-peer.js'
 import { type LogLine, readLog, waitForLog } from '../src/node-log.js'
 import { evictLocal, getBytes } from '../src/object-io.js'
 import { peakRss } from '../src/process-memory.js'
-import { deleteBody, fakePeerRecords, storeBody } from '../src/signed-bodies.js'
+import { replicaState } from '../src/replicas.js'
+import {
+  commitChunkLengths,
+  deleteBody,
+  fakePeerRecords,
+  signedCommit,
+  storeBody,
+  storeRecords,
+} from '../src/signed-bodies.js'
+import type { NodeOwner } from '../src/store-files.js'
 import { iterations, reportFigures } from '../src/suite-mode.js'
-import { corruptBytes, isAlive, putRandom, type StoredObject, sha256 } from './helpers/objects.js'
+import { cidOf, corruptBytes, isAlive, putRandom, type StoredObject } from './helpers/objects.js'
 
 /**
  * Promise: a peer that speaks the wire protocol but lies or sends garbage cannot crash a
@@ -45,6 +55,7 @@ let victim: ClusterNode
 let honest: ClusterNode
 let logFile: string
 let honestOwner: OwnerKey
+let honestNodeOwner: NodeOwner
 /** Objects the victim put (its own data) and objects the honest node put (the victim holds their replicas). */
 const victimObjects: StoredObject[] = []
 const heldForHonest: (StoredObject & { locator: string })[] = []
@@ -60,6 +71,7 @@ beforeAll(async () => {
   await untilConnectedPeers(victim, 1, 20_000)
   honestOwner = await loadOwnerKey(join(honest.home, 'owner.key'))
   const honestSecrets = deriveOwnerSecrets(honestOwner)
+  honestNodeOwner = { ownerId: honestOwner.ownerId, secrets: honestSecrets }
   for (let i = 0; i < 3; i++) {
     const own = await putRandom(victim, OBJECT_SIZE)
     expect(own.replicas).toEqual([honest.process.info.nodeId])
@@ -124,7 +136,7 @@ function check(o: StoredObject, got: Buffer): void {
   const bad = corruptBytes(got, o.bytes)
   figures.corruptBytes += bad
   if (got.length === 0) figures.objectsLost++
-  expect(sha256(got)).toBe(o.cid)
+  expect(cidOf(got)).toBe(o.cid)
   expect(bad).toBe(0)
 }
 
@@ -268,17 +280,15 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
     async run(from) {
       const f = await fake()
       const before = await victim.client.json(HeldStatusSchema, 'GET', '/v1/status')
-      const garbage = Buffer.alloc(4096, 0x5a)
+      const garbage = [Buffer.alloc(4096, 0x5a)]
       for (const o of heldForHonest) {
-        const body = storeBody(f.owner, {
+        const signed = signedCommit(f.owner, {
           ownerId: honestOwner.ownerId,
           locator: o.locator,
-          size: garbage.length,
+          chunks: garbage,
         })
-        expect(await f.request(body, { data: garbage })).toMatchObject({
-          kind: 'error',
-          code: 'ERR_UNAUTHORIZED',
-        })
+        const reply = await f.request(storeBody(honestOwner.ownerId), { data: storeRecords(garbage, signed) })
+        expect(reply).toMatchObject({ kind: 'error', code: 'ERR_UNAUTHORIZED' })
       }
       await expectLogged(from, 'store in a foreign namespace', refusedRequest('store', 'ERR_UNAUTHORIZED'))
       const after = await victim.client.json(HeldStatusSchema, 'GET', '/v1/status')
@@ -290,6 +300,35 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
         locators: heldForHonest.map((o) => o.locator),
       })
       expect(present).toMatchObject({ kind: 'res', body: { present: [true, true, true] } })
+      f.close()
+    },
+  },
+  {
+    name: "a replay of the owner's signed store with other bytes of the same size",
+    async run(from) {
+      const f = await fake()
+      for (const o of heldForHonest) {
+        // Anyone may read a replica's commit; a hostile holder has it anyway.
+        const res = await f.request({
+          op: 'fetch',
+          v: 2,
+          ownerId: honestOwner.ownerId,
+          locator: o.locator,
+          part: 'commit',
+        })
+        expect(res.kind).toBe('res')
+        const commit = (res as { data: Buffer }).data
+        const garbage = commitChunkLengths(commit).map((n) => randomBytes(n))
+        const reply = await f.request(storeBody(honestOwner.ownerId), { data: storeRecords(garbage, commit) })
+        expect(reply).toMatchObject({ kind: 'error', code: 'ERR_REPLICA_MISMATCH' })
+        // The victim's replica is untouched: it still opens, chunk by chunk, to the honest owner's object.
+        expect(await replicaState(victim, honestNodeOwner, o.cid)).toBe('ok')
+      }
+      await expectLogged(
+        from,
+        'replayed store with other bytes',
+        refusedRequest('store', 'ERR_REPLICA_MISMATCH'),
+      )
       f.close()
     },
   },

@@ -211,7 +211,7 @@ describe('lost and paused peers', () => {
   )
 
   it(
-    'with the default timeouts a get still gives up on a paused holder in bounded time',
+    'with the default timeouts a get does not wait for a paused holder',
     async () => {
       const { owner, peers } = await startCluster([])
       const { data, cid } = randomObject(256 * 1024)
@@ -223,9 +223,9 @@ describe('lost and paused peers', () => {
       const got = await getBytes(owner, cid)
       const took = Date.now() - started
       expect(got.equals(data)).toBe(true)
-      // DEFAULT_FETCH_TIMEOUT is 15 s: the paused holder costs that once, then the other holder answers.
-      expect(took).toBeGreaterThanOrEqual(14_000)
-      expect(took).toBeLessThan(25_000)
+      // A get asks every holder for the commit at once and reads chunks from those that answer: the paused
+      // holder costs at most one chunk stall (DEFAULT_CHUNK_STALL, 5 s), not a request timeout (15 s).
+      expect(took).toBeLessThan(7_000)
       reportFigures({
         fault: 'lost peers: get from a paused holder, default timeouts',
         iterations: 1,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CAPABILITY_PREFIX } from '@cas/server'
 import { z } from 'zod'
@@ -120,9 +120,12 @@ async function getObject(ctx: RouteContext): Promise<void> {
     return
   }
   if (range) {
-    // The size is known now (and the object is local): open just the wanted bytes from the store.
+    // The size is known now (the manifest only was read): open just the chunks the range touches.
     discard(stream)
-    stream = (await ctx.backend.get(cid, { signal: ctx.signal, start: range.start, end: range.end })).stream
+    stream = (await ctx.backend.get(ref, { signal: ctx.signal, start: range.start, end: range.end })).stream
+  }
+  const rest = ctx.req.method === 'HEAD' ? undefined : await firstChunk(stream)
+  if (range) {
     ctx.res.writeHead(206, {
       ...headers,
       'content-range': `bytes ${range.start}-${range.end}/${size}`,
@@ -136,7 +139,29 @@ async function getObject(ctx: RouteContext): Promise<void> {
     ctx.res.end()
     return
   }
-  await pipeline(stream, ctx.res)
+  await pipeline(Readable.from(rest as AsyncGenerator<Buffer>), ctx.res)
+}
+
+/**
+ * The first chunk of a get before the status line: a get that cannot serve its first verified byte
+ * (every copy damaged, no holder reachable) answers with its error status, not a 200 cut short.
+ */
+async function firstChunk(stream: Readable): Promise<AsyncGenerator<Buffer>> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const first = await it.next()
+  return (async function* () {
+    try {
+      if (first.done) return
+      yield first.value
+      for (;;) {
+        const next = await it.next()
+        if (next.done) return
+        yield next.value
+      }
+    } finally {
+      await it.return?.()
+    }
+  })()
 }
 
 /** Closes a stream we will not read; a late error from it has no one left to tell. */

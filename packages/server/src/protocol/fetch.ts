@@ -69,6 +69,35 @@ async function* servedChunks(
   }
 }
 
+/**
+ * Whether the replica under `locator` is still the upload `digest` and still fails its check,
+ * read afresh: a replica replaced by a newer store meanwhile is not damage.
+ */
+export async function stillDamaged(
+  ctx: ServerContext,
+  ownerId: string,
+  locator: string,
+  digest: string,
+): Promise<boolean> {
+  let head: ReplicaHead
+  try {
+    head = await readReplicaHead(ctx.store, ownerId, locator)
+  } catch (err) {
+    return errorCode(err) === 'ERR_CORRUPT_OBJECT'
+  }
+  if (head.signed.digest !== digest) return false
+  try {
+    const last = head.signed.commit.chunks.length - 1
+    for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
+      if (!timingSafeEqual(sha256(ciphertext), head.signed.commit.chunks[index]?.hash as Uint8Array))
+        return true
+    }
+    return false
+  } catch (err) {
+    return errorCode(err) === 'ERR_CORRUPT_OBJECT'
+  }
+}
+
 /** The head of a replica this node holds, or NotFoundError; a file that is no replica is dropped. */
 export async function heldHead(ctx: ServerContext, ownerId: string, locator: string): Promise<ReplicaHead> {
   try {

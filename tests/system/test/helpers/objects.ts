@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { type ClusterNode, PutResultSchema } from '@cas/cli'
 
@@ -7,9 +7,8 @@ export interface StoredObject {
   bytes: Buffer
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
+/** The cid of some bytes, as a node names them. */
+export { cidOf } from '@cas/crypto'
 
 /** Puts random bytes through a node's HTTP API; returns the put result and the bytes. */
 export async function putRandom(node: ClusterNode, size: number, replication: number | 'all' = 1) {
