@@ -17,6 +17,9 @@ export interface ObjectRecord {
   shared: boolean
   /** The object key of the local copy's upload (format 2): shares and reads need no trip to a holder. */
   objectKey?: Uint8Array | undefined
+  /** For an object read through a capability: its owner and locator, so a get by cid finds it again. */
+  ownerId?: string | undefined
+  locator?: string | undefined
 }
 
 /** The object format this catalogue describes; a catalogue without it holds format 1 data. */
@@ -126,6 +129,8 @@ export class Catalogue {
             replication: rec.shared ? prev.replication : rec.replication,
             shared: prev.shared && rec.shared,
             objectKey: rec.objectKey ?? prev.objectKey,
+            ownerId: rec.ownerId ?? prev.ownerId,
+            locator: rec.locator ?? prev.locator,
           }
         : rec
       this.#objects.put(rec.cid, merged)

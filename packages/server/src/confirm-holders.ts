@@ -6,8 +6,9 @@ import { hasResponseSchema, MAX_HAS_LOCATORS } from './messages.js'
 /**
  * Asks each live holder, in batches of `has`, whether it still holds the replicas the catalogue
  * records for it, and returns per cid the holders that answered no (a replica lost with a disk or
- * removed by hand). A holder that does not answer is not counted: it may only be busy. Holders
- * cannot check ciphertext, so a replica that is present but rotten is caught when it is fetched.
+ * removed by hand). A holder that does not answer is not counted: it may only be busy. A holder
+ * answers yes only for a replica it stored after checking it against the owner's commit and has not
+ * since found damaged (it re-checks each chunk it serves, and scrubs what it holds).
  */
 export async function missingReplicas(
   ctx: ServerContext,

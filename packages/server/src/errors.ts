@@ -60,6 +60,26 @@ export class DamagedObjectError extends ServerError {
   }
 }
 
+/** Every holder that answered served bytes that do not verify, and no good copy is left. */
+export class DamagedReplicasError extends ServerError {
+  constructor(
+    readonly cid: string,
+    readonly skipped: { nodeId: string; code: string; message: string }[],
+  ) {
+    super(
+      'ERR_INTEGRITY',
+      `every replica of ${cid} that was served failed its check (${skipped.map((s) => `${s.nodeId.slice(0, 12)}: ${s.code}`).join('; ')}); no good copy is left to serve`,
+    )
+  }
+}
+
+/** An object above the largest a replica can describe. */
+export class ObjectTooLargeError extends ServerError {
+  constructor(readonly max: number) {
+    super('ERR_TOO_LARGE', `objects are limited to ${max} bytes in this format`)
+  }
+}
+
 /** A node refused a replica because it would pass its per-owner quota or its total limit. */
 export class QuotaExceededError extends ServerError {
   constructor(
@@ -108,16 +128,6 @@ export class InvalidCapabilityError extends ServerError {
   }
 }
 
-/** Fetched data decrypted correctly but its SHA-256 is not the requested cid. */
-export class CidMismatchError extends ServerError {
-  constructor(
-    readonly expected: string,
-    readonly actual: string,
-  ) {
-    super('ERR_CID_MISMATCH', `fetched object hashes to ${actual}, expected ${expected}`)
-  }
-}
-
 /** Received replica bytes that are not those the owner's commit lists (a replay with other bytes, damage in transit or on disk). */
 export class ReplicaMismatchError extends ServerError {
   constructor(message: string) {
@@ -138,7 +148,7 @@ export class HolderStalledError extends ServerError {
     readonly nodeId: string,
     readonly ms: number,
   ) {
-    super('ERR_HOLDER_STALLED', `holder ${nodeId.slice(0, 12)} took nothing for ${ms} ms with its queue full`)
+    super('ERR_HOLDER_STALLED', `holder ${nodeId.slice(0, 12)} made no progress for ${ms} ms during a put`)
   }
 }
 

@@ -1,6 +1,13 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { join } from 'node:path'
-import { deriveOwnerSecrets, locatorOf, type OwnerSecrets, ownerIdOf } from '@cas/crypto'
+import {
+  deriveOwnerSecrets,
+  locatorOf,
+  ObjectOpener,
+  type OwnerSecrets,
+  openObjectKey,
+  ownerIdOf,
+} from '@cas/crypto'
 import type { Peer, Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
@@ -17,6 +24,7 @@ import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
 import { assertName, nameProblem } from './names.js'
 import type { ObjectRef } from './object/object-ref.js'
+import { readReplicaHead } from './object/replica-file.js'
 import {
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
@@ -275,7 +283,12 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const local = await this.#store.has(cid, { namespace: 'self' })
     if (!rec) {
       if (!local) throw new NotFoundError(cid, `object ${cid} is not in the catalogue`)
-      const { size, mtimeMs } = await this.#store.stat(cid, { namespace: 'self' })
+      // A replica the catalogue does not list (a crash between the rename and the catalogue write):
+      // its plaintext size is in its manifest.
+      const { mtimeMs } = await this.#store.stat(cid, { namespace: 'self' })
+      const head = await readReplicaHead(this.#store, 'self', cid)
+      const key = openObjectKey(this.#secrets, head.signed.commit.keyBox, locatorOf(this.#secrets, cid))
+      const { size } = new ObjectOpener(key, head.signed.commit.manifestBox, cid)
       return { cid, size, names: [], created: mtimeMs, local, wanted: 0, holders: [], shared: false }
     }
     return this.#info(rec, local)
@@ -309,7 +322,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     })
   }
 
-  /** Removes only the local plaintext; replicas and the catalogue entry stay, so get fetches it back. */
+  /** Removes only the local copy; replicas and the catalogue entry stay, so get fetches it back. */
   async evictLocal(cid: string): Promise<boolean> {
     this.#running()
     return this.#store.delete(assertId('cid', cid), { namespace: 'self' })
@@ -427,6 +440,17 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       return { ...cap, objectKey: shared ? cap.objectKey : undefined, shared }
     }
     const cid = assertId('cid', ref)
+    const rec = this.#catalogue?.getObject(cid)
+    if (rec?.shared && rec.ownerId && rec.locator && rec.objectKey) {
+      return {
+        cid,
+        ownerId: rec.ownerId,
+        locator: rec.locator,
+        objectKey: rec.objectKey,
+        size: rec.size,
+        shared: true,
+      }
+    }
     return {
       cid,
       ownerId: this.ownerId,

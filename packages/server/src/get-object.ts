@@ -5,6 +5,7 @@ import type { ObjectWriter } from '@cas/store'
 import type { ServerContext } from './context.js'
 import {
   DamagedObjectError,
+  DamagedReplicasError,
   errorCode,
   HoldersUnreachableError,
   InvalidRangeError,
@@ -102,6 +103,7 @@ export class Getter {
         replication: prev?.replication ?? (ref.shared ? 0 : replication),
         holders: ref.shared || !opened.first ? [] : [opened.first],
         shared: ref.shared,
+        ...(ref.shared && { ownerId: ref.ownerId, locator: ref.locator, objectKey: ref.objectKey }),
       })
     }
     // Made when the stream is first read: a stream dropped unread (a HEAD, a re-opened Range) leaves nothing open.
@@ -213,11 +215,14 @@ const TRANSIENT = new Set([
   'ERR_TOO_MANY_REQUESTS',
   'ERR_NOT_CONNECTED',
 ])
+/** A holder served bytes that failed a check: the object exists, its copies are damaged. */
+const BAD_BYTES = new Set(['ERR_INTEGRITY', 'ERR_REPLICA_MISMATCH'])
 /** Why a peer may have served nothing although it holds the replica: it did not answer, or went away. */
 const UNANSWERED = new Set(['ERR_TIMEOUT', 'ERR_PEER_TIMEOUT', 'ERR_CONNECTION_CLOSED'])
 
 function unreachableOrMissing(cid: string, skipped: SkippedPeer[], damaged: boolean): Error {
   if (skipped.some((s) => UNANSWERED.has(s.code))) return new HoldersUnreachableError(cid, skipped)
+  if (skipped.some((s) => BAD_BYTES.has(s.code))) return new DamagedReplicasError(cid, skipped)
   const notFound = new NotFoundError(cid, undefined, skipped)
   return damaged ? new DamagedObjectError(cid, notFound) : notFound
 }
@@ -301,7 +306,17 @@ function openRemote(
           ? ref.objectKey
           : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
         if (!objectKey) throw new NotFoundError(ref.cid)
-        const opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
+        let opener: ObjectOpener
+        try {
+          opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
+        } catch (err) {
+          // A capability opens one upload: this holder has another (deleted and put again), not damage.
+          if (!ref.shared) throw err
+          throw new NotFoundError(
+            ref.cid,
+            `the capability does not open the upload of ${ref.cid} that this holder has`,
+          )
+        }
         if (chosen) return
         chosen = { digest: signed.digest, opener }
         resolve({

@@ -10,8 +10,8 @@ export { Catalogue } from './catalogue.js'
 export type { BadPeerEvent, TransferEvent } from './context.js'
 export {
   BadRequestError,
-  CidMismatchError,
   DamagedObjectError,
+  DamagedReplicasError,
   errorCode,
   HolderStalledError,
   HoldersUnreachableError,
@@ -22,6 +22,7 @@ export {
   InvalidRangeError,
   NotFoundError,
   NotRunningError,
+  ObjectTooLargeError,
   PeerTimeoutError,
   QuotaExceededError,
   RateLimitedError,

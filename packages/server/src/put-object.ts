@@ -1,8 +1,8 @@
-import { locatorOf, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
+import { locatorOf, OBJECT_CHUNK_SIZE, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import type { Deleter } from './delete.js'
-import { errorCode } from './errors.js'
-import { signCommit } from './object/commit.js'
+import { errorCode, ObjectTooLargeError } from './errors.js'
+import { MAX_CHUNKS, signCommit } from './object/commit.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { replicaTrailer } from './object/replica-file.js'
 import { DEFAULT_REPLICATE_CONCURRENCY } from './options.js'
@@ -11,6 +11,9 @@ import { HolderUpload } from './protocol/store.js'
 import { localRecords, replicate } from './replicate.js'
 import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
+
+/** The largest object a commit can list: MAX_CHUNKS full chunks. */
+const MAX_OBJECT_BYTES = MAX_CHUNKS * OBJECT_CHUNK_SIZE
 
 export interface PutTuning {
   /** Bytes queued per holder before the put waits for it. */
@@ -49,6 +52,7 @@ export async function putObject(
       new HolderUpload(peer, ctx.ownerId, {
         queueBytes: tuning.holderQueueBytes,
         stallMs: tuning.holderStallMs,
+        answerMs: ctx.fetchTimeout,
         signal: opts.signal,
         onBytes: (n) => {
           sent += n
@@ -77,6 +81,7 @@ export async function putObject(
       ingested += piece.byteLength
       opts.onProgress?.({ phase: 'ingest', done: ingested, total: ingestTotal })
       for (const chunk of sealer.update(piece)) await emit(chunk)
+      if (ingested > MAX_OBJECT_BYTES) throw new ObjectTooLargeError(MAX_OBJECT_BYTES)
     }
     opts.signal.throwIfAborted()
     const { last, object } = sealer.final()

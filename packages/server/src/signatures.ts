@@ -7,18 +7,16 @@ import { UnauthorizedError } from './errors.js'
  * hex or a decimal integer, so the encoding is unambiguous) with a purpose
  * label, so a signature for one purpose can never be replayed as another.
  */
-export type SignedAction = 'store' | 'delete'
+export type SignedAction = 'delete'
 
 export interface ActionFields {
   ownerId: string
   locator: string
   issuedAt: number
-  size?: number
 }
 
 export function actionPayload(action: SignedAction, f: ActionFields): Uint8Array {
   const parts = [`cas/${action}/1`, f.ownerId, f.locator, String(f.issuedAt)]
-  if (action === 'store') parts.push(String(f.size ?? 0))
   return new TextEncoder().encode(parts.join('\n'))
 }
 

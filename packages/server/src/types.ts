@@ -33,7 +33,7 @@ export interface PutResult {
 }
 
 export interface GetOptions {
-  /** First byte to stream (default 0). The whole object is still fetched and verified first. */
+  /** First byte to stream (default 0). Only the chunks the range touches are read, each verified. */
   start?: number
   /** Last byte to stream, inclusive (default the last byte); clamped to the object's end. */
   end?: number
@@ -52,7 +52,10 @@ export interface GetResult {
   cid: string
   size: number
   stream: Readable
-  /** Where the bytes came from: 'local', or the node id that served a verified replica. */
+  /**
+   * Where the manifest came from: 'local', or the first holder whose commit opened (chunks may come
+   * from several holders, and from holders after a damaged local chunk).
+   */
   source: 'local' | string
   /** Peers tried before the one that served, with the reason each was skipped. */
   skipped: SkippedPeer[]
@@ -68,7 +71,7 @@ export interface ObjectInfo {
   size: number
   names: string[]
   created: number
-  /** The plaintext is in this node's store. */
+  /** A replica of the object is in this node's store (namespace `self`). */
   local: boolean
   /** Replicas wanted; 0 for an object read through someone else's capability. */
   wanted: number

@@ -84,6 +84,10 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
     expect(got.cid).toBe(first.cid)
     expect((await readAll(got.stream)).equals(one)).toBe(true)
     expect((await b.server.stat(first.cid)).shared).toBe(true)
+    // Known by its cid now: B reads its cached copy, then (evicted) the holders again, with the capability's key.
+    expect((await readAll((await b.server.get(first.cid)).stream)).equals(one)).toBe(true)
+    await b.server.evictLocal(first.cid)
+    expect((await readAll((await b.server.get(first.cid)).stream)).equals(one)).toBe(true)
     expect(() => b.server.share(first.cid)).toThrow(expect.objectContaining({ code: 'ERR_UNAUTHORIZED' }))
 
     // The capability's keys open nothing else: pointed at the second object, every replica fails its tags.

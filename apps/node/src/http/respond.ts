@@ -31,6 +31,8 @@ export function statusForCode(code: string | undefined): number {
     case 'ERR_INVALID_RANGE':
     case 'ERR_BAD_REQUEST':
       return 400
+    case 'ERR_TOO_LARGE':
+      return 413
     case 'ERR_UNAUTHORIZED':
       return 403
     case 'ERR_QUOTA':

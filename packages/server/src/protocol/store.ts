@@ -123,6 +123,8 @@ export interface HolderUploadOptions {
   queueBytes: number
   /** How long the put waits for a holder whose queue is full (or that is not answering) before dropping it, in ms. */
   stallMs: number
+  /** How long a holder that took everything has to answer (hash, fsync, rename), in ms. */
+  answerMs: number
   signal: AbortSignal
   onBytes?: (n: number) => void
 }
@@ -201,8 +203,11 @@ export class HolderUpload {
     // Watch for a holder that stops taking its queue: drop it after stallMs rather than a request timeout.
     const watch = setInterval(
       () => {
-        if (this.#queued > 0 && Date.now() - this.#lastTaken >= this.#opts.stallMs) {
+        const quiet = Date.now() - this.#lastTaken
+        if (this.#queued > 0 && quiet >= this.#opts.stallMs) {
           this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
+        } else if (this.#queued === 0 && quiet >= this.#opts.answerMs) {
+          this.drop(new HolderStalledError(this.nodeId, this.#opts.answerMs))
         }
       },
       Math.max(10, Math.floor(this.#opts.stallMs / 4)),
