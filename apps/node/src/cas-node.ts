@@ -177,5 +177,6 @@ async function snapshotOf(server: FileServer, transport: TcpTransport): Promise<
     peers: status.peers.connected,
     repair: status.repair,
     inbound: transport.inboundStats,
+    chunksRead: server.counters().chunksRead,
   }
 }

@@ -8,6 +8,8 @@ export interface MetricsSnapshot {
   repair: { healthy: number; underReplicated: number; repairing: number }
   /** Inbound P2P sockets (in handshake or connected), those in their handshake, and those refused at a limit. */
   inbound: { connections: number; pendingHandshakes: number; refused: number }
+  /** Chunks read to serve gets, from the local store and from peers. */
+  chunksRead: number
 }
 
 /** The node's Prometheus metrics, in a registry of their own (served at GET /metrics). */
@@ -102,6 +104,15 @@ export class NodeMetrics {
         // The transport keeps the count; mirror it.
         this.reset()
         this.inc((await read()).inbound.refused)
+      },
+    })
+    new Counter({
+      name: 'cas_get_chunks_read_total',
+      help: 'Object chunks read to serve gets (local and from peers); a Range reads only the chunks it touches',
+      registers,
+      async collect() {
+        this.reset()
+        this.inc((await read()).chunksRead)
       },
     })
     new Gauge({

@@ -114,3 +114,14 @@ export async function killHard(node: ClusterNode): Promise<void> {
   child.kill('SIGKILL')
   await gone
 }
+
+/** One sample of the node's /metrics, by its name and labels as written there (e.g. `cas_p2p_bytes_total{direction="out"}`). */
+export async function metricValue(node: ClusterNode, sample: string): Promise<number> {
+  const res = await node.client.send('GET', '/metrics')
+  let text = ''
+  for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString()
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1))
+  }
+  return 0
+}
