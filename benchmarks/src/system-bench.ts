@@ -1,12 +1,13 @@
 // The system bench: real node processes on loopback, driven through the HTTP API.
 // CAS_BENCH_QUICK=1 shrinks sizes and counts; CAS_BENCH_JSON=<file> appends one record per figure.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { appendFile, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/cli'
+import { CidHasher } from '@cas/crypto'
 import type { BenchRecord } from './bench-record.js'
 import {
   type ClusterNode,
@@ -20,7 +21,10 @@ import {
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
 const MiB = 1024 * 1024
-const SIZES = QUICK ? [MiB, 64 * MiB] : [MiB, 256 * MiB, 1024 * MiB]
+const SIZES = QUICK ? [MiB, 16 * MiB, 64 * MiB] : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB]
+/** Sizes whose time to first byte is measured, local and after local delete (median of TTFB_TRIES). */
+const TTFB_SIZES = QUICK ? [16 * MiB, 64 * MiB] : [16 * MiB, 1024 * MiB]
+const TTFB_TRIES = 7
 const SMALL_PUTS = QUICK ? 300 : 10_000
 const SMALL_IN_FLIGHT = 16
 const REPAIR_OBJECTS = QUICK ? 100 : 1000
@@ -40,16 +44,17 @@ function sizeName(bytes: number): string {
   return bytes >= 1024 * MiB ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`
 }
 
+/** Writes `size` random bytes; returns their cid. */
 async function makeFile(path: string, size: number): Promise<string> {
   const handle = await open(path, 'w')
-  const hash = createHash('sha256')
+  const hash = new CidHasher()
   for (let done = 0; done < size; done += 8 * MiB) {
     const chunk = randomBytes(Math.min(8 * MiB, size - done))
     hash.update(chunk)
     await handle.write(chunk)
   }
   await handle.close()
-  return hash.digest('hex')
+  return hash.digest()
 }
 
 async function timedPut(
@@ -69,9 +74,25 @@ async function timedPut(
 async function timedGet(node: ClusterNode, cid: string): Promise<{ seconds: number; digest: string }> {
   const start = performance.now()
   const res = await node.client.send('GET', `/v1/objects/${cid}`)
-  const hash = createHash('sha256')
+  const hash = new CidHasher()
   for await (const chunk of res as AsyncIterable<Buffer>) hash.update(chunk)
-  return { seconds: (performance.now() - start) / 1000, digest: hash.digest('hex') }
+  return { seconds: (performance.now() - start) / 1000, digest: hash.digest() }
+}
+
+/** Milliseconds from sending a GET to its first body byte; the rest is not read (no local cache is made). */
+async function firstByteMs(node: ClusterNode, cid: string): Promise<number> {
+  const start = performance.now()
+  const res = await node.client.send('GET', `/v1/objects/${cid}`)
+  const it = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+  await it.next()
+  const ms = performance.now() - start
+  res.destroy()
+  return ms
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
 }
 
 function octets(bytes: Uint8Array) {
@@ -146,6 +167,7 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
         },
         suite,
       )
+      if (TTFB_SIZES.includes(size)) await timeToFirstByte(client, put.cid, size, suite)
       const peaks = await Promise.all(pids.map(peakRssMiB))
       record(
         {
@@ -160,6 +182,34 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
     }
   } finally {
     await stopAll(nodes)
+  }
+}
+
+/**
+ * Time to first byte through the HTTP API, median of TTFB_TRIES: from the local copy (a whole get has
+ * just cached it), then with the local copy deleted before each try (the first byte comes from a holder).
+ */
+async function timeToFirstByte(node: ClusterNode, cid: string, size: number, suite: string): Promise<void> {
+  const local: number[] = []
+  for (let i = 0; i < TTFB_TRIES; i++) local.push(await firstByteMs(node, cid))
+  const remote: number[] = []
+  for (let i = 0; i < TTFB_TRIES; i++) {
+    await node.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${cid}?local=1`)
+    remote.push(await firstByteMs(node, cid))
+  }
+  for (const [where, values] of [
+    ['local', local],
+    ['after local delete', remote],
+  ] as const) {
+    record(
+      {
+        name: `time to first byte, ${sizeName(size)}, ${where}`,
+        unit: 'ms',
+        value: median(values),
+        higherIsBetter: false,
+      },
+      suite,
+    )
   }
 }
 

@@ -22,6 +22,7 @@ const IN_FLIGHT = 16
 async function writeFile(path: string, size: number): Promise<string> {
   const block = randomBytes(MiB)
   const hash = createHash('sha256')
+  // The data's SHA-256: what a get must hash to (the cid is the put's, checked by the node).
   const out = createWriteStream(path)
   for (let i = 0; i < size / MiB; i++) {
     block.writeUInt32BE(i, 0)
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     console.log('what                          MiB/s  baseline    ratio  peak RSS per process')
     for (const size of SIZES) {
       const path = join(dir, `file-${size}`)
-      const cid = await writeFile(path, size)
+      const sha = await writeFile(path, size)
       const store = new Store({ root: join(dir, `baseline-${size}`) })
       const startedBase = performance.now()
       await store.put(createReadStream(path, { highWaterMark: MiB }))
@@ -99,7 +100,10 @@ async function main(): Promise<void> {
       const label = `${size / MiB} MiB`
 
       await Promise.all(nodes.map((n) => n.call('resetPeak')))
-      const put = await putter.call<{ ms: number; replicas: string[]; phases: object }>('put', { path })
+      const put = await putter.call<{ ms: number; cid: string; replicas: string[]; phases: object }>('put', {
+        path,
+      })
+      const cid = put.cid
       if (process.env.CAS_BENCH_DEBUG) console.log(put.phases)
       if (put.replicas.length !== 2) throw new Error(`put reached ${put.replicas.length} replicas`)
       const putRate = mibps(size, put.ms)
@@ -111,7 +115,7 @@ async function main(): Promise<void> {
       await putter.call('evict', { cid })
       await Promise.all(nodes.map((n) => n.call('resetPeak')))
       const got = await putter.call<{ ms: number; sha: string }>('get', { cid })
-      if (got.sha !== cid) throw new Error('get returned different bytes')
+      if (got.sha !== sha) throw new Error('get returned different bytes')
       const getRate = mibps(size, got.ms)
       record(`get ${label} after local delete`, 'MiB/s', getRate, { name: 'Store.put', value: base })
       console.log(
