@@ -130,7 +130,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       holderQueueBytes: options.holderQueueBytes ?? DEFAULT_HOLDER_QUEUE_BYTES,
       holderStallMs: options.holderStall ?? DEFAULT_HOLDER_STALL,
     }
-    this.#getTuning = { batch: 4, window: 2, chunkStallMs: options.chunkStall ?? DEFAULT_CHUNK_STALL }
+    this.#getTuning = { batch: 2, window: 2, chunkStallMs: options.chunkStall ?? DEFAULT_CHUNK_STALL }
     // Every operation in flight listens on the lifetime signal; there is no leak to warn about.
     setMaxListeners(0, this.#lifetime.signal)
   }

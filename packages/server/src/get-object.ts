@@ -117,6 +117,7 @@ export class Getter {
           batch: tuning.batch,
           window: tuning.window,
           signal: opts.signal,
+          keepCiphertext: Boolean(opened.signed && whole),
           onChunk: () => {
             ctx.counters.chunksRead++
           },

@@ -27,8 +27,8 @@ export const DEFAULT_FETCH_TIMEOUT = 15_000
 export const DEFAULT_REPLICATE_CONCURRENCY = 4
 /** A signed delete or store is refused when its issuedAt is this far in the future, in ms. */
 export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
-/** Bytes queued for one holder during a put before the put waits for it: 16 chunks. */
-export const DEFAULT_HOLDER_QUEUE_BYTES = 16 * 1024 * 1024
+/** Bytes queued for one holder during a put before the put waits for it: 8 chunks. */
+export const DEFAULT_HOLDER_QUEUE_BYTES = 8 * 1024 * 1024
 /** How long a put waits for a holder that takes nothing while its queue is full, before dropping it, in ms. */
 export const DEFAULT_HOLDER_STALL = 2_000
 /** How often a node re-checks every replica it holds for others against its commit, in ms (a scrub). */
@@ -72,7 +72,7 @@ export interface FileServerOptions {
   gossipInterval?: number
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
-  /** Default DEFAULT_HOLDER_QUEUE_BYTES (16 MiB). */
+  /** Default DEFAULT_HOLDER_QUEUE_BYTES (8 MiB). */
   holderQueueBytes?: number
   /** Default DEFAULT_HOLDER_STALL (2 s). */
   holderStall?: number

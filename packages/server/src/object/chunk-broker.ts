@@ -26,15 +26,20 @@ export interface BrokerOptions {
   /** Called once every source has failed (or none was given): more sources to try, or none. */
   moreSources?: () => Promise<ChunkSource[]>
   onChunk?: (source: ChunkSource, index: number) => void
+  /** Keep each chunk's ciphertext beside its plaintext (to cache it); otherwise it is let go at once. */
+  keepCiphertext?: boolean
   signal: AbortSignal
 }
 
 export interface BrokeredChunk {
   index: number
+  /** Empty unless `keepCiphertext`. */
   ciphertext: Buffer
   plain: Buffer
   source: string
 }
+
+const EMPTY = Buffer.alloc(0)
 
 interface Batch {
   first: number
@@ -153,7 +158,8 @@ export class ChunkBroker {
         if (index !== done) throw new Error(`source ${s.source.id} sent chunk ${index}, expected ${done}`)
         const plain = s.source.open(index, ciphertext)
         this.#o.onChunk?.(s.source, index)
-        this.#ready.set(index, { index, ciphertext, plain, source: s.source.id })
+        const kept = this.#o.keepCiphertext ? ciphertext : EMPTY
+        this.#ready.set(index, { index, ciphertext: kept, plain, source: s.source.id })
         done++
         this.#notify()
       }
