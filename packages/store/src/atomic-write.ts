@@ -68,10 +68,11 @@ export class TempFile {
     await this.close()
     const dir = dirname(finalPath)
     // A concurrent delete may remove an emptied folder between our mkdir and rename; recreate and retry.
+    // mkdir itself can fail with ENOENT when a delete removes a parent between its steps.
     for (let attempt = 0; ; attempt++) {
-      await mkdir(dir, { recursive: true, mode: DIR_MODE })
-      if (beforeRename) await beforeRename(dir)
       try {
+        await mkdir(dir, { recursive: true, mode: DIR_MODE })
+        if (beforeRename) await beforeRename(dir)
         await rename(this.path, finalPath)
         break
       } catch (err) {
