@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Database, open, type RootDatabase } from 'lmdb'
-import type { PeerRecord } from './messages.js'
+import type { PeerRecord } from './protocol/messages.js'
 import type { Replication } from './types.js'
 
 /** An object this node put or fetched, keyed by cid. */

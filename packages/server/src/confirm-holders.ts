@@ -1,7 +1,8 @@
 import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import type { ServerContext } from './context.js'
-import { hasResponseSchema, MAX_HAS_LOCATORS } from './messages.js'
+import { askHas } from './protocol/has.js'
+import { MAX_HAS_LOCATORS } from './protocol/messages.js'
 
 /**
  * Asks each live holder, in batches of `has`, whether it still holds the replicas the catalogue
@@ -33,11 +34,12 @@ export async function missingReplicas(
       if (!peer) break
       const batch = items.slice(i, i + MAX_HAS_LOCATORS)
       try {
-        const res = await peer.request(
-          { op: 'has', ownerId: ctx.ownerId, locators: batch.map((b) => b.locator) },
-          { timeout: ctx.fetchTimeout, signal },
+        const present = await askHas(
+          ctx,
+          peer,
+          batch.map((b) => b.locator),
+          signal,
         )
-        const { present } = hasResponseSchema.parse(res.body)
         batch.forEach((b, j) => {
           if (present[j] !== false) return
           const set = missing.get(b.cid) ?? new Set<string>()

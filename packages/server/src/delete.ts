@@ -2,7 +2,7 @@ import type { Peer } from '@cas/p2p'
 import type { PendingDelete } from './catalogue.js'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
-import { deleteResponseSchema } from './messages.js'
+import { sendDelete } from './protocol/delete.js'
 import { signAction } from './signatures.js'
 
 /**
@@ -59,20 +59,10 @@ export class Deleter {
 
   /** true/false: the peer answered (removed, or had nothing newer to remove); undefined: no answer. */
   async #send(peer: Peer, entry: PendingDelete): Promise<boolean | undefined> {
-    const ctx = this.#ctx
-    const body = {
-      op: 'delete',
-      ownerId: ctx.ownerId,
-      locator: entry.locator,
-      issuedAt: entry.issuedAt,
-      ownerPub: ctx.ownerKey.publicKeyDer,
-      sig: entry.sig,
-    }
     try {
-      const res = await peer.request(body, { timeout: ctx.fetchTimeout })
-      return deleteResponseSchema.parse(res.body).deleted
+      return await sendDelete(this.#ctx, peer, entry)
     } catch (err) {
-      ctx.logger.warn({ nodeId: peer.nodeId, code: errorCode(err) }, 'delete not confirmed by a peer')
+      this.#ctx.logger.warn({ nodeId: peer.nodeId, code: errorCode(err) }, 'delete not confirmed by a peer')
       return undefined
     }
   }

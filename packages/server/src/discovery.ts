@@ -2,8 +2,9 @@ import type { Peer, Transport } from '@cas/p2p'
 import type { Catalogue } from './catalogue.js'
 import { RateLimitedError } from './errors.js'
 import type { Logger } from './logger.js'
-import { gossipResponseSchema, MAX_GOSSIP_RECORDS, type PeerRecord } from './messages.js'
 import { copyRecord, type PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
+import { exchangeGossip } from './protocol/gossip.js'
+import { MAX_GOSSIP_RECORDS, type PeerRecord } from './protocol/messages.js'
 
 export interface DiscoveryOptions {
   transport: Transport
@@ -83,11 +84,7 @@ export class Discovery {
   /** Sends our records to a peer and merges the ones it answers with. */
   async exchange(peer: Peer): Promise<void> {
     try {
-      const res = await peer.request(
-        { op: 'gossip', records: this.#sample(peer.nodeId) },
-        { timeout: this.#o.requestTimeout },
-      )
-      const { records } = gossipResponseSchema.parse(res.body)
+      const records = await exchangeGossip(peer, this.#sample(peer.nodeId), this.#o.requestTimeout)
       this.#merge(records, peer.nodeId)
     } catch (err) {
       this.#o.logger.debug({ nodeId: peer.nodeId, err: String(err) }, 'gossip exchange failed')

@@ -46,10 +46,10 @@ import {
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
 import { livePeers, wantedReplicas } from './placement.js'
+import { createRequestHandler } from './protocol/request-handler.js'
 import { type PutTuning, putObject } from './put-object.js'
 import { rebuildCatalogue } from './rebuild.js'
 import { Repairer } from './repair.js'
-import { createRequestHandler } from './request-handler.js'
 import type {
   GetOptions,
   GetResult,

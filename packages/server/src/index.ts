@@ -36,13 +36,6 @@ export {
 export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents } from './file-server.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
 export { type Logger, noopLogger } from './logger.js'
-export {
-  MAX_GOSSIP_RECORDS,
-  MAX_HAS_LOCATORS,
-  type PeerRecord,
-  peerRecordSchema,
-  requestSchema,
-} from './messages.js'
 export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
 export {
   type Commit,
@@ -80,6 +73,13 @@ export {
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'
 export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
+export {
+  MAX_GOSSIP_RECORDS,
+  MAX_HAS_LOCATORS,
+  type PeerRecord,
+  peerRecordSchema,
+  requestSchema,
+} from './protocol/messages.js'
 export { rankNodes } from './rendezvous.js'
 export type {
   GetOptions,

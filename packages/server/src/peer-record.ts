@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto'
 import { type NodeIdentity, nodeIdOf } from '@cas/p2p'
-import type { PeerRecord } from './messages.js'
+import type { PeerRecord } from './protocol/messages.js'
 
 function payload(nodeId: string, seq: number, addrs: string[]): Uint8Array {
   return new TextEncoder().encode(['cas/peer/1', nodeId, String(seq), ...addrs].join('\n'))

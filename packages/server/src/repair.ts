@@ -2,8 +2,8 @@ import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
-import { hasResponseSchema } from './messages.js'
 import { rankedCandidates, wantedReplicas } from './placement.js'
+import { askHas } from './protocol/has.js'
 import { localRecords, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
 
@@ -163,11 +163,7 @@ export class Repairer {
       const peer = this.#ctx.transport.peer(nodeId)
       if (!peer) continue
       try {
-        const res = await peer.request(
-          { op: 'has', ownerId: this.#ctx.ownerId, locators: [locator] },
-          { timeout: this.#ctx.fetchTimeout },
-        )
-        if (hasResponseSchema.parse(res.body).present[0] === true) found.push(nodeId)
+        if ((await askHas(this.#ctx, peer, [locator]))[0] === true) found.push(nodeId)
       } catch {
         // An unanswered probe just means the replica is sent again.
       }

@@ -8,10 +8,10 @@ import {
   ReplicaMismatchError,
   SizeMismatchError,
 } from '../errors.js'
-import { type FetchRequest, fetchResponseSchema } from '../messages.js'
 import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from '../object/commit.js'
 import { type ReplicaHead, readChunks, readReplicaHead } from '../object/replica-file.js'
 import { idleTimeout, limited } from '../stream-utils.js'
+import { type FetchRequest, fetchResponseSchema } from './messages.js'
 
 /**
  * The `fetch` operation, both sides. Anyone may read a replica (it is

@@ -10,7 +10,6 @@ import {
   UnauthorizedError,
 } from '../errors.js'
 import type { HeldReplicas } from '../held-replicas.js'
-import { type StoreRequest, storeResponseSchema } from '../messages.js'
 import {
   type CommitChunk,
   chunksMatch,
@@ -20,6 +19,7 @@ import {
 } from '../object/commit.js'
 import { RECORD_CHUNK, readRecords } from '../object/record-stream.js'
 import { replicaTrailer } from '../object/replica-file.js'
+import { type StoreRequest, storeResponseSchema } from './messages.js'
 
 /**
  * The `store` operation, both sides. The owner streams a replica as records

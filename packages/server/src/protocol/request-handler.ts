@@ -1,12 +1,14 @@
 import type { IncomingRequest, RequestHandler } from '@cas/p2p'
-import type { ServerContext } from './context.js'
-import type { Discovery } from './discovery.js'
-import { BadRequestError, errorCode, UnauthorizedError } from './errors.js'
-import type { HeldReplicas } from './held-replicas.js'
-import { type DeleteRequest, type HasRequest, requestSchema } from './messages.js'
-import { handleFetch } from './protocol/fetch.js'
-import { handleStore } from './protocol/store.js'
-import { verifyAction } from './signatures.js'
+import type { ServerContext } from '../context.js'
+import type { Discovery } from '../discovery.js'
+import { BadRequestError, errorCode, UnauthorizedError } from '../errors.js'
+import type { HeldReplicas } from '../held-replicas.js'
+import { handleDelete } from './delete.js'
+import { handleFetch } from './fetch.js'
+import { handleGossip } from './gossip.js'
+import { handleHas } from './has.js'
+import { requestSchema } from './messages.js'
+import { handleStore } from './store.js'
 
 export interface HandlerDeps {
   ctx: ServerContext
@@ -61,50 +63,16 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
     case 'fetch':
       return handleFetch(deps.ctx, req, body)
     case 'has':
-      return { body: await handleHas(deps, body) }
+      return { body: await handleHas(deps.ctx, body) }
     case 'delete':
-      return { body: await handleDelete(deps, body) }
+      return {
+        body: await handleDelete({ ...deps, checkFresh: (issuedAt) => checkFresh(deps, issuedAt) }, body),
+      }
     case 'gossip':
-      return { body: { records: deps.discovery.receive(req.peer, body.records) } }
+      return { body: handleGossip(deps.discovery, req, body) }
   }
 }
 
 function checkFresh(deps: HandlerDeps, issuedAt: number): void {
   if (issuedAt > Date.now() + deps.maxClockSkew) throw new UnauthorizedError('request issued in the future')
-}
-
-/** Present only for a replica this node holds as verified bytes (a damaged one is removed when found). */
-async function handleHas(deps: HandlerDeps, body: HasRequest) {
-  const { ctx } = deps
-  const present = await Promise.all(
-    body.locators.map(
-      async (locator) =>
-        ctx.catalogue.getHeld(body.ownerId, locator) !== undefined &&
-        (await ctx.store.has(locator, { namespace: body.ownerId })),
-    ),
-  )
-  return { present }
-}
-
-async function handleDelete(deps: HandlerDeps, body: DeleteRequest) {
-  const { ctx, held } = deps
-  verifyAction('delete', body)
-  checkFresh(deps, body.issuedAt)
-  const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
-  // A delete signed before the replica was stored is a replay: a newer put must survive it.
-  if (prev && body.issuedAt < prev.writtenAt) {
-    ctx.logger.info(
-      { ownerId: body.ownerId, locator: body.locator },
-      'ignored a delete older than its replica',
-    )
-    return { deleted: false }
-  }
-  const deleted = await ctx.store.delete(body.locator, { namespace: body.ownerId })
-  await ctx.catalogue.putTombstone(body.ownerId, body.locator, body.issuedAt)
-  if (prev) {
-    await ctx.catalogue.removeHeld(body.ownerId, body.locator)
-    held.release(body.ownerId, prev.size)
-    held.countObject(body.ownerId, -1)
-  }
-  return { deleted }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ID_PATTERN } from './ids.js'
+import { ID_PATTERN } from '../ids.js'
 
 /** Most peer records one gossip message may carry. */
 export const MAX_GOSSIP_RECORDS = 32
