@@ -158,11 +158,20 @@ export class Getter {
     async function* body(): AsyncGenerator<Buffer> {
       let pos = span ? (opener.manifest.offsets[span.first] as number) : 0
       let cached = false
+      const keepCache = async (writer: ObjectWriter, signed: SignedCommit) => {
+        await writer.append(replicaTrailer(signed))
+        await writer.commit(cid)
+        cached = true
+        const rec = ctx.catalogue.getObject(cid) ?? fallbackRecord(cid, size, ref)
+        await ctx.catalogue.putObject({ ...rec, objectKey: opened.objectKey })
+      }
       try {
         if (opened.signed && whole) cache = await ctx.store.writer({ namespace: 'self' })
         if (broker) {
           for await (const c of broker.chunks()) {
             if (cache) await cache.append(c.ciphertext)
+            // The last byte leaves only once the cache is kept: a reader that saw it all finds the copy local.
+            if (cache && opened.signed && c.index === span?.last) await keepCache(cache, opened.signed)
             const from = Math.max(start - pos, 0)
             const to = Math.min(c.plain.byteLength, end - pos + 1)
             pos += c.plain.byteLength
@@ -171,14 +180,8 @@ export class Getter {
             yield c.plain.subarray(from, to)
           }
         }
-        if (cache && opened.signed) {
-          await cache.append(replicaTrailer(opened.signed))
-          await cache.commit(cid)
-          await ctx.catalogue.putObject({
-            ...(ctx.catalogue.getObject(cid) ?? fallbackRecord(cid, size, ref)),
-            objectKey: opened.objectKey,
-          })
-        }
+        // An empty object has no chunk to hold back.
+        if (cache && opened.signed && !span) await keepCache(cache, opened.signed)
         cached = true
       } catch (err) {
         if (err instanceof NoSourceLeftError) throw unreachableOrMissing(cid, skipped, localFailed || damaged)

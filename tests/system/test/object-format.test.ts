@@ -1,8 +1,8 @@
-import { type ClusterNode, LocalCluster } from '@cas/cli'
+import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { CidHasher } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
-import { hashObject, metricValue, putObject } from '../src/node-api.js'
+import { hashObject, metricValue, putObject, statObject } from '../src/node-api.js'
 import { seededBuffer, seededCid, seededStream } from '../src/object-data.js'
 import { evictLocal } from '../src/object-io.js'
 import { liveHolders } from '../src/replicas.js'
@@ -110,8 +110,11 @@ describe('object format 2 between real nodes', () => {
     expect(served[0]).toBeGreaterThan(MiB)
     expect(served[1]).toBeGreaterThan(MiB)
 
-    // Again, pausing one holder once some bytes have come through.
+    // Again, pausing one holder once some bytes have come through. The get above cached the object: its
+    // response ends at its last byte, a moment before the cache file is committed, so wait for that first.
+    await until('the fetched object to be cached', async () => (await statObject(a, cid)).local, 10_000)
     await evictLocal(a, cid)
+    expect((await statObject(a, cid)).local).toBe(false)
     const [victim] = await liveHolders(a, cid)
     const holder = [b, c].find((n) => n.process.info.nodeId === victim) as ClusterNode
     const other = [b, c].find((n) => n !== holder) as ClusterNode
@@ -139,6 +142,9 @@ describe('object format 2 between real nodes', () => {
     expect(hash.digest()).toBe(cid)
     expect(pausedAt).toBeDefined()
     expect(took).toBeLessThan(FETCH_TIMEOUT)
+    // The bytes came from the holders (the object was not local), most of them from the one left running.
+    expect(fromPaused + fromOther).toBeGreaterThanOrEqual(size)
+    expect(fromOther).toBeGreaterThan(fromPaused)
     reportFigures({
       fault: 'holder paused mid-get',
       iterations: 1,
