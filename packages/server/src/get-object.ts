@@ -238,7 +238,6 @@ async function openLocal(
   signal: AbortSignal,
 ): Promise<Opened | 'damaged' | undefined> {
   const self = 'self'
-  if (!(await ctx.store.has(ref.cid, { namespace: self }))) return undefined
   let head: ReplicaHead
   let opener: ObjectOpener
   try {

@@ -1,8 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { locatorOf, ObjectOpener, openObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import { readChunks, readReplicaHead } from './object/replica-file.js'
-import { dropDamaged, stillDamaged } from './protocol/fetch.js'
+import { dropDamaged, replicaFailure, stillDamaged } from './protocol/fetch.js'
 
 /**
  * Checks every local object down to each chunk's plaintext hash (the owner's
@@ -53,13 +52,8 @@ export async function verifyHeld(ctx: ServerContext): Promise<{ checked: number;
     try {
       const head = await readReplicaHead(ctx.store, ownerId, locator)
       digest = head.signed.digest
-      const last = head.signed.commit.chunks.length - 1
-      for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
-        const hash = createHash('sha256').update(ciphertext).digest()
-        if (!timingSafeEqual(hash, head.signed.commit.chunks[index]?.hash as Uint8Array)) {
-          throw new Error(`chunk ${index} does not match the commit`)
-        }
-      }
+      const why = await replicaFailure(ctx, ownerId, locator, head)
+      if (why !== undefined) throw new Error(why)
     } catch (err) {
       // A store may have replaced the file while it was read: drop only what still fails, read afresh.
       if (digest !== undefined && !(await stillDamaged(ctx, ownerId, locator, digest))) continue

@@ -149,6 +149,13 @@ export function chunksMatch(commit: Commit, received: readonly CommitChunk[]): b
   })
 }
 
+/** Whether `ciphertext` is chunk `index` as the commit lists it (length and SHA-256). */
+export function chunkMatches(commit: Commit, index: number, ciphertext: Uint8Array): boolean {
+  const want = commit.chunks[index]
+  if (!want || want.length !== ciphertext.byteLength) return false
+  return timingSafeEqual(createHash('sha256').update(ciphertext).digest(), want.hash)
+}
+
 function assemble(commit: Commit, body: Buffer, ownerPub: Uint8Array, sig: Uint8Array): SignedCommit {
   const out = Buffer.allocUnsafe(4 + body.byteLength + 2 + ownerPub.byteLength + 2 + sig.byteLength)
   out.writeUInt32BE(body.byteLength, 0)

@@ -1,6 +1,6 @@
 import type { Store } from '@cas/store'
 import { errorCode } from '../errors.js'
-import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from './commit.js'
+import { type CommitChunk, MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from './commit.js'
 
 /**
  * A replica as one store object, on holders (namespace ownerId, key locator)
@@ -104,29 +104,53 @@ export async function* readChunks(
   const end = (head.offsets[last + 1] as number) - 1
   const stream = store.read(key, { namespace, start, end })
   try {
-    let index = first
-    let want = head.signed.commit.chunks[index]?.length ?? 0
-    let parts: Buffer[] = []
-    let have = 0
-    for await (const raw of stream) {
-      signal?.throwIfAborted()
-      let piece = raw as Buffer
-      while (piece.byteLength > 0) {
-        const take = Math.min(want - have, piece.byteLength)
-        parts.push(piece.subarray(0, take))
-        have += take
-        piece = piece.subarray(take)
-        if (have === want) {
-          yield { index, ciphertext: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) }
-          index++
-          parts = []
-          have = 0
-          want = head.signed.commit.chunks[index]?.length ?? 0
-        }
-      }
-    }
-    if (index !== last + 1) throw new ReplicaFormatError(`${namespace}/${key}: ended inside chunk ${index}`)
+    yield* splitChunks(stream, head.signed.commit.chunks, first, last, signal)
+  } catch (err) {
+    if (err instanceof ShortChunksError) throw new ReplicaFormatError(`${namespace}/${key}: ${err.message}`)
+    throw err
   } finally {
     stream.destroy()
   }
+}
+
+/** Bytes ended before chunk `index` was whole. */
+export class ShortChunksError extends Error {
+  constructor(readonly index: number) {
+    super(`ended inside chunk ${index}`)
+  }
+}
+
+/**
+ * Cuts a byte stream (the ciphertext of chunks `first`..`last`, back to back)
+ * into one buffer per chunk, by the lengths the commit lists; a chunk within
+ * one piece is a view of it, one across pieces a copy.
+ */
+export async function* splitChunks(
+  pieces: AsyncIterable<Uint8Array>,
+  chunks: readonly CommitChunk[],
+  first: number,
+  last: number,
+  signal?: AbortSignal,
+): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
+  let index = first
+  let parts: Buffer[] = []
+  let have = 0
+  for await (const raw of pieces) {
+    signal?.throwIfAborted()
+    let piece = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+    while (piece.byteLength > 0 && index <= last) {
+      const want = chunks[index]?.length ?? 0
+      const take = Math.min(want - have, piece.byteLength)
+      parts.push(piece.subarray(0, take))
+      have += take
+      piece = piece.subarray(take)
+      if (have === want) {
+        yield { index, ciphertext: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) }
+        index++
+        parts = []
+        have = 0
+      }
+    }
+  }
+  if (index !== last + 1) throw new ShortChunksError(index)
 }

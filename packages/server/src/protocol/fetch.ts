@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingRequest, Peer } from '@cas/p2p'
 import type { ServerContext } from '../context.js'
 import {
@@ -8,8 +7,13 @@ import {
   ReplicaMismatchError,
   SizeMismatchError,
 } from '../errors.js'
-import { MAX_SIGNED_COMMIT_BYTES, openSignedCommit, type SignedCommit } from '../object/commit.js'
-import { type ReplicaHead, readChunks, readReplicaHead } from '../object/replica-file.js'
+import {
+  chunkMatches,
+  MAX_SIGNED_COMMIT_BYTES,
+  openSignedCommit,
+  type SignedCommit,
+} from '../object/commit.js'
+import { type ReplicaHead, readChunks, readReplicaHead, splitChunks } from '../object/replica-file.js'
 import { idleTimeout, limited } from '../stream-utils.js'
 import { type FetchRequest, fetchResponseSchema } from './messages.js'
 
@@ -49,23 +53,38 @@ async function* servedChunks(
   last: number,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  for await (const { index, ciphertext } of readChunks(
-    ctx.store,
-    ownerId,
-    locator,
-    head,
-    first,
-    last,
-    signal,
-  )) {
-    const want = head.signed.commit.chunks[index]?.hash as Uint8Array
-    if (!timingSafeEqual(sha256(ciphertext), want)) {
-      await dropDamaged(ctx, ownerId, locator, `chunk ${index} does not match the commit`)
+  const chunks = readChunks(ctx.store, ownerId, locator, head, first, last, signal)
+  for await (const { index, ciphertext } of chunks) {
+    if (!chunkMatches(head.signed.commit, index, ciphertext)) {
+      // The file may have been replaced by a newer upload while it was read: drop it only if it still fails.
+      if (await stillDamaged(ctx, ownerId, locator, head.signed.digest)) {
+        await dropDamaged(ctx, ownerId, locator, `chunk ${index} does not match the commit`)
+      }
       throw new ReplicaMismatchError(
         `this holder's replica ${locator.slice(0, 12)} is damaged (chunk ${index})`,
       )
     }
     yield ciphertext
+  }
+}
+
+/** Why a held replica fails its commit (a chunk that does not match, a file cut short), or undefined. */
+export async function replicaFailure(
+  ctx: ServerContext,
+  ownerId: string,
+  locator: string,
+  head: ReplicaHead,
+): Promise<string | undefined> {
+  const last = head.signed.commit.chunks.length - 1
+  try {
+    for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
+      if (!chunkMatches(head.signed.commit, index, ciphertext))
+        return `chunk ${index} does not match the commit`
+    }
+    return undefined
+  } catch (err) {
+    if (errorCode(err) !== 'ERR_CORRUPT_OBJECT') throw err
+    return err instanceof Error ? err.message : String(err)
   }
 }
 
@@ -87,14 +106,10 @@ export async function stillDamaged(
   }
   if (head.signed.digest !== digest) return false
   try {
-    const last = head.signed.commit.chunks.length - 1
-    for await (const { index, ciphertext } of readChunks(ctx.store, ownerId, locator, head, 0, last)) {
-      if (!timingSafeEqual(sha256(ciphertext), head.signed.commit.chunks[index]?.hash as Uint8Array))
-        return true
-    }
+    return (await replicaFailure(ctx, ownerId, locator, head)) !== undefined
+  } catch {
+    // Unreadable for another reason (it vanished, an I/O error): not proof of damage.
     return false
-  } catch (err) {
-    return errorCode(err) === 'ERR_CORRUPT_OBJECT'
   }
 }
 
@@ -195,41 +210,20 @@ export async function* fetchChunks(
     for (let i = first; i < first + count; i++) expected += chunks[i]?.length ?? 0
     if (size !== expected) throw new SizeMismatchError(`peer declared ${size} bytes for ${expected}`)
     if (!res.data) throw new SizeMismatchError('peer answered without data')
-    let index = first
-    let parts: Buffer[] = []
-    let have = 0
     const data = limited(
       idleTimeout(res.data, stallMs, peer.nodeId, () => abort.abort()),
       size,
       true,
     )
-    for await (const raw of data) {
-      let piece = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-      while (piece.byteLength > 0) {
-        const want = chunks[index]?.length ?? 0
-        const take = Math.min(want - have, piece.byteLength)
-        parts.push(piece.subarray(0, take))
-        have += take
-        piece = piece.subarray(take)
-        if (have === want) {
-          const ciphertext = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
-          if (checkHashes && !timingSafeEqual(sha256(ciphertext), chunks[index]?.hash as Uint8Array)) {
-            throw new ReplicaMismatchError(
-              `peer ${peer.nodeId.slice(0, 12)} served a chunk ${index} that does not match its commit`,
-            )
-          }
-          yield { index, ciphertext }
-          index++
-          parts = []
-          have = 0
-        }
+    for await (const chunk of splitChunks(data, chunks, first, first + count - 1)) {
+      if (checkHashes && !chunkMatches(signed.commit, chunk.index, chunk.ciphertext)) {
+        throw new ReplicaMismatchError(
+          `peer ${peer.nodeId.slice(0, 12)} served a chunk ${chunk.index} that does not match its commit`,
+        )
       }
+      yield chunk
     }
   } finally {
     abort.abort()
   }
-}
-
-function sha256(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest()
 }

@@ -57,17 +57,16 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
     throw new BadRequestError(`request fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
   }
   const body = parsed.data
+  const owned = { ...deps, checkFresh: (issuedAt: number) => checkFresh(deps, issuedAt) }
   switch (body.op) {
     case 'store':
-      return { body: await handleStore(deps, req, body) }
+      return { body: await handleStore(owned, req, body) }
     case 'fetch':
       return handleFetch(deps.ctx, req, body)
     case 'has':
       return { body: await handleHas(deps.ctx, body) }
     case 'delete':
-      return {
-        body: await handleDelete({ ...deps, checkFresh: (issuedAt) => checkFresh(deps, issuedAt) }, body),
-      }
+      return { body: await handleDelete(owned, body) }
     case 'gossip':
       return { body: handleGossip(deps.discovery, req, body) }
   }

@@ -31,7 +31,8 @@ import { type StoreRequest, storeResponseSchema } from './messages.js'
 export interface StoreDeps {
   ctx: ServerContext
   held: HeldReplicas
-  maxClockSkew: number
+  /** Refuses a commit issued too far in the future. */
+  checkFresh: (issuedAt: number) => void
 }
 
 export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: StoreRequest) {
@@ -63,8 +64,7 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
     const s = signed as SignedCommit
     const { commit } = s
     if (commit.ownerId !== ownerId) throw new UnauthorizedError('the commit names another namespace')
-    if (commit.issuedAt > Date.now() + deps.maxClockSkew)
-      throw new UnauthorizedError('request issued in the future')
+    deps.checkFresh(commit.issuedAt)
     if (!chunksMatch(commit, received)) {
       throw new ReplicaMismatchError(
         `the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`,
