@@ -12,9 +12,11 @@ export interface StartOptions {
 }
 
 // CAS_BENCH_PROFILE=<dir>: every node writes a V8 CPU profile there when it stops (open in Chrome DevTools).
-const PROFILE_ARGS = process.env.CAS_BENCH_PROFILE
-  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CAS_BENCH_PROFILE}`]
-  : []
+// CAS_BENCH_NODE_ARGS='--trace-gc ...': more flags for every node process (their logs go to the bench's folder).
+const PROFILE_ARGS = [
+  ...(process.env.CAS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CAS_BENCH_PROFILE}`] : []),
+  ...(process.env.CAS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+]
 
 /** Starts one node process on free loopback ports in `dir` (which the caller removes). */
 export function startNode(opts: StartOptions): Promise<ClusterNode> {

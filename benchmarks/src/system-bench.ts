@@ -1,8 +1,9 @@
 // The system bench: real node processes on loopback, driven through the HTTP API.
 // CAS_BENCH_QUICK=1 shrinks sizes and counts; CAS_BENCH_JSON=<file> appends one record per figure.
+// CAS_BENCH_SIZES=256,1024 (MiB) runs only the transfers of those sizes on 3 nodes, for profiling one figure.
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { appendFile, mkdtemp, open, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -21,7 +22,8 @@ import {
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
 const MiB = 1024 * 1024
-const SIZES = QUICK ? [MiB, 16 * MiB, 64 * MiB] : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB]
+const ONLY_SIZES = process.env.CAS_BENCH_SIZES?.split(',').map((s) => Number(s) * MiB)
+const SIZES = ONLY_SIZES ?? (QUICK ? [MiB, 16 * MiB, 64 * MiB] : [MiB, 16 * MiB, 256 * MiB, 1024 * MiB])
 /** Sizes whose time to first byte is measured, local and after local delete (median of TTFB_TRIES). */
 const TTFB_SIZES = QUICK ? [16 * MiB, 64 * MiB] : [16 * MiB, 1024 * MiB]
 const TTFB_TRIES = 7
@@ -29,7 +31,7 @@ const SMALL_PUTS = QUICK ? 300 : 10_000
 const SMALL_IN_FLIGHT = 16
 const REPAIR_OBJECTS = QUICK ? 100 : 1000
 // Quick mode leaves out the 10-node transfers (the convergence figure still starts ten nodes).
-const CLUSTERS = QUICK ? [3] : [3, 10]
+const CLUSTERS = QUICK || ONLY_SIZES ? [3] : [3, 10]
 const R = 2
 const TIMEOUT = 10 * 60_000
 
@@ -139,8 +141,12 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
       const pids = [...nodes.map((n) => n.process.info.pid)]
       await Promise.all(pids.map(resetPeakRss))
 
+      const cpu0 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
       const local = await timedPut(lone, file, size)
+      const cpu1 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
       const put = await timedPut(client, file, size)
+      const cpu2 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      printCpu(`put ${sizeName(size)}`, size, cpu0, cpu1, cpu2, local.seconds, put.seconds)
       if (put.cid !== digest || put.replicas < R)
         throw new Error(`put of ${sizeName(size)} gave ${put.replicas} replicas`)
       record(
@@ -155,8 +161,12 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
 
       const evicted = await client.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${put.cid}?local=1`)
       if (!evicted.local) throw new Error('no local copy to delete')
+      const cpu3 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
       const localGet = await timedGet(lone, local.cid)
+      const cpu4 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
       const get = await timedGet(client, put.cid)
+      const cpu5 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      printCpu(`get ${sizeName(size)}`, size, cpu3, cpu4, cpu5, localGet.seconds, get.seconds)
       if (get.digest !== digest) throw new Error(`get of ${sizeName(size)} returned other bytes`)
       record(
         {
@@ -183,6 +193,39 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
   } finally {
     await stopAll(nodes)
   }
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * Prints where the CPU went: the lone node for its run, then each cluster node for the cluster's run, in
+ * CPU seconds per GiB moved and as a share of the wall time (this bench process itself is not counted).
+ */
+function printCpu(
+  what: string,
+  size: number,
+  before: number[],
+  between: number[],
+  after: number[],
+  loneSeconds: number,
+  clusterSeconds: number,
+): void {
+  const gib = size / (1024 * MiB)
+  const lone = ((between[0] ?? 0) - (before[0] ?? 0)) / gib
+  const nodes = after.slice(1).map((v, i) => (v - (between[i + 1] ?? 0)) / gib)
+  const sum = nodes.reduce((a, b) => a + b, 0)
+  const share = (cpu: number, seconds: number) => `${Math.round(((cpu * gib) / seconds) * 100)}%`
+  console.log(
+    `cpu        ${what}: lone ${lone.toFixed(2)} s/GiB (${share(lone, loneSeconds)}); cluster ${nodes
+      .map((n) => n.toFixed(2))
+      .join(' + ')} = ${sum.toFixed(2)} s/GiB (${share(sum, clusterSeconds)})`,
+  )
 }
 
 /**
@@ -358,12 +401,14 @@ try {
   const lone = await startNode({ dir, name: 'lone' })
   try {
     for (const count of CLUSTERS) await transfers(dir, count, lone)
-    await smallPuts(dir, lone)
+    if (!ONLY_SIZES) await smallPuts(dir, lone)
   } finally {
     await lone.process.stop()
   }
-  await convergence(dir)
-  await repair(dir)
+  if (!ONLY_SIZES) {
+    await convergence(dir)
+    await repair(dir)
+  }
 } finally {
   const out = process.env.CAS_BENCH_JSON
   if (out) await appendFile(out, records.map((r) => `${JSON.stringify(r)}\n`).join(''))

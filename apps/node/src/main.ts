@@ -1,5 +1,6 @@
 import { CasNode, VERSION } from './cas-node.js'
 import { helpText, type LoadConfigResult, loadConfig } from './config.js'
+import { tuneGc } from './gc-tuning.js'
 import { createLogger } from './logger.js'
 
 /** Exit codes of cas-node. */
@@ -24,6 +25,7 @@ if (loaded.kind === 'help') {
 } else if (loaded.kind === 'version') {
   process.stdout.write(`${VERSION}\n`)
 } else {
+  tuneGc()
   const { config } = loaded
   const logger = createLogger(config)
   const node = new CasNode({ config, logger })

@@ -21,7 +21,14 @@ export function recordHead(type: number, length: number): Buffer {
 
 export interface StoreRecord {
   type: typeof RECORD_CHUNK | typeof RECORD_COMMIT
-  payload: Buffer
+  /** Payload bytes. */
+  length: number
+  /**
+   * The payload as views of the pieces it arrived in, not copied: a 1 MiB chunk
+   * reassembled into one buffer would cost a fresh allocation (and its page
+   * faults) per chunk, while hashing and writing take pieces as they are.
+   */
+  parts: Buffer[]
 }
 
 /**
@@ -37,22 +44,16 @@ export async function* readRecords(
   let buffered = 0
   let head: { type: number; length: number } | undefined
   let sawCommit = false
-  // Copies only when a record spans pieces; a record inside one piece is a view of it.
-  const take = (n: number): Buffer => {
-    const first = pending[0] as Buffer
+  // The next n bytes as views of the pending pieces.
+  const take = (n: number): Buffer[] => {
     buffered -= n
-    if (first.byteLength >= n) {
-      if (first.byteLength === n) pending.shift()
-      else pending[0] = first.subarray(n)
-      return first.subarray(0, n)
-    }
-    const out = Buffer.allocUnsafe(n)
-    let off = 0
-    while (off < n) {
+    const out: Buffer[] = []
+    let left = n
+    while (left > 0) {
       const p = pending[0] as Buffer
-      const k = Math.min(n - off, p.byteLength)
-      p.copy(out, off, 0, k)
-      off += k
+      const k = Math.min(left, p.byteLength)
+      out.push(k === p.byteLength ? p : p.subarray(0, k))
+      left -= k
       if (k === p.byteLength) pending.shift()
       else pending[0] = p.subarray(k)
     }
@@ -66,7 +67,8 @@ export async function* readRecords(
     for (;;) {
       if (!head) {
         if (buffered < RECORD_HEAD_BYTES) break
-        const h = take(RECORD_HEAD_BYTES)
+        const parts = take(RECORD_HEAD_BYTES)
+        const h = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
         const type = h[0] as number
         const length = h.readUInt32BE(1)
         if (type === RECORD_CHUNK) {
@@ -80,11 +82,11 @@ export async function* readRecords(
         head = { type, length }
       }
       if (buffered < head.length) break
-      const payload = take(head.length)
-      const type = head.type as StoreRecord['type']
+      const { type, length } = head as { type: StoreRecord['type']; length: number }
+      const parts = take(length)
       head = undefined
       if (type === RECORD_COMMIT) sawCommit = true
-      yield { type, payload }
+      yield { type, length, parts }
       if (sawCommit && buffered > 0) throw new BadRequestError('data after the commit record')
     }
   }

@@ -51,14 +51,15 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
     for await (const rec of readRecords(req.data, MAX_OBJECT_CHUNK_SIZE)) {
       if (rec.type === RECORD_CHUNK) {
         if (received.length >= MAX_CHUNKS) throw new BadRequestError(`more than ${MAX_CHUNKS} chunks`)
-        reserve(rec.payload.byteLength)
-        received.push({
-          length: rec.payload.byteLength,
-          hash: createHash('sha256').update(rec.payload).digest(),
-        })
-        await writer.append(rec.payload)
+        reserve(rec.length)
+        const hash = createHash('sha256')
+        for (const part of rec.parts) {
+          hash.update(part)
+          await writer.append(part)
+        }
+        received.push({ length: rec.length, hash: hash.digest() })
       } else {
-        signed = openSignedCommit(rec.payload)
+        signed = openSignedCommit(Buffer.concat(rec.parts))
       }
     }
     const s = signed as SignedCommit
