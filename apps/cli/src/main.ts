@@ -58,7 +58,10 @@ program
   .command('get')
   .description('fetch an object (from the network if needed) to stdout or a file')
   .argument('<ref>', 'a cid, a name or a capability')
-  .option('-o, --output <file>', 'write to this file instead of stdout')
+  .option(
+    '-o, --output <path>',
+    'write to this file, or into this folder under the stored name (else the cid), instead of stdout',
+  )
   .action(async (ref: string, opts: { output?: string }, cmd: Command) =>
     (await import('./commands/get.js')).get(ctxOf(cmd), ref, opts),
   )

@@ -17,7 +17,8 @@ export interface NodeBackend {
     ref: string,
     opts: { signal?: AbortSignal; start?: number; end?: number },
   ): Promise<{ cid: string; size: number; stream: Readable }>
-  stat(cid: string): Promise<object>
+  /** The object's record; `names` are those it was stored under here (the first names a download). */
+  stat(cid: string): Promise<{ names: string[] }>
   list(): Promise<object[]>
   resolveName(name: string): Promise<string | undefined>
   delete(cid: string): Promise<{ local: boolean; peers: number }>

@@ -9,11 +9,17 @@ import { assertNotRunning, prepareDataDir } from './data-dir.js'
 import { PortInUseError } from './errors.js'
 import { ApiServer } from './http/api-server.js'
 import { type MetricsSnapshot, NodeMetrics } from './metrics.js'
+import { assertPortFree } from './port-probe.js'
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js'
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version
+
+const P2P_WHAT = 'P2P listen address'
+const P2P_OPTION = '--listen or CAS_LISTEN'
+const API_WHAT = 'HTTP API address'
+const API_OPTION = '--api-listen or CAS_API_LISTEN'
 
 export interface CasNodeOptions {
   config: NodeConfig
@@ -43,6 +49,8 @@ export class CasNode {
     const config = this.#config
     const log = this.#logger
     await assertNotRunning(config.home)
+    await assertPortFree(config.listen, P2P_WHAT, P2P_OPTION)
+    await assertPortFree(config.apiListen, API_WHAT, API_OPTION)
     const dir = await prepareDataDir(
       config.home,
       config.passphrase !== undefined ? { passphrase: config.passphrase } : {},
@@ -88,8 +96,8 @@ export class CasNode {
       const p2pAddr = await listenOrExplain(
         () => server.start().then(() => server.listenAddr),
         config.listen,
-        'P2P listen address',
-        '--listen or CAS_LISTEN',
+        P2P_WHAT,
+        P2P_OPTION,
       )
 
       const metrics = new NodeMetrics(() => snapshotOf(server, transport))
@@ -112,8 +120,8 @@ export class CasNode {
       const apiAddr = await listenOrExplain(
         () => api.listen(config.apiListen).then(formatHostPort),
         config.apiListen,
-        'HTTP API address',
-        '--api-listen or CAS_API_LISTEN',
+        API_WHAT,
+        API_OPTION,
       )
 
       this.#info = {

@@ -1,3 +1,4 @@
+import { DEFAULT_REPLICATION } from '@cas/server'
 import { z } from 'zod'
 import {
   type HostPort,
@@ -14,7 +15,7 @@ export { DEFAULT_API_PORT }
 
 export const DEFAULT_P2P_HOST = '127.0.0.1'
 export const DEFAULT_P2P_PORT = 3000
-export const DEFAULT_REPLICATION = 3
+export { DEFAULT_REPLICATION }
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 

@@ -1,5 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
+/** prom-client default gauges whose names end in `_total` (sums of the labelled gauges kept). */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
+
 /** What the gauges show, read once per scrape. */
 export interface MetricsSnapshot {
   objects: number
@@ -33,6 +40,9 @@ export class NodeMetrics {
       return this.#pending
     }
     collectDefaultMetrics({ register: this.registry })
+    // prom-client also sums three labelled gauges into gauges named `…_total`, a suffix Prometheus keeps for
+    // counters (`promtool check metrics` fails on them); the labelled ones (`nodejs_active_handles`, …) stay.
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(name)
     this.apiBytesIn = new Counter({
       name: 'cas_api_bytes_received_total',
       help: 'Bytes received by the HTTP API',

@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       listen: { host: '127.0.0.1', port: DEFAULT_P2P_PORT },
       apiListen: { host: '127.0.0.1', port: DEFAULT_API_PORT },
       bootstrap: [],
-      replication: 3,
+      replication: 2,
       tls: true,
       logLevel: 'info',
     })

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
@@ -40,18 +40,16 @@ describe('cas-node start-up errors', () => {
     expect(node.output()).toContain('allowed: true or false')
   })
 
-  it('exits 3 with one line naming the taken P2P port and the option that changes it', async () => {
+  it('exits 3 with one line naming the taken P2P port and the option that changes it, creating no key', async () => {
     const port = await busyPort()
-    const node = harness.spawn(await harness.tempDir(), [
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--api-listen',
-      '127.0.0.1:0',
-    ])
+    const home = await harness.tempDir()
+    const node = harness.spawn(home, ['--listen', `127.0.0.1:${port}`, '--api-listen', '127.0.0.1:0'])
     expect(await node.exit).toEqual({ code: 3, signal: null })
     expect(node.stderr()).toBe(
       `cas-node: 127.0.0.1:${port} is already in use (P2P listen address); choose another with --listen or CAS_LISTEN\n`,
     )
+    // A fresh data directory stays empty: no owner key, certificate or token was made for a node that never ran.
+    expect(await readdir(home)).toEqual([])
   })
 
   it('exits 3 with one line naming the taken API port and the option that changes it', async () => {
@@ -62,8 +60,8 @@ describe('cas-node start-up errors', () => {
     expect(node.stderr()).toBe(
       `cas-node: 127.0.0.1:${port} is already in use (HTTP API address); choose another with --api-listen or CAS_API_LISTEN\n`,
     )
-    // nothing half-started is left behind
-    await expect(readFile(join(home, 'node.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    // nothing half-started is left behind, and no key was created
+    expect(await readdir(home)).toEqual([])
   })
 
   it('refuses to start a second node on a data directory in use', async () => {

@@ -309,23 +309,34 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return nameProblem(name) === undefined ? catalogue.resolveName(name) : undefined
   }
 
-  /** Removes the local copy and asks every connected peer, with an owner-signed request, to drop its replica. */
+  /**
+   * Removes the local copy and asks every connected peer, with an owner-signed request, to drop its replica.
+   * NotFoundError when nothing was known of it: no catalogue entry, no local copy, no peer removed one.
+   */
   async delete(cid: string): Promise<{ local: boolean; peers: number }> {
     const ctx = this.#running()
     assertId('cid', cid)
     return this.#track(async () => {
-      const holders = ctx.catalogue.getObject(cid)?.holders ?? []
+      const rec = ctx.catalogue.getObject(cid)
       const local = await this.#store.delete(cid, { namespace: 'self' })
       await ctx.catalogue.removeObject(cid)
-      const peers = await (this.#deleter as Deleter).delete(locatorOf(this.#secrets, cid), holders)
+      const peers = await (this.#deleter as Deleter).delete(locatorOf(this.#secrets, cid), rec?.holders ?? [])
+      if (!rec && !local && peers === 0) {
+        throw new NotFoundError(cid, `no object ${cid} here or on any connected peer: nothing was removed`)
+      }
       return { local, peers }
     })
   }
 
-  /** Removes only the local copy; replicas and the catalogue entry stay, so get fetches it back. */
+  /**
+   * Removes only the local copy; replicas and the catalogue entry stay, so get fetches it back.
+   * NotFoundError when the object is neither catalogued nor stored here.
+   */
   async evictLocal(cid: string): Promise<boolean> {
-    this.#running()
-    return this.#store.delete(assertId('cid', cid), { namespace: 'self' })
+    const ctx = this.#running()
+    const local = await this.#store.delete(assertId('cid', cid), { namespace: 'self' })
+    if (!local && !ctx.catalogue.getObject(cid)) throw new NotFoundError(cid, `no object ${cid} on this node`)
+    return local
   }
 
   /** A capability that lets any node fetch and decrypt this one object and nothing else. */

@@ -6,7 +6,12 @@ import { InvalidOptionsError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Replication } from './types.js'
 
-export const DEFAULT_REPLICATION = 3
+/**
+ * Replicas wanted per object: 2, so that the smallest useful network (three
+ * nodes: the owner and two peers) is healthy as set up, and one lost peer
+ * still leaves a copy. `'all'` (every connected peer) is one option away.
+ */
+export const DEFAULT_REPLICATION = 2
 /** How often repair checks every owned object, in ms. */
 export const DEFAULT_REPAIR_INTERVAL = 60_000
 /** How long a holder may be unreachable before its replica is placed elsewhere, in ms. */

@@ -28,6 +28,23 @@ describe('catalogue', () => {
     await expect(a!.server.stat('not-an-id')).rejects.toMatchObject({ code: 'ERR_INVALID_ID' })
   })
 
+  it('keeps the replication an object was put with across a get from the network and a repair', async () => {
+    cluster = new Cluster('plain')
+    const [a] = await cluster.mesh(4, { replication: 3 })
+    const data = randomFile(50_000)
+    const put = await a!.server.put(data, { name: 'one-copy', replication: 1 })
+    expect(put).toMatchObject({ wanted: 1, underReplicated: false })
+    expect(await a!.server.evictLocal(put.cid)).toBe(true)
+    const got = await a!.server.get(put.cid)
+    const chunks: Buffer[] = []
+    for await (const c of got.stream) chunks.push(c as Buffer)
+    expect(Buffer.concat(chunks).equals(data)).toBe(true)
+    await a!.server.repair()
+    const info = await a!.server.stat(put.cid)
+    expect(info).toMatchObject({ wanted: 1, names: ['one-copy'] })
+    expect(info.holders).toHaveLength(1)
+  })
+
   it('is rebuilt from the store: owned objects, and replicas held for others with the quota usage', async () => {
     cluster = new Cluster('plain')
     const [a, b] = await cluster.mesh(2, { replication: 1 })

@@ -66,8 +66,8 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
       obj: expect.objectContaining({ op: 'delete', code: 'ERR_UNAUTHORIZED', nodeId: b.server.nodeId }),
       msg: 'refused a peer request',
     })
-    // B's own delete of that cid names B's namespace and locator: A's replicas stay.
-    await b.server.delete(cid)
+    // B's own delete of that cid names B's namespace and locator: nothing of B's is found, A's replicas stay.
+    await expect(b.server.delete(cid)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
     expect(await exists(replicaPath(c, a, cid))).toBe(true)
     expect(await exists(replicaPath(b, a, cid))).toBe(true)
   })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, rmSync } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type TransformCallback, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -25,16 +25,23 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   if (out.json && (opts.output === undefined || opts.output === '-')) {
     throw new UsageError('--json needs -o <file>: without it the object itself goes to stdout')
   }
+  // Checked before anything is fetched: where the bytes will go must exist.
+  const into = opts.output === undefined || opts.output === '-' ? undefined : await outputTarget(opts.output)
   const client = await ctx.client()
   const res = await client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
   const cid = String(res.headers['x-cas-cid'] ?? '')
   const size = Number(res.headers['content-length'])
+  const storedName = headerName(res.headers['x-cas-name'])
+  const fileName = into?.folder ? fileNameFor(storedName, cid) : undefined
+  const final = into?.folder && fileName ? join(into.folder, fileName) : into?.file
+  // As the user wrote it (relative stays relative), with the file name added for a folder.
+  const shown = opts.output && fileName ? join(opts.output, fileName) : opts.output
   const hash = new CidHasher()
   let received = 0
   const bar = out.progress
     ? new ProgressBar({
         stream: out.stderr,
-        label: `get ${opts.output ? basename(opts.output) : cid.slice(0, 12)}`,
+        label: `get ${final ? basename(final) : cid.slice(0, 12)}`,
         total: size,
       })
     : undefined
@@ -55,10 +62,9 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   })
   let target: Writable
   let tmp: string | undefined
-  if (opts.output === undefined || opts.output === '-') {
+  if (final === undefined) {
     target = out.stdout
   } else {
-    const final = resolve(opts.output)
     tmp = join(dirname(final), `.${basename(final)}.cas-${randomBytes(4).toString('hex')}.partial`)
     target = createWriteStream(tmp, { flags: 'wx' })
   }
@@ -94,8 +100,38 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
     process.off('SIGTERM', onSignal)
     bar?.finish()
   }
-  if (tmp && opts.output) await rename(tmp, resolve(opts.output))
-  const path = opts.output ?? '-'
+  if (tmp && final) await rename(tmp, final)
+  const path = final ? (shown as string) : '-'
   out.result({ cid, size, path }, () => '')
-  out.info(`got ${cid} (${formatBytes(size)})${opts.output ? ` → ${opts.output}` : ''}`)
+  out.info(`got ${cid} (${formatBytes(size)})${final ? ` → ${path}` : ''}`)
+}
+
+/**
+ * Where `-o` points: an existing folder (the object is saved in it under its stored name, else its
+ * cid) or a file in an existing folder. ERR_FILE, before any transfer, when the folder is missing.
+ */
+async function outputTarget(output: string): Promise<{ folder?: string; file?: string }> {
+  const path = resolve(output)
+  const info = await stat(path).catch(() => undefined)
+  if (info?.isDirectory()) return { folder: path }
+  const parent = await stat(dirname(path)).catch(() => undefined)
+  if (!parent?.isDirectory()) {
+    throw new CliError('ERR_FILE', `cannot write ${output}: there is no folder ${dirname(output)}`)
+  }
+  return { file: path }
+}
+
+function headerName(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
+
+/** A stored name as a file name in one folder: its last part only, never `.`, `..` or empty. */
+export function fileNameFor(name: string | undefined, cid: string): string {
+  const last = name?.split(/[/\\]/).at(-1)
+  return last === undefined || last === '' || last === '.' || last === '..' ? cid : last
 }

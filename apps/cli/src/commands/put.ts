@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { CommandContext } from '../context.js'
@@ -14,22 +13,34 @@ export interface PutOptions {
   replication?: string
 }
 
+/** Bytes per read of the file. */
+const READ_SIZE = 1024 * 1024
+
+function fileProblem(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') return 'no such file'
+  if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied'
+  if (err.code === 'EISDIR') return 'it is a folder'
+  return err.message
+}
+
 /** `cas put <file|->`: streams a file (or stdin) to the node; prints the cid. */
 export async function put(ctx: CommandContext, file: string, opts: PutOptions): Promise<void> {
   const { out } = ctx
   const fromStdin = file === '-'
   let size: number | undefined
+  let handle: FileHandle | undefined
   if (!fromStdin) {
+    // Opened here, before the request: a file that cannot be read fails now with its reason, not as a
+    // broken upload ("socket hang up") once the node is already receiving.
     try {
-      const info = await stat(file)
+      handle = await open(file, 'r')
+      const info = await handle.stat()
       if (!info.isFile()) throw new UsageError(`${file} is not a regular file`)
       size = info.size
     } catch (err) {
+      await handle?.close()
       if (err instanceof CliError) throw err
-      throw new CliError(
-        'ERR_FILE',
-        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      )
+      throw new CliError('ERR_FILE', `cannot read ${file}: ${fileProblem(err as NodeJS.ErrnoException)}`)
     }
   }
   const query = new URLSearchParams()
@@ -37,8 +48,11 @@ export async function put(ctx: CommandContext, file: string, opts: PutOptions): 
   if (name !== undefined) query.set('name', name)
   if (opts.replication !== undefined) query.set('replication', String(parseReplication(opts.replication)))
 
-  const client = await ctx.client()
-  const source: Readable = fromStdin ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 })
+  const client = await ctx.client().catch(async (err: unknown) => {
+    await handle?.close()
+    throw err
+  })
+  const source: Readable = handle ? handle.createReadStream({ highWaterMark: READ_SIZE }) : process.stdin
   let body: Readable = source
   if (out.progress) {
     const bar = new ProgressBar({ stream: out.stderr, label: `put ${name ?? 'stdin'}`, total: size })

@@ -18,11 +18,12 @@ export interface CasResult {
 /** Runs `cas <args>` as a child process and collects its output. */
 export function cas(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: Buffer } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: Buffer; uid?: number } = {},
 ): Promise<CasResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CAS_BIN, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.uid }),
       env: { ...process.env, CAS_HOME: undefined, CAS_API: undefined, CAS_TOKEN: undefined, ...opts.env },
     })
     const out: Buffer[] = []

@@ -102,8 +102,23 @@ async function putObject(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 201, result)
 }
 
+/**
+ * The name a download is saved under: the name asked for, else the first name the object was
+ * stored under here (none for an object known only by cid or read through a capability).
+ */
+async function storedName(backend: NodeBackend, asked: string, cid: string): Promise<string | undefined> {
+  if (asked !== cid && !asked.startsWith(CAPABILITY_PREFIX)) return asked
+  if (!CID.test(asked)) return undefined
+  try {
+    return (await backend.stat(cid)).names[0]
+  } catch {
+    return undefined
+  }
+}
+
 async function getObject(ctx: RouteContext): Promise<void> {
-  const ref = await resolveRef(ctx.backend, ctx.params[0] ?? '')
+  const asked = ctx.params[0] ?? ''
+  const ref = await resolveRef(ctx.backend, asked)
   let { cid, size, stream } = await ctx.backend.get(ref, { signal: ctx.signal })
   const range = parseRange(ctx.req.headers.range, size)
   const headers: Record<string, string | number> = {
@@ -113,6 +128,9 @@ async function getObject(ctx: RouteContext): Promise<void> {
     'x-cas-cid': cid,
     'x-cas-size': size,
   }
+  const name = await storedName(ctx.backend, asked, cid)
+  // Percent-encoded: a header carries only Latin-1, a name any Unicode.
+  if (name !== undefined) headers['x-cas-name'] = encodeURIComponent(name)
   if (range === 'unsatisfiable') {
     discard(stream)
     ctx.res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': 0 })
