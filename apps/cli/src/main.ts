@@ -78,7 +78,16 @@ program
 program
   .command('ls')
   .description('list objects with their replica health')
-  .action(async (_opts, cmd: Command) => (await import('./commands/ls.js')).ls(ctxOf(cmd)))
+  .option('--sort <key>', 'order by name, size, date or replicas (least healthy first)')
+  .option('--reverse', 'reverse the order')
+  .option('--match <text>', 'only objects with a name containing the text, or a cid starting with it')
+  .option('--under-replicated', 'only objects with fewer live replicas than wanted')
+  .action(
+    async (
+      opts: { sort?: string; reverse?: boolean; match?: string; underReplicated?: boolean },
+      cmd: Command,
+    ) => (await import('./commands/ls.js')).ls(ctxOf(cmd), opts),
+  )
 
 program
   .command('stat')
@@ -117,6 +126,20 @@ program
   .command('verify')
   .description('re-check every local object against its cid')
   .action(async (_opts, cmd: Command) => (await import('./commands/verify.js')).verify(ctxOf(cmd)))
+
+program
+  .command('repair')
+  .description(
+    'run a repair pass now: re-check every object and copy it to more peers where it lacks replicas',
+  )
+  .action(async (_opts, cmd: Command) => (await import('./commands/repair.js')).repair(ctxOf(cmd)))
+
+program
+  .command('stop')
+  .description(
+    'stop the running node gracefully (transfers in flight finish first) and wait until it is gone',
+  )
+  .action(async (_opts, cmd: Command) => (await import('./commands/stop.js')).stop(ctxOf(cmd)))
 
 program
   .command('demo')

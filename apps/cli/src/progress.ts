@@ -8,15 +8,28 @@ export class ProgressBar {
   readonly #stream: NodeJS.WriteStream
   readonly #label: string
   readonly #total: number | undefined
+  readonly #format: (n: number) => string
   readonly #started = performance.now()
   #done = 0
   #drawnAt = 0
   #finished = false
 
-  constructor(opts: { stream: NodeJS.WriteStream; label: string; total: number | undefined }) {
+  /** `format` shows an amount (default: bytes); a bar over objects passes its own. */
+  constructor(opts: {
+    stream: NodeJS.WriteStream
+    label: string
+    total: number | undefined
+    format?: (n: number) => string
+  }) {
     this.#stream = opts.stream
     this.#label = opts.label
     this.#total = opts.total
+    this.#format = opts.format ?? formatBytes
+  }
+
+  /** Sets the amount done (for progress read from elsewhere, not counted here). */
+  set(done: number): void {
+    this.add(done - this.#done)
   }
 
   add(bytes: number): void {
@@ -40,9 +53,9 @@ export class ProgressBar {
     const seconds = (now - this.#started) / 1000
     const rate = seconds > 0 ? this.#done / seconds : 0
     const columns = this.#stream.columns ?? 80
-    let right = `${formatBytes(this.#done)}`
-    if (this.#total !== undefined) right += ` / ${formatBytes(this.#total)}`
-    right += note ? `  ${note}` : `  ${formatBytes(rate)}/s`
+    let right = `${this.#format(this.#done)}`
+    if (this.#total !== undefined) right += ` / ${this.#format(this.#total)}`
+    right += note ? `  ${note}` : `  ${this.#format(rate)}/s`
     if (this.#total !== undefined && !note) {
       const eta = rate > 0 ? (this.#total - this.#done) / rate : Number.POSITIVE_INFINITY
       right += `  ETA ${formatDuration(eta)}`

@@ -47,7 +47,14 @@ export const RepairSchema = z.looseObject({
   healthy: z.number().int().nonnegative(),
   underReplicated: z.number().int().nonnegative(),
   repairing: z.number().int().nonnegative(),
+  /** While a pass runs: objects checked so far, of those it will check. */
+  pass: z
+    .object({ checked: z.number().int().nonnegative(), total: z.number().int().nonnegative() })
+    .optional(),
 })
+
+/** `POST /v1/stop`: the node has begun a graceful stop. */
+export const StopResultSchema = z.object({ stopping: z.literal(true), pid: z.number().int() })
 
 export const StatusSchema = z.looseObject({
   nodeId: Hex64,

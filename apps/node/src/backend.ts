@@ -29,4 +29,6 @@ export interface NodeBackend {
   connect(addr: string): Promise<object>
   status(): Promise<object>
   verify(): Promise<object>
+  /** Runs one repair pass now and resolves with its result. */
+  repair(): Promise<object>
 }

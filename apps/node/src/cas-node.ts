@@ -24,6 +24,8 @@ const API_OPTION = '--api-listen or CAS_API_LISTEN'
 export interface CasNodeOptions {
   config: NodeConfig
   logger: Logger
+  /** Called on POST /v1/stop; default: `stop()`. The daemon passes its own (stop, then exit 0). */
+  onStopRequest?: () => void
 }
 
 /** One cas node: transport, FileServer, HTTP API and metrics, started and stopped together. */
@@ -35,10 +37,12 @@ export class CasNode {
   #api: ApiServer | undefined
   #info: RuntimeInfo | undefined
   #stopping: Promise<void> | undefined
+  readonly #onStopRequest: () => void
 
-  constructor({ config, logger }: CasNodeOptions) {
+  constructor({ config, logger, onStopRequest }: CasNodeOptions) {
     this.#config = config
     this.#logger = logger
+    this.#onStopRequest = onStopRequest ?? (() => void this.stop().catch(() => undefined))
   }
 
   get info(): RuntimeInfo | undefined {
@@ -108,6 +112,7 @@ export class CasNode {
         metrics,
         token: dir.token,
         logger: log.child({ part: 'api' }),
+        stop: this.#onStopRequest,
         extraStatus: () => ({
           version: VERSION,
           pid: process.pid,

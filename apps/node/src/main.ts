@@ -28,9 +28,9 @@ if (loaded.kind === 'help') {
   tuneGc()
   const { config } = loaded
   const logger = createLogger(config)
-  const node = new CasNode({ config, logger })
   let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
+  // A signal, or POST /v1/stop: a graceful stop, then exit 0. A second signal exits at once.
+  const onSignal = (signal: NodeJS.Signals | 'POST /v1/stop') => {
     signals += 1
     if (signals > 1) fail(`${signal} again: exiting without a clean stop`, EXIT_FAILURE)
     logger.info({ signal }, 'stopping')
@@ -42,6 +42,7 @@ if (loaded.kind === 'help') {
       },
     )
   }
+  const node = new CasNode({ config, logger, onStopRequest: () => onSignal('POST /v1/stop') })
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {

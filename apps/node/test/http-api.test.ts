@@ -37,6 +37,8 @@ describe('HTTP API authentication', () => {
     ['DELETE', `/v1/objects/${'a'.repeat(64)}`],
     ['GET', '/v1/peers'],
     ['POST', '/v1/verify'],
+    ['POST', '/v1/repair'],
+    ['POST', '/v1/stop'],
     ['GET', '/metrics'],
   ])('answers %s %s without a token with 401', async (method, path) => {
     const res = await http(`${api}${path}`, { method })

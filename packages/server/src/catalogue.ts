@@ -78,6 +78,17 @@ export class Catalogue {
   }
 
   /**
+   * Runs a write transaction and resolves only once it is on disk. lmdb-js resolves a write at its commit and flushes after (overlappingSync), so an
+   * OS crash could otherwise roll back a record whose put, store or delete was acknowledged. Writes
+   * issued together share one commit and one flush.
+   */
+  async #durably<T>(body: () => T): Promise<T> {
+    const result = await this.#root.transaction(body)
+    await this.#root.flushed
+    return result
+  }
+
+  /**
    * The object format of what this catalogue lists: its recorded format, or 1 for a catalogue
    * written before formats were recorded that lists anything, or undefined for a new one.
    */
@@ -88,7 +99,9 @@ export class Catalogue {
   }
 
   async setFormat(format: number): Promise<void> {
-    await this.#meta.put('format', format)
+    await this.#durably(() => {
+      this.#meta.put('format', format)
+    })
   }
 
   static async open(dir: string): Promise<Catalogue> {
@@ -119,7 +132,7 @@ export class Catalogue {
 
   /** Adds or merges an object record, and points each of its names at it. */
   async putObject(rec: ObjectRecord): Promise<void> {
-    await this.#root.transaction(() => {
+    await this.#durably(() => {
       const prev = this.#objects.get(rec.cid)
       const merged: ObjectRecord = prev
         ? {
@@ -139,21 +152,21 @@ export class Catalogue {
   }
 
   async setHolders(cid: string, holders: string[]): Promise<void> {
-    await this.#root.transaction(() => {
+    await this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set(holders)] })
     })
   }
 
   async addHolders(cid: string, holders: string[]): Promise<void> {
-    await this.#root.transaction(() => {
+    await this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set([...prev.holders, ...holders])] })
     })
   }
 
   async removeObject(cid: string): Promise<boolean> {
-    return this.#root.transaction(() => {
+    return this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (!prev) return false
       for (const name of prev.names) if (this.#names.get(name) === cid) this.#names.remove(name)
@@ -178,11 +191,15 @@ export class Catalogue {
   }
 
   async putHeld(ownerId: string, locator: string, rec: HeldRecord): Promise<void> {
-    await this.#held.put(`${ownerId}/${locator}`, rec)
+    await this.#durably(() => {
+      this.#held.put(`${ownerId}/${locator}`, rec)
+    })
   }
 
   async removeHeld(ownerId: string, locator: string): Promise<void> {
-    await this.#held.remove(`${ownerId}/${locator}`)
+    await this.#durably(() => {
+      this.#held.remove(`${ownerId}/${locator}`)
+    })
   }
 
   /** When the owner last deleted this replica (its clock), so an older store cannot bring it back. */
@@ -192,7 +209,9 @@ export class Catalogue {
 
   async putTombstone(ownerId: string, locator: string, deletedAt: number): Promise<void> {
     const key = `${ownerId}/${locator}`
-    await this.#tombstones.put(key, Math.max(deletedAt, this.#tombstones.get(key) ?? 0))
+    await this.#durably(() => {
+      this.#tombstones.put(key, Math.max(deletedAt, this.#tombstones.get(key) ?? 0))
+    })
   }
 
   getPendingDelete(locator: string): PendingDelete | undefined {
@@ -204,12 +223,16 @@ export class Catalogue {
   }
 
   async putPendingDelete(entry: PendingDelete): Promise<void> {
-    if (entry.pending.length === 0) await this.#pendingDeletes.remove(entry.locator)
-    else await this.#pendingDeletes.put(entry.locator, entry)
+    await this.#durably(() => {
+      if (entry.pending.length === 0) this.#pendingDeletes.remove(entry.locator)
+      else this.#pendingDeletes.put(entry.locator, entry)
+    })
   }
 
   async removePendingDelete(locator: string): Promise<void> {
-    await this.#pendingDeletes.remove(locator)
+    await this.#durably(() => {
+      this.#pendingDeletes.remove(locator)
+    })
   }
 
   getPeer(nodeId: string): PeerBookEntry | undefined {
@@ -220,13 +243,14 @@ export class Catalogue {
     for (const { value } of this.#peers.getRange()) yield value
   }
 
+  /** Not flushed before it resolves: the peer book is a cache that gossip and dials refill. */
   async putPeer(entry: PeerBookEntry): Promise<void> {
     await this.#peers.put(entry.nodeId, entry)
   }
 
   /** Empties the object, name and held tables (the peer book stays), before a rebuild. */
   async clearContent(): Promise<void> {
-    await this.#root.transaction(() => {
+    await this.#durably(() => {
       for (const { key } of this.#objects.getRange()) this.#objects.remove(key)
       for (const { key } of this.#names.getRange()) this.#names.remove(key)
       for (const { key } of this.#held.getRange()) this.#held.remove(key)

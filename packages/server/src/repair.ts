@@ -72,12 +72,15 @@ export class Repairer {
     const records = [...this.#ctx.catalogue.objects()].filter((r) => !r.shared)
     let healthy = 0
     let under = 0
-    this.#status = { ...this.#status, repairing: 0 }
+    let checked = 0
+    this.#status = { ...this.#status, repairing: 0, pass: { checked, total: records.length } }
     // Confirm the recorded holders: one that lost its replica no longer counts, and is sent it again.
     const settled = records.filter((r) => !this.#ctx.replicating.has(r.cid))
     const missing = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
     for (const rec of records) {
       if (this.#abort.signal.aborted) break
+      if (checked > 0) this.#status = { ...this.#status, pass: { checked, total: records.length } }
+      checked++
       // A put still sending this object's replicas: its holders are not known yet, and sending again races it.
       if (this.#ctx.replicating.has(rec.cid)) {
         under++
@@ -111,6 +114,7 @@ export class Repairer {
       if (fixed) healthy++
       else under++
     }
+    // The pass is over: its progress is no longer shown.
     this.#status = { healthy, underReplicated: under, repairing: 0, lastRun: Date.now() }
     this.#o.onStatus(this.status)
     return this.status

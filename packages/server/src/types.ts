@@ -92,6 +92,8 @@ export interface RepairStatus {
   underReplicated: number
   repairing: number
   lastRun: number | undefined
+  /** While a pass runs: objects it has checked so far, of those it will check. */
+  pass?: { checked: number; total: number }
 }
 
 export interface NodeStatus {

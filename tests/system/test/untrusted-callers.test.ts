@@ -170,6 +170,8 @@ describe('untrusted callers of a real node', () => {
       ['POST', '/v1/peers', JSON.stringify({ addr: '127.0.0.1:1' })],
       ['GET', '/v1/status'],
       ['POST', '/v1/verify'],
+      ['POST', '/v1/repair'],
+      ['POST', '/v1/stop'],
       ['GET', '/metrics'],
       ['GET', '/v1/no-such-route'],
     ]

@@ -1,16 +1,68 @@
+import type { z } from 'zod'
 import type { CommandContext } from '../context.js'
+import { UsageError } from '../errors.js'
 import { formatBytes, formatTable } from '../output.js'
-import { ObjectListSchema } from '../schemas.js'
+import { type ObjectInfoSchema, ObjectListSchema } from '../schemas.js'
+
+type ObjectInfo = z.infer<typeof ObjectInfoSchema>
+
+export const LS_SORTS = ['name', 'size', 'date', 'replicas'] as const
+export type LsSort = (typeof LS_SORTS)[number]
+
+export interface LsOptions {
+  /** Order of the listing; default the node's (by cid). */
+  sort?: string
+  reverse?: boolean
+  /** Only objects with a name containing this text, or a cid starting with it (case-insensitive). */
+  match?: string
+  /** Only objects with fewer live replicas than wanted. */
+  underReplicated?: boolean
+}
+
+const liveOf = (o: ObjectInfo) => o.holders.filter((h) => h.live).length
+const createdOf = (o: ObjectInfo) => (typeof o.created === 'number' ? o.created : Date.parse(o.created))
+
+const ORDER: Record<LsSort, (a: ObjectInfo, b: ObjectInfo) => number> = {
+  name: (a, b) =>
+    (a.names[0] ?? '\uffff').localeCompare(b.names[0] ?? '\uffff') || a.cid.localeCompare(b.cid),
+  size: (a, b) => a.size - b.size,
+  date: (a, b) => createdOf(a) - createdOf(b),
+  // the least healthy first: live replicas short of wanted, most short at the top
+  replicas: (a, b) => liveOf(a) - a.wanted - (liveOf(b) - b.wanted),
+}
+
+/** The objects `cas ls` shows, filtered and ordered as asked. */
+export function selectObjects(objects: ObjectInfo[], opts: LsOptions): ObjectInfo[] {
+  let sort: LsSort | undefined
+  if (opts.sort !== undefined) {
+    if (!(LS_SORTS as readonly string[]).includes(opts.sort)) {
+      throw new UsageError(`--sort takes one of ${LS_SORTS.join(', ')}, not ${JSON.stringify(opts.sort)}`)
+    }
+    sort = opts.sort as LsSort
+  }
+  const needle = opts.match?.toLowerCase()
+  let out = objects.filter(
+    (o) =>
+      (needle === undefined ||
+        o.cid.startsWith(needle) ||
+        o.names.some((n) => n.toLowerCase().includes(needle))) &&
+      (!opts.underReplicated || liveOf(o) < o.wanted),
+  )
+  if (sort) out = [...out].sort(ORDER[sort])
+  if (opts.reverse) out = [...out].reverse()
+  return out
+}
 
 /** `cas ls`: the objects this node knows, with their replica health. */
-export async function ls(ctx: CommandContext): Promise<void> {
+export async function ls(ctx: CommandContext, opts: LsOptions = {}): Promise<void> {
   const client = await ctx.client()
-  const objects = await client.json(ObjectListSchema, 'GET', '/v1/objects')
+  const all = await client.json(ObjectListSchema, 'GET', '/v1/objects')
+  const objects = selectObjects(all, opts)
   const { out } = ctx
   out.result(objects, () => {
     if (objects.length === 0) return ''
     const rows = objects.map((o) => {
-      const live = o.holders.filter((h) => h.live).length
+      const live = liveOf(o)
       const health = `${live}/${o.wanted}`
       return [
         o.cid,
@@ -22,5 +74,6 @@ export async function ls(ctx: CommandContext): Promise<void> {
     })
     return formatTable(['CID', 'SIZE', 'REPLICAS', 'LOCAL', 'NAMES'], rows)
   })
-  if (objects.length === 0) out.info('no objects yet; store one with `cas put <file>`')
+  if (all.length === 0) out.info('no objects yet; store one with `cas put <file>`')
+  else if (objects.length === 0) out.info(`none of the ${all.length} objects matches`)
 }

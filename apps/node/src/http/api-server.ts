@@ -16,6 +16,8 @@ export interface ApiServerOptions {
   logger: Logger
   /** Fields merged into GET /v1/status (api address, version, uptime). */
   extraStatus: () => object
+  /** Begins a graceful stop of the node (POST /v1/stop answers first). */
+  stop: () => void
 }
 
 /** The node's local HTTP API on node:http; bodies stream in both directions. */
@@ -120,6 +122,7 @@ export class ApiServer {
         metrics: this.#opts.metrics,
         signal: aborter.signal,
         extraStatus: this.#opts.extraStatus,
+        stop: this.#opts.stop,
       })
     } catch (err) {
       this.#fail(req, res, err, aborter.signal.aborted)

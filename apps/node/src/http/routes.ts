@@ -19,6 +19,7 @@ export interface RouteContext {
   /** Aborted when the client goes away before the response is complete. */
   signal: AbortSignal
   extraStatus: () => object
+  stop: () => void
 }
 
 export interface Route {
@@ -253,6 +254,22 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/verify$/,
     name: 'verify',
     handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.verify()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/repair$/,
+    name: 'repair',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.repair()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/stop$/,
+    name: 'stop',
+    handler: async (ctx) => {
+      // Answered first: the stop then waits for this and every other request in flight, as on SIGTERM.
+      sendJson(ctx.res, 202, { stopping: true, pid: process.pid })
+      ctx.res.once('finish', () => ctx.stop())
+    },
   },
   {
     method: 'GET',
