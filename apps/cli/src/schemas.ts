@@ -5,12 +5,21 @@ import { z } from 'zod'
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/)
 
+/** A peer that would not take a replica: its error code and message, and when (ms since 1970). */
+export const RefusalSchema = z.looseObject({
+  nodeId: Hex64,
+  code: z.string(),
+  message: z.string(),
+  at: z.number(),
+})
+
 export const PutResultSchema = z.looseObject({
   cid: Hex64,
   size: z.number().int().nonnegative(),
   replicas: z.array(Hex64),
   wanted: z.number().int().nonnegative(),
   underReplicated: z.boolean(),
+  refused: z.array(RefusalSchema).default([]),
 })
 
 export const HolderSchema = z.looseObject({ nodeId: Hex64, live: z.boolean() })
@@ -24,6 +33,7 @@ export const ObjectInfoSchema = z.looseObject({
   wanted: z.number().int().nonnegative(),
   holders: z.array(HolderSchema),
   shared: z.boolean(),
+  refusals: z.array(RefusalSchema).default([]),
 })
 export const ObjectListSchema = z.array(ObjectInfoSchema)
 

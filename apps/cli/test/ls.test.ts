@@ -12,6 +12,7 @@ const objects = [
     wanted: 2,
     holders: [holder(true), holder(true)],
     shared: false,
+    refusals: [],
   },
   {
     cid: `2${'0'.repeat(63)}`,
@@ -22,6 +23,7 @@ const objects = [
     wanted: 2,
     holders: [holder(true)],
     shared: false,
+    refusals: [],
   },
   {
     cid: `3${'0'.repeat(63)}`,
@@ -32,6 +34,7 @@ const objects = [
     wanted: 2,
     holders: [],
     shared: false,
+    refusals: [],
   },
 ]
 const cids = (list: { cid: string }[]) => list.map((o) => o.cid[0])

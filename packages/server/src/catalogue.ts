@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Database, open, type RootDatabase } from 'lmdb'
 import type { PeerRecord } from './protocol/messages.js'
-import type { Replication } from './types.js'
+import type { Refusal, Replication } from './types.js'
 
 /** An object this node put or fetched, keyed by cid. */
 export interface ObjectRecord {
@@ -20,6 +20,8 @@ export interface ObjectRecord {
   /** For an object read through a capability: its owner and locator, so a get by cid finds it again. */
   ownerId?: string | undefined
   locator?: string | undefined
+  /** The last refusal of each peer that would not take a replica and has not taken one since. */
+  refusals?: Refusal[] | undefined
 }
 
 /** The object format this catalogue describes; a catalogue without it holds format 1 data. */
@@ -162,6 +164,28 @@ export class Catalogue {
     await this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set([...prev.holders, ...holders])] })
+    })
+  }
+
+  /**
+   * Records the peers that refused a replica of `cid` and forgets those that took one. Resolves with
+   * the refusals not already on record (same peer, same code), so that each is reported once.
+   */
+  async noteRefusals(
+    cid: string,
+    failed: Omit<Refusal, 'at'>[],
+    acked: string[],
+    at = Date.now(),
+  ): Promise<Refusal[]> {
+    return this.#durably(() => {
+      const prev = this.#objects.get(cid)
+      if (!prev) return []
+      const before = prev.refusals ?? []
+      const fresh = failed.filter((f) => !before.some((b) => b.nodeId === f.nodeId && b.code === f.code))
+      const gone = new Set([...acked, ...failed.map((f) => f.nodeId)])
+      const refusals = [...before.filter((b) => !gone.has(b.nodeId)), ...failed.map((f) => ({ ...f, at }))]
+      if (refusals.length > 0 || before.length > 0) this.#objects.put(cid, { ...prev, refusals })
+      return fresh.map((f) => ({ ...f, at }))
     })
   }
 

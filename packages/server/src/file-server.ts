@@ -289,7 +289,17 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       const head = await readReplicaHead(this.#store, 'self', cid)
       const key = openObjectKey(this.#secrets, head.signed.commit.keyBox, locatorOf(this.#secrets, cid))
       const { size } = new ObjectOpener(key, head.signed.commit.manifestBox, cid)
-      return { cid, size, names: [], created: mtimeMs, local, wanted: 0, holders: [], shared: false }
+      return {
+        cid,
+        size,
+        names: [],
+        created: mtimeMs,
+        local,
+        wanted: 0,
+        holders: [],
+        shared: false,
+        refusals: [],
+      }
     }
     return this.#info(rec, local)
   }
@@ -440,6 +450,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       wanted: rec.shared ? 0 : wantedReplicas(rec.replication, live.size),
       holders: rec.holders.map((nodeId) => ({ nodeId, live: live.has(nodeId) })),
       shared: rec.shared,
+      refusals: rec.refusals ?? [],
     }
   }
 

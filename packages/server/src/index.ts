@@ -91,6 +91,7 @@ export type {
   Progress,
   PutOptions,
   PutResult,
+  Refusal,
   RepairStatus,
   Replication,
   SkippedPeer,

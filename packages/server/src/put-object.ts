@@ -1,14 +1,14 @@
 import { locatorOf, OBJECT_CHUNK_SIZE, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
 import type { ServerContext } from './context.js'
 import type { Deleter } from './delete.js'
-import { errorCode, ObjectTooLargeError } from './errors.js'
+import { ObjectTooLargeError } from './errors.js'
 import { MAX_CHUNKS, signCommit } from './object/commit.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { replicaTrailer } from './object/replica-file.js'
 import { DEFAULT_REPLICATE_CONCURRENCY } from './options.js'
 import { livePeers, putPlacementKey, rankedCandidates, wantedReplicas } from './placement.js'
 import { HolderUpload } from './protocol/store.js'
-import { localRecords, replicate } from './replicate.js'
+import { failureOf, localRecords, noteRefusals, type ReplicateResult, replicate } from './replicate.js'
 import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
 
@@ -121,14 +121,14 @@ export async function putObject(
     })
     const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
     const acked: string[] = []
+    const failed: ReplicateResult['failed'] = []
     settled.forEach((r, i) => {
       const nodeId = (uploads[i] as HolderUpload).nodeId
       if (r.status === 'fulfilled') {
         acked.push(nodeId)
         ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId, bytes: signed.dataBytes })
       } else {
-        const code = errorCode(r.reason) ?? 'ERR_UNKNOWN'
-        ctx.logger.warn({ nodeId, cid, code, err: String(r.reason) }, 'replica refused or failed')
+        failed.push(failureOf(nodeId, r.reason))
       }
     })
     // A holder that refused (quota) or fell behind: the replica goes to the next candidates, from the local copy.
@@ -143,12 +143,16 @@ export async function putObject(
         records: () => localRecords(ctx, cid as string, opts.signal),
       })
       acked.push(...more.acked)
+      failed.push(...more.failed)
     }
     await ctx.catalogue.addHolders(cid, acked)
+    await noteRefusals(ctx, cid, failed, acked)
     // Putting the same content again: live holders of the earlier upload still hold a valid replica.
     const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))
     const replicas = [...acked, ...earlier]
-    return { cid, size: object.size, replicas, wanted, underReplicated: replicas.length < wanted }
+    const at = Date.now()
+    const refused = failed.map((f) => ({ ...f, at }))
+    return { cid, size: object.size, replicas, wanted, underReplicated: replicas.length < wanted, refused }
   } catch (err) {
     for (const u of uploads) u.drop(err)
     await local.discard()

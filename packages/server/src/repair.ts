@@ -4,7 +4,7 @@ import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
 import { rankedCandidates, wantedReplicas } from './placement.js'
 import { askHas } from './protocol/has.js'
-import { localRecords, relayedRecords, replicate } from './replicate.js'
+import { localRecords, noteRefusals, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
 
 export interface RepairOptions {
@@ -142,7 +142,7 @@ export class Repairer {
     const signal = this.#abort.signal
     const holder = liveHolders[0] as string
     // Without a local copy, a live holder's replica is relayed as it is, each chunk checked on the way.
-    const { acked } = await replicate(this.#ctx, {
+    const { acked, failed } = await replicate(this.#ctx, {
       cid: rec.cid,
       candidates: rest,
       wanted: need - found.length,
@@ -154,6 +154,7 @@ export class Repairer {
     })
     const holders = [...liveHolders, ...waiting, ...found, ...acked]
     await this.#ctx.catalogue.setHolders(rec.cid, holders)
+    await noteRefusals(this.#ctx, rec.cid, failed, [...found, ...acked])
     if (found.length + acked.length > 0) {
       this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
     }

@@ -19,7 +19,29 @@ export interface ReplicateJob {
 
 export interface ReplicateResult {
   acked: string[]
-  failed: { nodeId: string; code: string }[]
+  /** Candidates that refused or failed, and why (callers record and report them). */
+  failed: { nodeId: string; code: string; message: string }[]
+}
+
+/** A refused or failed replica transfer as a record: the peer, the error's code and message. */
+export function failureOf(nodeId: string, reason: unknown): ReplicateResult['failed'][number] {
+  const message = reason instanceof Error ? reason.message : String(reason)
+  return { nodeId, code: errorCode(reason) ?? 'ERR_UNKNOWN', message: message.slice(0, 300) }
+}
+
+/**
+ * Records the refusals of a transfer in the catalogue and logs those not already on record, so that a
+ * peer that keeps refusing (a full quota) is reported once, not at every repair pass.
+ */
+export async function noteRefusals(
+  ctx: ServerContext,
+  cid: string,
+  failed: ReplicateResult['failed'],
+  acked: string[],
+): Promise<void> {
+  for (const r of await ctx.catalogue.noteRefusals(cid, failed, acked)) {
+    ctx.logger.warn({ nodeId: r.nodeId, cid, code: r.code, err: r.message }, 'replica refused or failed')
+  }
 }
 
 /**
@@ -46,9 +68,7 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
       if (r.status === 'fulfilled') {
         acked.push(nodeId)
       } else {
-        const code = errorCode(r.reason) ?? 'ERR_UNKNOWN'
-        failed.push({ nodeId, code })
-        ctx.logger.warn({ nodeId, cid: job.cid, code, err: String(r.reason) }, 'replica refused or failed')
+        failed.push(failureOf(nodeId, r.reason))
       }
     })
   }

@@ -30,6 +30,16 @@ export interface PutResult {
   wanted: number
   /** True when fewer than `wanted` peers acknowledged; repair finishes the job later. */
   underReplicated: boolean
+  /** Peers that would not take a replica in this put (quota, full disk, an error, gone), and why. */
+  refused: Refusal[]
+}
+
+/** A peer that would not take an object's replica: its error code and message, and when (ms). */
+export interface Refusal {
+  nodeId: string
+  code: string
+  message: string
+  at: number
 }
 
 export interface GetOptions {
@@ -78,6 +88,8 @@ export interface ObjectInfo {
   holders: HolderInfo[]
   /** Read through a capability: owned by someone else, never replicated from here. */
   shared: boolean
+  /** The last refusal of each peer that would not take a replica and has not taken one since. */
+  refusals: Refusal[]
 }
 
 export interface PeerInfo {

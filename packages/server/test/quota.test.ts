@@ -33,13 +33,26 @@ describe.each(MODES)('quota over %s', (mode) => {
     expect((await small.server.status()).held).toMatchObject({ objects: 1 })
   })
 
-  it('a node over its total limit refuses too', async () => {
+  it('a node over its total limit refuses too: the put and stat say so, and repair reports it once', async () => {
     cluster = new Cluster(mode)
-    const owner = await cluster.add({ replication: 1 })
+    const warnings: { msg: string | undefined; obj: object }[] = []
+    const logger = { ...noopLogger, warn: (obj: object, msg?: string) => warnings.push({ obj, msg }) }
+    const owner = await cluster.add({ replication: 1, logger })
     const full = await cluster.add({ bootstrap: [owner.addr], quota: { total: 10_000 } })
     await waitFor(() => owner.transport.peers().length === 1, { what: 'the owner to see its peer' })
     const res = await owner.server.put(randomFile(20_000))
     expect(res).toMatchObject({ replicas: [], wanted: 1, underReplicated: true })
+    expect(res.refused).toEqual([
+      { nodeId: full.server.nodeId, code: 'ERR_QUOTA', message: expect.any(String), at: expect.any(Number) },
+    ])
     expect((await full.server.status()).held.bytes).toBe(0)
+    // Repair tries the same peer at every pass; the refusal stays on the object and is logged once.
+    await owner.server.repair()
+    await owner.server.repair()
+    const refusedLogs = warnings.filter((w) => w.msg === 'replica refused or failed')
+    expect(refusedLogs).toHaveLength(1)
+    expect((await owner.server.stat(res.cid)).refusals).toEqual([
+      expect.objectContaining({ nodeId: full.server.nodeId, code: 'ERR_QUOTA' }),
+    ])
   })
 })

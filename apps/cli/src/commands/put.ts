@@ -67,6 +67,9 @@ export async function put(ctx: CommandContext, file: string, opts: PutOptions): 
   out.info(
     `stored ${name ?? 'stdin'} (${formatBytes(result.size)}): ${result.replicas.length}/${result.wanted} replicas`,
   )
+  for (const r of result.refused) {
+    out.warn(`peer ${r.nodeId.slice(0, 12)} refused the replica: ${r.code}: ${r.message}`)
+  }
   if (result.underReplicated) {
     out.warn(
       `only ${result.replicas.length} of ${result.wanted} replicas acknowledged; the node will repair it later`,

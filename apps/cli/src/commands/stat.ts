@@ -20,6 +20,10 @@ export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
       `local     ${info.local ? 'yes' : 'no'}`,
       `replicas  ${live} live of ${info.wanted} wanted${live < info.wanted ? ` ${out.red('(under-replicated)')}` : ''}`,
       ...info.holders.map((h) => `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}`),
+      ...info.refusals.map(
+        (r) =>
+          `  ${r.nodeId}  ${out.red(`refused ${new Date(r.at).toISOString()}: ${r.code}: ${r.message}`)}`,
+      ),
     ]
     return lines.join('\n')
   })
