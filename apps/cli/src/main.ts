@@ -142,6 +142,14 @@ program
   .action(async (_opts, cmd: Command) => (await import('./commands/stop.js')).stop(ctxOf(cmd)))
 
 program
+  .command('completion')
+  .description('print a shell completion script: eval "$(cas completion bash)" (or zsh; fish: | source)')
+  .argument('<shell>', 'bash, zsh or fish')
+  .action(async (shell: string) => {
+    process.stdout.write((await import('./completion.js')).completionScript(shell, program))
+  })
+
+program
   .command('demo')
   .description('start three nodes in a temporary folder and run the store / delete / fetch-back scenario')
   .option('--files <n>', 'how many files', '20')
