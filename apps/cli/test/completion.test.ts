@@ -7,6 +7,7 @@ function bashCompletes(...typed: string[]): string[] {
   const script = [
     `eval "$(${JSON.stringify(process.execPath)} ${JSON.stringify(CAS_BIN)} completion bash)"`,
     `COMP_WORDS=(cas ${typed.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${typed.length}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
     '_cas; printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n')
   const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' })
