@@ -89,6 +89,15 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`
 }
 
+/** How long ago `at` (ms since 1970) was, coarsely: `just now`, `5 min ago`, `3 h ago`, `2 d ago`. */
+export function formatAgo(at: number, now = Date.now()): string {
+  const s = Math.max(0, (now - at) / 1000)
+  if (s < 60) return 'just now'
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`
+  return `${Math.floor(s / 86_400)} d ago`
+}
+
 /** Left-aligned columns separated by two spaces. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))))

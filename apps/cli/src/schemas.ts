@@ -22,7 +22,12 @@ export const PutResultSchema = z.looseObject({
   refused: z.array(RefusalSchema).default([]),
 })
 
-export const HolderSchema = z.looseObject({ nodeId: Hex64, live: z.boolean() })
+export const HolderSchema = z.looseObject({
+  nodeId: Hex64,
+  live: z.boolean(),
+  /** When the holder last proved its replica good (ms since 1970). */
+  provenAt: z.number().optional(),
+})
 
 export const ObjectInfoSchema = z.looseObject({
   cid: Hex64,

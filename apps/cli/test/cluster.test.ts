@@ -61,6 +61,10 @@ describe('cas against three running nodes', () => {
     const info = parseJson(ObjectInfoSchema, stat.text)
     expect(info).toMatchObject({ cid, size: data.length, names: ['photo.jpg'], local: true, wanted: 2 })
     expect(info.holders.filter((h) => h.live)).toHaveLength(2)
+    // each holder acknowledged a store it had checked: proven good at the put
+    for (const h of info.holders) expect(Date.now() - (h.provenAt ?? 0)).toBeLessThan(60_000)
+    const human = await cas(['stat', cid], { env: cluster.envFor(n3) })
+    expect(human.text.match(/live, proven good just now/g)).toHaveLength(2)
   })
 
   it("counts the replicas' bytes in the node's metrics", async () => {
@@ -116,8 +120,8 @@ describe('cas against three running nodes', () => {
     const list = parseJson(ObjectListSchema, r.text)
     expect(list).toEqual([expect.objectContaining({ cid, names: ['photo.jpg'], wanted: 2 })])
     const table = await cas(['ls'], { env: cluster.envFor(n3) })
-    expect(table.text.split('\n')[0]).toMatch(/^CID\s+SIZE\s+REPLICAS\s+LOCAL\s+NAMES$/)
-    expect(table.text).toContain(`${cid}  3.00 MiB  2/2`)
+    expect(table.text.split('\n')[0]).toMatch(/^CID\s+SIZE\s+REPLICAS\s+PROVEN\s+LOCAL\s+NAMES$/)
+    expect(table.text).toMatch(new RegExp(`${cid}  3.00 MiB  2/2 +just now`))
   })
 
   it('reads stdin with put -', async () => {

@@ -22,6 +22,12 @@ export interface ObjectRecord {
   locator?: string | undefined
   /** The last refusal of each peer that would not take a replica and has not taken one since. */
   refusals?: Refusal[] | undefined
+  /**
+   * When each holder last proved its replica good (ms): it acknowledged a store it had checked
+   * against the commit, or answered yes to a `has` probe (it holds only replicas it checked, and
+   * drops those its serving or scrubbing finds damaged).
+   */
+  proven?: Record<string, number> | undefined
 }
 
 /** The object format this catalogue describes; a catalogue without it holds format 1 data. */
@@ -186,6 +192,20 @@ export class Catalogue {
       const refusals = [...before.filter((b) => !gone.has(b.nodeId)), ...failed.map((f) => ({ ...f, at }))]
       if (refusals.length > 0 || before.length > 0) this.#objects.put(cid, { ...prev, refusals })
       return fresh.map((f) => ({ ...f, at }))
+    })
+  }
+
+  /** Records, per cid, the holders that proved their replica good now. */
+  async markProven(byCid: Map<string, Set<string>>, at = Date.now()): Promise<void> {
+    if ([...byCid.values()].every((s) => s.size === 0)) return
+    await this.#durably(() => {
+      for (const [cid, nodeIds] of byCid) {
+        const prev = this.#objects.get(cid)
+        if (!prev || nodeIds.size === 0) continue
+        const proven = { ...prev.proven }
+        for (const nodeId of nodeIds) proven[nodeId] = at
+        this.#objects.put(cid, { ...prev, proven })
+      }
     })
   }
 

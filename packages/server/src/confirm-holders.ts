@@ -4,10 +4,17 @@ import type { ServerContext } from './context.js'
 import { askHas } from './protocol/has.js'
 import { MAX_HAS_LOCATORS } from './protocol/messages.js'
 
+/** Per cid, the recorded holders that answered a `has` probe: no (`missing`) or yes (`confirmed`). */
+export interface HolderAnswers {
+  missing: Map<string, Set<string>>
+  confirmed: Map<string, Set<string>>
+}
+
 /**
  * Asks each live holder, in batches of `has`, whether it still holds the replicas the catalogue
  * records for it, and returns per cid the holders that answered no (a replica lost with a disk or
- * removed by hand). A holder that does not answer is not counted: it may only be busy. A holder
+ * removed by hand) and those that answered yes. A holder that does not answer is in neither: it may
+ * only be busy. A holder
  * answers yes only for a replica it stored after checking it against the owner's commit and has not
  * since found damaged (it re-checks each chunk it serves, and scrubs what it holds).
  */
@@ -16,7 +23,7 @@ export async function missingReplicas(
   records: ObjectRecord[],
   live: Set<string>,
   signal: AbortSignal,
-): Promise<Map<string, Set<string>>> {
+): Promise<HolderAnswers> {
   const byHolder = new Map<string, { cid: string; locator: string }[]>()
   for (const rec of records) {
     const locator = locatorOf(ctx.secrets, rec.cid)
@@ -28,6 +35,9 @@ export async function missingReplicas(
     }
   }
   const missing = new Map<string, Set<string>>()
+  const confirmed = new Map<string, Set<string>>()
+  const note = (into: Map<string, Set<string>>, cid: string, nodeId: string) =>
+    into.set(cid, (into.get(cid) ?? new Set<string>()).add(nodeId))
   for (const [nodeId, items] of byHolder) {
     for (let i = 0; i < items.length && !signal.aborted; i += MAX_HAS_LOCATORS) {
       const peer = ctx.transport.peer(nodeId)
@@ -41,10 +51,8 @@ export async function missingReplicas(
           signal,
         )
         batch.forEach((b, j) => {
-          if (present[j] !== false) return
-          const set = missing.get(b.cid) ?? new Set<string>()
-          set.add(nodeId)
-          missing.set(b.cid, set)
+          if (present[j] === false) note(missing, b.cid, nodeId)
+          else if (present[j] === true) note(confirmed, b.cid, nodeId)
         })
       } catch {
         break
@@ -54,5 +62,5 @@ export async function missingReplicas(
   for (const [cid, holders] of missing) {
     ctx.logger.warn({ cid, holders: [...holders] }, 'holders no longer have their replica')
   }
-  return missing
+  return { missing, confirmed }
 }

@@ -448,7 +448,10 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       created: rec.created,
       local,
       wanted: rec.shared ? 0 : wantedReplicas(rec.replication, live.size),
-      holders: rec.holders.map((nodeId) => ({ nodeId, live: live.has(nodeId) })),
+      holders: rec.holders.map((nodeId) => {
+        const provenAt = rec.proven?.[nodeId]
+        return { nodeId, live: live.has(nodeId), ...(provenAt !== undefined && { provenAt }) }
+      }),
       shared: rec.shared,
       refusals: rec.refusals ?? [],
     }

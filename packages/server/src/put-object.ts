@@ -146,6 +146,7 @@ export async function putObject(
       failed.push(...more.failed)
     }
     await ctx.catalogue.addHolders(cid, acked)
+    await ctx.catalogue.markProven(new Map([[cid, new Set(acked)]]))
     await noteRefusals(ctx, cid, failed, acked)
     // Putting the same content again: live holders of the earlier upload still hold a valid replica.
     const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))

@@ -76,7 +76,8 @@ export class Repairer {
     this.#status = { ...this.#status, repairing: 0, pass: { checked, total: records.length } }
     // Confirm the recorded holders: one that lost its replica no longer counts, and is sent it again.
     const settled = records.filter((r) => !this.#ctx.replicating.has(r.cid))
-    const missing = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
+    const { missing, confirmed } = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
+    await this.#ctx.catalogue.markProven(confirmed)
     for (const rec of records) {
       if (this.#abort.signal.aborted) break
       if (checked > 0) this.#status = { ...this.#status, pass: { checked, total: records.length } }
@@ -155,6 +156,7 @@ export class Repairer {
     const holders = [...liveHolders, ...waiting, ...found, ...acked]
     await this.#ctx.catalogue.setHolders(rec.cid, holders)
     await noteRefusals(this.#ctx, rec.cid, failed, [...found, ...acked])
+    await this.#ctx.catalogue.markProven(new Map([[rec.cid, new Set([...found, ...acked])]]))
     if (found.length + acked.length > 0) {
       this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
     }

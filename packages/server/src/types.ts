@@ -74,6 +74,8 @@ export interface GetResult {
 export interface HolderInfo {
   nodeId: string
   live: boolean
+  /** When the holder last proved its replica good (ms): a checked store acknowledged, or a `has` yes. */
+  provenAt?: number
 }
 
 export interface ObjectInfo {

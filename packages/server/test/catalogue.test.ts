@@ -45,6 +45,19 @@ describe('catalogue', () => {
     expect(info.holders).toHaveLength(1)
   })
 
+  it('records when each holder last proved its replica good: at the put, then at every repair probe', async () => {
+    cluster = new Cluster('plain')
+    const [a, b] = await cluster.mesh(2, { replication: 1 })
+    const { cid } = await a!.server.put(randomFile(4_000))
+    const atPut = (await a!.server.stat(cid)).holders
+    expect(atPut).toEqual([{ nodeId: b!.server.nodeId, live: true, provenAt: expect.any(Number) }])
+    const first = atPut[0]?.provenAt as number
+    await waitFor(() => Date.now() > first, { what: 'the clock to move' })
+    await a!.server.repair()
+    const [again] = (await a!.server.stat(cid)).holders
+    expect(again?.provenAt).toBeGreaterThan(first)
+  })
+
   it('is rebuilt from the store: owned objects, and replicas held for others with the quota usage', async () => {
     cluster = new Cluster('plain')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
@@ -58,7 +71,9 @@ describe('catalogue', () => {
     // Holders are forgotten by a rebuild; a repair pass asks the ranked peers and learns them back.
     expect(info.holders).toEqual([])
     await a!.server.repair()
-    expect((await a!.server.stat(put.cid)).holders).toEqual([{ nodeId: b!.server.nodeId, live: true }])
+    expect((await a!.server.stat(put.cid)).holders).toEqual([
+      { nodeId: b!.server.nodeId, live: true, provenAt: expect.any(Number) },
+    ])
   })
 
   it('survives a restart: a new FileServer on the same folder knows its objects', async () => {

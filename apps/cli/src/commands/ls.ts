@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
-import { formatBytes, formatTable } from '../output.js'
+import { formatAgo, formatBytes, formatTable } from '../output.js'
 import { type ObjectInfoSchema, ObjectListSchema } from '../schemas.js'
 
 type ObjectInfo = z.infer<typeof ObjectInfoSchema>
@@ -64,15 +64,18 @@ export async function ls(ctx: CommandContext, opts: LsOptions = {}): Promise<voi
     const rows = objects.map((o) => {
       const live = liveOf(o)
       const health = `${live}/${o.wanted}`
+      // The live holder proven longest ago: how fresh the weakest evidence is.
+      const proven = o.holders.filter((h) => h.live).map((h) => h.provenAt ?? 0)
       return [
         o.cid,
         formatBytes(o.size),
         live >= o.wanted ? out.green(health) : out.red(health),
+        proven.length === 0 ? '-' : Math.min(...proven) === 0 ? 'never' : formatAgo(Math.min(...proven)),
         o.local ? 'yes' : 'no',
         o.names.join(', '),
       ]
     })
-    return formatTable(['CID', 'SIZE', 'REPLICAS', 'LOCAL', 'NAMES'], rows)
+    return formatTable(['CID', 'SIZE', 'REPLICAS', 'PROVEN', 'LOCAL', 'NAMES'], rows)
   })
   if (all.length === 0) out.info('no objects yet; store one with `cas put <file>`')
   else if (objects.length === 0) out.info(`none of the ${all.length} objects matches`)

@@ -1,5 +1,5 @@
 import type { CommandContext } from '../context.js'
-import { formatBytes } from '../output.js'
+import { formatAgo, formatBytes } from '../output.js'
 import { ObjectInfoSchema } from '../schemas.js'
 import { parseCid } from './arguments.js'
 
@@ -19,7 +19,11 @@ export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
       `created   ${created}`,
       `local     ${info.local ? 'yes' : 'no'}`,
       `replicas  ${live} live of ${info.wanted} wanted${live < info.wanted ? ` ${out.red('(under-replicated)')}` : ''}`,
-      ...info.holders.map((h) => `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}`),
+      ...info.holders.map(
+        (h) =>
+          `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}` +
+          (h.provenAt === undefined ? '' : `, proven good ${formatAgo(h.provenAt)}`),
+      ),
       ...info.refusals.map(
         (r) =>
           `  ${r.nodeId}  ${out.red(`refused ${new Date(r.at).toISOString()}: ${r.code}: ${r.message}`)}`,
