@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { createContext, type GlobalOptions } from './context.js'
 import { CliError } from './errors.js'
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js'
+import { HELP_EXAMPLES } from './help-examples.js'
 import { Output } from './output.js'
 
 // Command modules load on use: `cas --version` and `cas --help` stay as quick as node itself allows.
@@ -158,6 +159,14 @@ program
   .action(async (opts: { files: string; size: string; keep?: boolean }, cmd: Command) =>
     (await import('./demo/run-demo.js')).runDemo(ctxOf(cmd), opts),
   )
+
+for (const cmd of program.commands) {
+  for (const c of [cmd, ...cmd.commands]) {
+    const path = c === cmd ? c.name() : `${cmd.name()} ${c.name()}`
+    const examples = HELP_EXAMPLES[path]
+    if (examples) c.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`)
+  }
+}
 
 try {
   await program.parseAsync(process.argv)

@@ -1,0 +1,34 @@
+/** Examples shown at the end of `cas <command> --help`, by command (`peers add` under its path). */
+export const HELP_EXAMPLES: Record<string, string[]> = {
+  init: ['cas init                      # create ~/.cas: owner key, node certificate, API token'],
+  put: [
+    'cas put ./photo.jpg           # prints the cid; the name defaults to photo.jpg',
+    'cas put ./big.iso -r 3        # want 3 replicas for this object',
+    'tar c ./docs | cas put - --name docs.tar',
+  ],
+  get: [
+    'cas get photo.jpg -o copy.jpg # by name, into a file',
+    'cas get <cid> -o ~/Downloads  # into a folder, under the stored name',
+    'cas get <cid> | less          # to stdout',
+  ],
+  rm: [
+    'cas rm <cid>                  # here and on every peer',
+    'cas rm --local <cid>          # only the local copy',
+  ],
+  ls: [
+    'cas ls --sort size --reverse  # largest first',
+    'cas ls --under-replicated     # what repair still has to do',
+  ],
+  stat: ['cas stat <cid>                # size, names, each holder and when it last proved its copy'],
+  peers: ['cas peers', 'cas peers add 192.168.1.20:3000'],
+  'peers add': ['cas peers add 192.168.1.20:3000'],
+  share: [
+    'cas share <cid>               # a cas-cap2:… capability; anyone with it runs: cas get <capability>',
+  ],
+  status: ['cas status', 'cas --json status | jq .repair'],
+  verify: ['cas verify                    # exit 4 if a local object is damaged'],
+  repair: ['cas repair'],
+  stop: ['cas stop', 'CAS_HOME=~/.cas-b cas stop'],
+  completion: ['eval "$(cas completion bash)"  # in ~/.bashrc', 'cas completion fish | source'],
+  demo: ['cas demo --files 5 --size 1048576'],
+}
