@@ -90,6 +90,7 @@ export class CasNode {
           ...(config.quotaPerOwner !== undefined && { perOwner: config.quotaPerOwner }),
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
         },
+        ...(config.replicationRate !== undefined && { replicationRate: config.replicationRate }),
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
         ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
         ...(config.requestTimeout !== undefined && { fetchTimeout: config.requestTimeout }),

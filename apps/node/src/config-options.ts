@@ -36,6 +36,8 @@ export interface NodeConfig {
   passphrase: string | undefined
   quotaPerOwner: number | undefined
   quotaTotal: number | undefined
+  /** Most replica bytes per second sent to holders (puts' fan-out, repair); undefined is unlimited. */
+  replicationRate: number | undefined
   repairInterval: number | undefined
   /** How long a holder may be unreachable before its replicas are made elsewhere. */
   repairGrace: number | undefined
@@ -159,6 +161,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     zBytes,
     undefined,
     'bytes held for all other owners',
+  ),
+  opt(
+    'replicationRate',
+    '--replication-rate',
+    'CAS_REPLICATION_RATE',
+    'bytes per second, a size such as 10MiB',
+    zBytes.refine((n) => n > 0, 'must be above 0'),
+    undefined,
+    'most bytes per second sent to holders by puts and repair (default unlimited)',
   ),
   opt(
     'repairInterval',

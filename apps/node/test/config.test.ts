@@ -90,6 +90,13 @@ describe('loadConfig', () => {
     expect(configError(['--idle-timeout', '0'], {}).option).toBe('idleTimeout')
   })
 
+  it('reads the replication rate as a size per second, and refuses a zero one', () => {
+    expect(load(['--replication-rate', '10MiB']).replicationRate).toBe(10 * 1024 ** 2)
+    expect(load([], { CAS_REPLICATION_RATE: '500000' }).replicationRate).toBe(500_000)
+    expect(load([]).replicationRate).toBeUndefined()
+    expect(configError(['--replication-rate', '0'], {}).option).toBe('replicationRate')
+  })
+
   it('names the option, where the value came from and what is allowed when a value is bad', () => {
     const err = configError([], { CAS_REPLICATION: 'lots' })
     expect(err.code).toBe('ERR_CONFIG')

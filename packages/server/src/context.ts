@@ -3,6 +3,7 @@ import type { Transport } from '@cas/p2p'
 import type { Store } from '@cas/store'
 import type { Catalogue } from './catalogue.js'
 import type { Logger } from './logger.js'
+import type { RateLimiter } from './rate-limiter.js'
 
 /** A finished transfer, for metrics. */
 export interface TransferEvent {
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly ownerId: string
   readonly logger: Logger
   readonly fetchTimeout: number
+  /** The `replicationRate` limit on replica bytes sent (put fan-out, repair, healing); undefined when unlimited. */
+  readonly replicationLimiter: RateLimiter | undefined
   /**
    * Cids whose put is still sending its replicas, with how many puts send them. Repair leaves them
    * alone: a second replication of the same object to the same peers would race the first (two

@@ -48,6 +48,7 @@ import { PeerRecordSigner } from './peer-record.js'
 import { livePeers, wantedReplicas } from './placement.js'
 import { createRequestHandler } from './protocol/request-handler.js'
 import { type PutTuning, putObject } from './put-object.js'
+import { RateLimiter } from './rate-limiter.js'
 import { rebuildCatalogue } from './rebuild.js'
 import { Repairer } from './repair.js'
 import type {
@@ -165,6 +166,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       ownerId: this.ownerId,
       logger: this.#logger,
       fetchTimeout: this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT,
+      replicationLimiter:
+        this.#o.replicationRate === undefined ? undefined : new RateLimiter(this.#o.replicationRate),
       replicating: new Map(),
       counters: this.#counters,
       onDamagedReplica: (ownerId: string, locator: string) => {

@@ -61,7 +61,7 @@ export interface FileServerOptions {
    * address only by connecting to it.
    */
   identity?: NodeIdentity
-  /** Replicas per object, or 'all' for every connected peer. Default 3. */
+  /** Replicas per object, or 'all' for every connected peer. Default DEFAULT_REPLICATION (2). */
   replication?: Replication
   /** 'host:port' addresses dialled at start and retried until reached. Default none. */
   bootstrap?: string[]
@@ -85,6 +85,12 @@ export interface FileServerOptions {
   chunkStall?: number
   /** Default DEFAULT_SCRUB_INTERVAL (24 h); 0 turns the periodic scrub of held replicas off. */
   scrubInterval?: number
+  /**
+   * Most replica bytes per second this node sends to holders, all transfers together: a put's fan-out
+   * (which then runs at this rate over its R holders), repair and healing. Gets served to peers and
+   * the node's own fetches are not limited. Default unlimited.
+   */
+  replicationRate?: number
   logger?: Logger
 }
 
@@ -107,6 +113,7 @@ const numericOptions = z.object({
   holderStall: z.number().int().positive().optional(),
   chunkStall: z.number().int().positive().optional(),
   scrubInterval: ms.optional(),
+  replicationRate: z.number().int().positive().optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

@@ -54,6 +54,7 @@ export async function putObject(
         stallMs: tuning.holderStallMs,
         answerMs: ctx.fetchTimeout,
         signal: opts.signal,
+        limiter: ctx.replicationLimiter,
         onBytes: (n) => {
           sent += n
           const total = ingestTotal === undefined ? undefined : ingestTotal * uploads.length

@@ -19,6 +19,7 @@ import {
 } from '../object/commit.js'
 import { RECORD_CHUNK, readRecords } from '../object/record-stream.js'
 import { replicaTrailer } from '../object/replica-file.js'
+import { type RateLimiter, throttled } from '../rate-limiter.js'
 import { type StoreRequest, storeResponseSchema } from './messages.js'
 
 /**
@@ -112,9 +113,10 @@ export async function sendReplica(
   records: AsyncIterable<Uint8Array>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  const data = throttled(records, ctx.replicationLimiter, signal)
   const res = await peer.request(
     { op: 'store', v: 2, ownerId: ctx.ownerId },
-    signal ? { data: records, signal } : { data: records },
+    signal ? { data, signal } : { data },
   )
   storeResponseSchema.parse(res.body)
 }
@@ -127,6 +129,8 @@ export interface HolderUploadOptions {
   /** How long a holder that took everything has to answer (hash, fsync, rename), in ms. */
   answerMs: number
   signal: AbortSignal
+  /** Shared limit on replica bytes sent by this node (`replicationRate`); time spent waiting on it is not a stall. */
+  limiter?: RateLimiter | undefined
   onBytes?: (n: number) => void
 }
 
@@ -145,6 +149,9 @@ export class HolderUpload {
   #ended = false
   #error: unknown
   #lastTaken = Date.now()
+  /** True while the drain waits on the rate limiter: the holder is not behind, this node is holding back. */
+  #throttled = false
+  readonly #signal: AbortSignal
   #wakeReader: (() => void) | undefined
   #wakeWriter: (() => void) | undefined
   readonly #done: Promise<void>
@@ -153,6 +160,7 @@ export class HolderUpload {
     this.nodeId = peer.nodeId
     this.#opts = opts
     const signal = AbortSignal.any([this.#abort.signal, opts.signal])
+    this.#signal = signal
     this.#done = peer.request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal }).then((res) => {
       storeResponseSchema.parse(res.body)
     })
@@ -174,7 +182,7 @@ export class HolderUpload {
       this.#queued > 0 &&
       this.#queued + bytes.byteLength > this.#opts.queueBytes
     ) {
-      const waited = Date.now() - this.#lastTaken
+      const waited = this.#quiet()
       if (waited >= this.#opts.stallMs) {
         this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
         break
@@ -204,7 +212,7 @@ export class HolderUpload {
     // Watch for a holder that stops taking its queue: drop it after stallMs rather than a request timeout.
     const watch = setInterval(
       () => {
-        const quiet = Date.now() - this.#lastTaken
+        const quiet = this.#quiet()
         if (this.#queued > 0 && quiet >= this.#opts.stallMs) {
           this.drop(new HolderStalledError(this.nodeId, this.#opts.stallMs))
         } else if (this.#queued === 0 && quiet >= this.#opts.answerMs) {
@@ -219,6 +227,10 @@ export class HolderUpload {
       clearInterval(watch)
     }
     if (this.#error !== undefined) throw this.#error
+  }
+
+  #quiet(): number {
+    return this.#throttled ? 0 : Date.now() - this.#lastTaken
   }
 
   drop(reason: unknown): void {
@@ -238,6 +250,17 @@ export class HolderUpload {
   async *#drain(): AsyncGenerator<Uint8Array> {
     for (;;) {
       if (this.#error !== undefined) throw this.#error
+      const first = this.#queue[0]
+      if (first && this.#opts.limiter) {
+        this.#throttled = true
+        try {
+          await this.#opts.limiter.take(first.bytes.byteLength, this.#signal)
+        } finally {
+          this.#throttled = false
+          this.#lastTaken = Date.now()
+        }
+        if (this.#error !== undefined) throw this.#error
+      }
       const next = this.#queue.shift()
       if (next) {
         this.#queued -= next.bytes.byteLength
