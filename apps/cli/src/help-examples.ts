@@ -30,5 +30,9 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
   repair: ['cas repair'],
   stop: ['cas stop', 'CAS_HOME=~/.cas-b cas stop'],
   completion: ['eval "$(cas completion bash)"  # in ~/.bashrc', 'cas completion fish | source'],
+  manpage: [
+    'cas manpage | man -l -         # read it without installing',
+    'man cas                       # after pnpm link-commands',
+  ],
   demo: ['cas demo --files 5 --size 1048576'],
 }

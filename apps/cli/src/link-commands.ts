@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { lstat, readlink, rm, symlink } from 'node:fs/promises'
+import { lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CliError } from './errors.js'
+import { MAN_PAGE_MARK } from './man-page.js'
 
 /** A command to put on PATH: its name and the launcher it runs. */
 export interface LinkedCommand {
@@ -68,10 +69,40 @@ export async function linkCommands(binDir: string, commands: LinkedCommand[]): P
   return done
 }
 
+/** Where man finds pages of commands in `binDir`: npm's layout, `<prefix>/bin` beside `<prefix>/share/man`. */
+export function manDirOf(binDir: string): string {
+  return join(dirname(binDir), 'share', 'man', 'man1')
+}
+
+/**
+ * Writes cas(1), as `cas manpage` prints it, into `manDir` so that `man cas` finds it. A page there
+ * that this did not write is left alone and reported.
+ */
+export async function installManPage(manDir: string, cas: LinkedCommand): Promise<string> {
+  const path = join(manDir, 'cas.1')
+  const existing = await readFile(path, 'utf8').catch(() => undefined)
+  if (existing !== undefined && !existing.startsWith(MAN_PAGE_MARK)) {
+    return `${path} exists and is not cas's manual page; left alone (read it with: cas manpage | man -l -)`
+  }
+  const page = execFileSync(process.execPath, [cas.target, 'manpage'], { encoding: 'utf8' })
+  try {
+    await mkdir(manDir, { recursive: true })
+    await writeFile(path, page)
+  } catch (err) {
+    return `could not write ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); read the manual with: cas manpage | man -l -`
+  }
+  return `manual page ${path} (man cas)`
+}
+
 /** `pnpm link-commands`: links `cas` and `cas-node` into CAS_BIN_DIR, else npm's global bin folder. */
 export async function runLinkCommands(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const binDir = resolve(env.CAS_BIN_DIR || npmBinDir())
-  for (const line of await linkCommands(binDir, casCommands())) process.stderr.write(`${line}\n`)
+  const commands = casCommands()
+  for (const line of await linkCommands(binDir, commands)) process.stderr.write(`${line}\n`)
+  const cas = commands.find((c) => c.name === 'cas')
+  if (cas && process.platform !== 'win32') {
+    process.stderr.write(`${await installManPage(manDirOf(binDir), cas)}\n`)
+  }
   const onPath = (env.PATH ?? '').split(delimiter).some((p) => p !== '' && resolve(p) === binDir)
   if (!onPath) process.stderr.write(`note: ${binDir} is not on your PATH; add it to run cas by name\n`)
 }

@@ -151,6 +151,15 @@ program
   })
 
 program
+  .command('manpage')
+  .description(
+    'print the cas(1) manual page in roff: cas manpage | man -l - (pnpm link-commands installs it)',
+  )
+  .action(async () => {
+    process.stdout.write((await import('./man-page.js')).manPage(program, VERSION))
+  })
+
+program
   .command('demo')
   .description('start three nodes in a temporary folder and run the store / delete / fetch-back scenario')
   .option('--files <n>', 'how many files', '20')

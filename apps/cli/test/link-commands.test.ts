@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,11 +8,13 @@ import { cidOf } from '@cas/crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NodeProcess } from '../src/demo/node-process.js'
 import { EXIT_NOT_FOUND, EXIT_USAGE } from '../src/index.js'
+import { MAN_PAGE_MARK } from '../src/man-page.js'
 import { Cluster } from './helpers/cluster.js'
 
 const LINK = fileURLToPath(new URL('../bin/link-commands.js', import.meta.url))
 const cluster = new Cluster()
 let node: NodeProcess
+let prefix: string
 let binDir: string
 let userDir: string
 
@@ -43,12 +45,15 @@ function sh(line: string, cwd: string): Promise<{ code: number | null; stdout: s
 
 beforeAll(async () => {
   node = await cluster.add(['--replication', '1'])
-  binDir = await mkdtemp(join(tmpdir(), 'cas-bin-'))
+  // A private npm-style prefix: <prefix>/bin for the links, <prefix>/share/man for the manual page.
+  prefix = await mkdtemp(join(tmpdir(), 'cas-prefix-'))
+  binDir = join(prefix, 'bin')
+  await mkdir(binDir)
   userDir = await mkdtemp(join(tmpdir(), 'cas-user-'))
 }, 60_000)
 afterAll(async () => {
   await cluster.stop()
-  await rm(binDir, { recursive: true, force: true })
+  await rm(prefix, { recursive: true, force: true })
   await rm(userDir, { recursive: true, force: true })
 }, 60_000)
 
@@ -57,12 +62,16 @@ describe('link-commands: cas and cas-node on PATH', () => {
     const first = await sh(`node ${LINK}`, userDir)
     expect(first.code).toBe(0)
     expect(first.stderr).toMatch(
-      /^linked cas → .*apps\/cli\/bin\/cas\.js\nlinked cas-node → .*apps\/node\/bin\/cas-node\.js\n$/,
+      /^linked cas → .*apps\/cli\/bin\/cas\.js\nlinked cas-node → .*apps\/node\/bin\/cas-node\.js\nmanual page .*\/share\/man\/man1\/cas\.1 \(man cas\)\n$/,
     )
     expect(await readlink(join(binDir, 'cas'))).toMatch(/apps\/cli\/bin\/cas\.js$/)
     const again = await sh(`node ${LINK}`, userDir)
     expect(again.code).toBe(0)
     expect(again.stderr).toContain('cas already links to')
+    // npm's layout: <prefix>/bin beside <prefix>/share/man, where `man cas` finds the page.
+    const page = await readFile(join(binDir, '..', 'share', 'man', 'man1', 'cas.1'), 'utf8')
+    expect(page.startsWith(MAN_PAGE_MARK)).toBe(true)
+    expect(first.stderr).toContain('manual page ')
   })
 
   it('runs `cas` from any folder: paths are that folder’s, stdout is only the result, exit codes are cas’s', async () => {
