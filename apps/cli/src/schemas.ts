@@ -27,6 +27,7 @@ export const HolderSchema = z.looseObject({
   live: z.boolean(),
   /** When the holder last proved its replica good (ms since 1970). */
   provenAt: z.number().optional(),
+  damagedAt: z.number().optional(),
 })
 
 export const ObjectInfoSchema = z.looseObject({

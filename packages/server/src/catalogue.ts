@@ -28,6 +28,12 @@ export interface ObjectRecord {
    * drops those its serving or scrubbing finds damaged).
    */
   proven?: Record<string, number> | undefined
+  /**
+   * Holders whose replica served bytes that failed their check (ms when found): the holder drops such
+   * a replica, so a later get that finds no copy anywhere says the copies were damaged, not "not found".
+   * A holder leaves this list when it proves a replica good again.
+   */
+  damaged?: Record<string, number> | undefined
 }
 
 /** The object format this catalogue describes; a catalogue without it holds format 1 data. */
@@ -203,9 +209,25 @@ export class Catalogue {
         const prev = this.#objects.get(cid)
         if (!prev || nodeIds.size === 0) continue
         const proven = { ...prev.proven }
-        for (const nodeId of nodeIds) proven[nodeId] = at
-        this.#objects.put(cid, { ...prev, proven })
+        const damaged = { ...prev.damaged }
+        for (const nodeId of nodeIds) {
+          proven[nodeId] = at
+          delete damaged[nodeId]
+        }
+        this.#objects.put(cid, { ...prev, proven, damaged })
       }
+    })
+  }
+
+  /** Records that these holders served damaged bytes of `cid` (see ObjectRecord.damaged). */
+  async markDamaged(cid: string, nodeIds: string[], at = Date.now()): Promise<void> {
+    if (nodeIds.length === 0) return
+    await this.#durably(() => {
+      const prev = this.#objects.get(cid)
+      if (!prev) return
+      const damaged = { ...prev.damaged }
+      for (const nodeId of nodeIds) damaged[nodeId] = at
+      this.#objects.put(cid, { ...prev, damaged })
     })
   }
 

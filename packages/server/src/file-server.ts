@@ -453,7 +453,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       wanted: rec.shared ? 0 : wantedReplicas(rec.replication, live.size),
       holders: rec.holders.map((nodeId) => {
         const provenAt = rec.proven?.[nodeId]
-        return { nodeId, live: live.has(nodeId), ...(provenAt !== undefined && { provenAt }) }
+        const damagedAt = rec.damaged?.[nodeId]
+        return {
+          nodeId,
+          live: live.has(nodeId),
+          ...(provenAt !== undefined && { provenAt }),
+          ...(damagedAt !== undefined && { damagedAt }),
+        }
       }),
       shared: rec.shared,
       refusals: rec.refusals ?? [],

@@ -184,7 +184,9 @@ export class Getter {
         if (cache && opened.signed && !span) await keepCache(cache, opened.signed)
         cached = true
       } catch (err) {
-        if (err instanceof NoSourceLeftError) throw unreachableOrMissing(cid, skipped, localFailed || damaged)
+        if (err instanceof NoSourceLeftError) {
+          throw unreachableOrMissing(cid, skipped, localFailed || damaged, foundDamaged(ctx, ref))
+        }
         throw err
       } finally {
         // A failure, or a reader that stopped early: nothing of a partial cache stays.
@@ -192,6 +194,17 @@ export class Getter {
         // Recorded holders that served bad bytes, or had no replica left (a holder drops a damaged one): heal them.
         for (const s of skipped) {
           if (recorded.includes(s.nodeId) && !TRANSIENT.has(s.code)) badHolders.add(s.nodeId)
+        }
+        const servedBad = skipped.filter((s) => recorded.includes(s.nodeId) && BAD_BYTES.has(s.code))
+        if (!ref.shared && servedBad.length > 0) {
+          await ctx.catalogue
+            .markDamaged(
+              cid,
+              servedBad.map((s) => s.nodeId),
+            )
+            .catch((e: unknown) =>
+              ctx.logger.warn({ cid, err: String(e) }, 'could not record damaged replicas'),
+            )
         }
         if (!ref.shared && badHolders.size > 0) hooks.onBadHolders(cid, [...badHolders])
         if (localFailed) hooks.onLocalDamaged(cid)
@@ -224,11 +237,36 @@ const BAD_BYTES = new Set(['ERR_INTEGRITY', 'ERR_REPLICA_MISMATCH'])
 /** Why a peer may have served nothing although it holds the replica: it did not answer, or went away. */
 const UNANSWERED = new Set(['ERR_TIMEOUT', 'ERR_PEER_TIMEOUT', 'ERR_CONNECTION_CLOSED'])
 
-function unreachableOrMissing(cid: string, skipped: SkippedPeer[], damaged: boolean): Error {
+/**
+ * Why a get found no source. `foundDamaged`: the catalogue's holders whose replica was found damaged
+ * earlier (and then dropped by them): with no copy left anywhere, the object's copies were damaged,
+ * which an integrity error says and "not found" would hide.
+ */
+function unreachableOrMissing(
+  cid: string,
+  skipped: SkippedPeer[],
+  damaged: boolean,
+  foundDamaged: Record<string, number> | undefined,
+): Error {
   if (skipped.some((s) => UNANSWERED.has(s.code))) return new HoldersUnreachableError(cid, skipped)
   if (skipped.some((s) => BAD_BYTES.has(s.code))) return new DamagedReplicasError(cid, skipped)
+  const earlier = Object.entries(foundDamaged ?? {})
+  if (earlier.length > 0 && skipped.every((s) => s.code === 'ERR_NOT_FOUND')) {
+    return new DamagedReplicasError(
+      cid,
+      earlier.map(([nodeId, at]) => ({
+        nodeId,
+        code: 'ERR_INTEGRITY',
+        message: `served damaged bytes at ${new Date(at).toISOString()}; it removed that replica`,
+      })),
+    )
+  }
   const notFound = new NotFoundError(cid, undefined, skipped)
   return damaged ? new DamagedObjectError(cid, notFound) : notFound
+}
+
+function foundDamaged(ctx: ServerContext, ref: ObjectRef): Record<string, number> | undefined {
+  return ref.shared ? undefined : ctx.catalogue.getObject(ref.cid)?.damaged
 }
 
 /** The local replica, opened and checked down to its manifest; 'damaged' when it exists but does not open. */
@@ -343,7 +381,11 @@ function openRemote(
           pending--
           if (pending === 0) settle()
           if (pending === 0 && !chosen) {
-            reject(signal.aborted ? signal.reason : unreachableOrMissing(ref.cid, skipped, false))
+            reject(
+              signal.aborted
+                ? signal.reason
+                : unreachableOrMissing(ref.cid, skipped, false, foundDamaged(ctx, ref)),
+            )
           }
         })
     }

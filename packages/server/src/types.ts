@@ -76,6 +76,8 @@ export interface HolderInfo {
   live: boolean
   /** When the holder last proved its replica good (ms): a checked store acknowledged, or a `has` yes. */
   provenAt?: number
+  /** When its replica was last found damaged (it served bytes that failed their check), unless proven good since. */
+  damagedAt?: number
 }
 
 export interface ObjectInfo {

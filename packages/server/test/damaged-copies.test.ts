@@ -106,6 +106,35 @@ describe('damaged copies on disk', () => {
     expect(again.skipped).toEqual([])
   }, 60_000)
 
+  it('keeps answering ERR_INTEGRITY, not "not found", once every holder has dropped its damaged replica', async () => {
+    cluster = new Cluster('plain')
+    const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
+    const { cid, replicas } = await a.server.put(randomFile(3 * 1024 * 1024))
+    expect(replicas).toHaveLength(2)
+    for (const holder of [b, c]) {
+      const path = replicaPath(holder, a, cid)
+      const bytes = await readFile(path)
+      for (let k = 0; k < 3; k++) bytes[k * 1024 * 1024 + 100]! ^= 1
+      await writeFile(path, bytes)
+    }
+    await a.server.evictLocal(cid)
+    const fetchAll = async () => readAll((await a.server.get(cid)).stream)
+
+    await expect(fetchAll()).rejects.toMatchObject({ code: 'ERR_INTEGRITY' })
+    // Each holder drops the replica its serving found damaged: no copy is left anywhere.
+    await waitFor(
+      async () => !(await exists(replicaPath(b, a, cid))) && !(await exists(replicaPath(c, a, cid))),
+      {
+        what: 'both holders to drop their damaged replicas',
+      },
+    )
+    await expect(fetchAll()).rejects.toMatchObject({ code: 'ERR_INTEGRITY' })
+    // The holder that served bad bytes is on record; one that answered "not found" (it had dropped its
+    // copy already) may have lost it for any reason, so the owner does not call it damaged.
+    const info = await a.server.stat(cid)
+    expect(info.holders.some((h) => typeof h.damagedAt === 'number')).toBe(true)
+  })
+
   it('does not spread a rotten local copy to a new holder during repair', async () => {
     cluster = new Cluster('plain')
     const a = (await cluster.add({ replication: 1 }))!

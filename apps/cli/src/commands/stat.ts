@@ -22,7 +22,8 @@ export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
       ...info.holders.map(
         (h) =>
           `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}` +
-          (h.provenAt === undefined ? '' : `, proven good ${formatAgo(h.provenAt)}`),
+          (h.provenAt === undefined ? '' : `, proven good ${formatAgo(h.provenAt)}`) +
+          (h.damagedAt === undefined ? '' : `, ${out.red(`served damaged bytes ${formatAgo(h.damagedAt)}`)}`),
       ),
       ...info.refusals.map(
         (r) =>
