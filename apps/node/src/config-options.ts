@@ -58,6 +58,8 @@ export interface OptionSpec {
   schema: z.ZodType
   default: string | undefined
   help: string
+  /** Never echoed in errors or logs (a network key, a passphrase). */
+  secret?: boolean
 }
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/i)
@@ -134,6 +136,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     hex64,
     undefined,
     'shared key of a private network',
+    true,
   ),
   opt(
     'passphrase',
@@ -143,6 +146,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     z.string().min(1),
     undefined,
     'passphrase sealing the owner key (environment only)',
+    true,
   ),
   opt(
     'quotaPerOwner',
@@ -244,6 +248,7 @@ function opt(
   schema: z.ZodType,
   def: string | undefined,
   help: string,
+  secret = false,
 ): OptionSpec {
-  return { key, flag, env, allowed, schema, default: def, help }
+  return { key, flag, env, allowed, schema, default: def, help, ...(secret && { secret }) }
 }

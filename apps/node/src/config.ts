@@ -49,7 +49,7 @@ export function loadConfig({ argv, env }: LoadConfigInput): LoadConfigResult {
       const name = spec.flag ? `${spec.flag} / ${spec.env}` : spec.env
       throw new ConfigError(
         spec.key,
-        `invalid ${name}: ${JSON.stringify(raw)} (from ${source}); allowed: ${spec.allowed}`,
+        `invalid ${name}: ${spec.secret ? `a value of ${String(raw).length} characters (a secret, not shown)` : JSON.stringify(raw)} (from ${source}); allowed: ${spec.allowed}`,
       )
     }
     values[spec.key] = parsed.data

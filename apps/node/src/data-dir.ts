@@ -27,6 +27,9 @@ export async function prepareDataDir(home: string, opts: { passphrase?: string }
     await mkdir(home, { recursive: true, mode: 0o700 })
     const info = await stat(home)
     if (!info.isDirectory()) throw new DataDirError(`${home} is not a directory`)
+    // A folder made before (by hand, or by an older version) may be open to others: the keys, the
+    // token and the catalogue (names, sizes) inside are this user's alone.
+    if ((info.mode & 0o077) !== 0 && info.uid === process.getuid?.()) await chmod(home, 0o700)
   } catch (err) {
     if (err instanceof DataDirError) throw err
     throw new DataDirError(`cannot create the data directory ${home}: ${(err as Error).message}`, {

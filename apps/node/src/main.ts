@@ -26,6 +26,8 @@ if (loaded.kind === 'help') {
   process.stdout.write(`${VERSION}\n`)
 } else {
   tuneGc()
+  // Everything the node writes (catalogue, store, logs of its own) is the user's alone.
+  process.umask(0o077)
   const { config } = loaded
   const logger = createLogger(config)
   let signals = 0

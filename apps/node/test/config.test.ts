@@ -97,6 +97,14 @@ describe('loadConfig', () => {
     expect(configError(['--replication-rate', '0'], {}).option).toBe('replicationRate')
   })
 
+  it('does not echo a secret it refuses (the network key; the passphrase is marked secret too)', () => {
+    const almost = 'ab'.repeat(31)
+    const err = configError(['--network-key', almost], {})
+    expect(err.option).toBe('networkKey')
+    expect(err.message).not.toContain(almost)
+    expect(err.message).toContain('62 characters (a secret, not shown)')
+  })
+
   it('names the option, where the value came from and what is allowed when a value is bad', () => {
     const err = configError([], { CAS_REPLICATION: 'lots' })
     expect(err.code).toBe('ERR_CONFIG')

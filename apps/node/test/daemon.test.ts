@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cidOf } from '@cas/crypto'
+import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { auth, Harness, http, TEST_ARGS } from './helpers/harness.js'
 
@@ -22,6 +23,24 @@ describe('cas-node daemon', () => {
     expect(node.info.p2p).toMatch(/^127\.0\.0\.1:\d+$/)
     const health = await http(`${node.info.api}/healthz`)
     expect(health.status).toBe(200)
+  })
+
+  it('tightens a data folder open to others, and writes its catalogue and objects for the user alone', async () => {
+    const home = join(await harness.tempDir(), 'loose-home')
+    await mkdir(home, { mode: 0o755 })
+    await chmod(home, 0o755)
+    const node = await harness.start(home)
+    expect(await mode(home)).toBe(0o700)
+    const put = await http(`${node.info.api}/v1/objects?name=private`, {
+      method: 'POST',
+      headers: auth(node),
+      body: randomBytes(1000),
+    })
+    expect(put.status).toBe(201)
+    const { cid } = put.json<{ cid: string }>()
+    expect(await mode(join(home, 'catalogue', 'catalogue.lmdb'))).toBe(0o600)
+    const object = join(home, 'store', 'self', ...casPathTransform(cid).split('/'))
+    expect((await mode(object)) & 0o077).toBe(0)
   })
 
   it('keeps its data, keys and identity across a kill and a restart', async () => {

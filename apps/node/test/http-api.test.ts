@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { connect, type Socket } from 'node:net'
 import { cidOf } from '@cas/crypto'
+import { encodeCapability } from '@cas/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auth, Harness, http, type Running } from './helpers/harness.js'
+import { auth, Harness, http, type Running, waitFor } from './helpers/harness.js'
 
 /** promtool's path, when it is installed. */
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find(
@@ -139,6 +142,50 @@ describe('HTTP API objects', () => {
     expect(put.json()).toMatchObject({ error: { code: 'ERR_INVALID_NAME' } })
     const get = await http(`${api}/v1/objects/${long}`, { headers: auth(node) })
     expect(get.status).toBe(404)
+  })
+
+  it('logs a failed get of a capability without the capability', async () => {
+    const capability = encodeCapability({
+      cid: 'c'.repeat(64),
+      ownerId: 'd'.repeat(64),
+      locator: 'e'.repeat(64),
+      objectKey: randomBytes(32),
+      size: 10,
+    })
+    const secret = capability.slice('cas-cap2:'.length)
+    for (const path of [capability, encodeURIComponent(capability)]) {
+      const res = await http(`${api}/v1/objects/${path}`, { headers: auth(node) })
+      expect(res.status).toBe(404)
+    }
+    const logged = () => (node.output().match(/"url":"\/v1\/objects\/cas-cap2/g) ?? []).length
+    await waitFor(async () => (logged() >= 2 ? true : undefined), 5_000)
+    expect(node.output()).not.toContain(secret)
+    expect(node.output()).toContain('"url":"/v1/objects/cas-cap2:…"')
+  })
+
+  it('holds at most 64 connections at once, closes those beyond, and serves again once they go', async () => {
+    const { port } = new URL(api)
+    const request = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`
+    const sockets: Socket[] = []
+    const outcomes = await Promise.all(
+      Array.from({ length: 80 }, async () => {
+        const socket = connect(Number(port), '127.0.0.1')
+        sockets.push(socket)
+        socket.on('error', () => {})
+        await once(socket, 'connect')
+        socket.write(request)
+        return new Promise<'served' | 'closed'>((resolve) => {
+          socket.once('data', () => resolve('served'))
+          socket.once('close', () => resolve('closed'))
+        })
+      }),
+    )
+    const served = outcomes.filter((o) => o === 'served').length
+    expect(served).toBeLessThanOrEqual(64)
+    expect(served).toBeGreaterThan(0)
+    expect(outcomes.filter((o) => o === 'closed').length).toBeGreaterThanOrEqual(16)
+    for (const s of sockets) s.destroy()
+    await waitFor(async () => ((await http(`${api}/healthz`)).status === 200 ? true : undefined), 5_000)
   })
 
   it('refuses a bad replication query with 400 and keeps serving', async () => {

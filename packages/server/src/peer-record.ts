@@ -2,8 +2,12 @@ import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 
 import { type NodeIdentity, nodeIdOf } from '@cas/p2p'
 import type { PeerRecord } from './protocol/messages.js'
 
+/**
+ * What a record's signature covers. JSON keeps field boundaries whatever the fields hold: addresses
+ * joined with a separator could be re-split (["a", "b"] and ["a\nb"] would sign alike).
+ */
 function payload(nodeId: string, seq: number, addrs: string[]): Uint8Array {
-  return new TextEncoder().encode(['cas/peer/1', nodeId, String(seq), ...addrs].join('\n'))
+  return new TextEncoder().encode(JSON.stringify(['cas/peer/2', nodeId, seq, addrs]))
 }
 
 /** Signs this node's record with its certificate key, so anyone can check it against the node id. */

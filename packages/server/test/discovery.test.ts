@@ -40,6 +40,12 @@ describe('peer records', () => {
     expect(verifyPeerRecord(rec)).toBe(true)
     expect(verifyPeerRecord({ ...rec, addrs: ['127.0.0.1:1'] })).toBe(false)
     expect(verifyPeerRecord({ ...rec, seq: 6 })).toBe(false)
+    // Field boundaries are signed: two addresses cannot be passed off as one, nor one as two.
+    const two = signer.sign(['127.0.0.1:1', '127.0.0.1:2'], 1)
+    expect(verifyPeerRecord(two)).toBe(true)
+    expect(verifyPeerRecord({ ...two, addrs: ['127.0.0.1:1\n127.0.0.1:2'] })).toBe(false)
+    const one = signer.sign(['127.0.0.1:1\n127.0.0.1:2'], 1)
+    expect(verifyPeerRecord({ ...one, addrs: ['127.0.0.1:1', '127.0.0.1:2'] })).toBe(false)
     const other = new PeerRecordSigner(b.identity).sign([a.addr], 5)
     expect(verifyPeerRecord({ ...other, nodeId: a.server.nodeId })).toBe(false)
   })

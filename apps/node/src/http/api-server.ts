@@ -5,9 +5,17 @@ import type { NodeBackend } from '../backend.js'
 import type { HostPort } from '../config-values.js'
 import { HttpError } from '../errors.js'
 import type { NodeMetrics } from '../metrics.js'
+import { redactCapabilities } from './redact.js'
 import { checkHost, checkToken } from './request-guards.js'
 import { sendError, statusForCode } from './respond.js'
 import { ROUTES } from './routes.js'
+
+/**
+ * Most connections the API holds at once; more are closed as they arrive. The API serves one user's
+ * CLI and dashboard on loopback: 64 leaves room for parallel transfers while a local process that
+ * opens sockets without end cannot exhaust the node's descriptors.
+ */
+export const DEFAULT_API_MAX_CONNECTIONS = 64
 
 export interface ApiServerOptions {
   backend: NodeBackend
@@ -18,6 +26,8 @@ export interface ApiServerOptions {
   extraStatus: () => object
   /** Begins a graceful stop of the node (POST /v1/stop answers first). */
   stop: () => void
+  /** Default DEFAULT_API_MAX_CONNECTIONS. */
+  maxConnections?: number
 }
 
 /** The node's local HTTP API on node:http; bodies stream in both directions. */
@@ -37,6 +47,7 @@ export class ApiServer {
     this.#server.requestTimeout = 0
     this.#server.headersTimeout = 30_000
     this.#server.keepAliveTimeout = 5_000
+    this.#server.maxConnections = opts.maxConnections ?? DEFAULT_API_MAX_CONNECTIONS
   }
 
   get port(): number {
@@ -79,7 +90,9 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname))
     const aborter = new AbortController()
-    this.#opts.logger.debug({ method: req.method, path: url.pathname }, 'request started')
+    // Paths can carry a capability (GET /v1/objects/cas-cap2:…): the log gets them cut.
+    const logPath = redactCapabilities(url.pathname)
+    this.#opts.logger.debug({ method: req.method, path: logPath }, 'request started')
     res.on('close', () => {
       if (!res.writableFinished) aborter.abort(new Error('the client went away'))
       const seconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -94,7 +107,7 @@ export class ApiServer {
       metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - last.written))
       this.#counted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten })
       logger.debug(
-        { method: req.method, path: url.pathname, status: res.statusCode, ms: seconds * 1000 },
+        { method: req.method, path: logPath, status: res.statusCode, ms: seconds * 1000 },
         'request',
       )
     })
@@ -134,12 +147,15 @@ export class ApiServer {
     const status =
       err instanceof HttpError ? err.status : statusForCode(typeof code === 'string' ? code : undefined)
     const message = err instanceof Error ? err.message : String(err)
+    const url = redactCapabilities(req.url ?? '')
+    const logged = redactCapabilities(message)
     if (clientGone) {
-      this.#opts.logger.debug({ err: message }, 'client went away')
+      this.#opts.logger.debug({ err: logged }, 'client went away')
     } else if (status >= 500) {
-      this.#opts.logger.error({ err, method: req.method, url: req.url }, 'request failed')
+      const stack = err instanceof Error && err.stack ? redactCapabilities(err.stack) : undefined
+      this.#opts.logger.error({ err: logged, code, stack, method: req.method, url }, 'request failed')
     } else {
-      this.#opts.logger.info({ code, method: req.method, url: req.url, status }, message)
+      this.#opts.logger.info({ code, method: req.method, url, status }, logged)
     }
     // A body we did not read may still be arriving: close rather than drain it.
     if (!req.complete) res.setHeader('connection', 'close')

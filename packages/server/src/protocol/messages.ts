@@ -16,7 +16,7 @@ const timestamp = z.number().int().nonnegative()
 /** A node's signed statement of where it listens; newer `seq` wins. */
 export const peerRecordSchema = z.object({
   nodeId: id,
-  addrs: z.array(z.string().max(262)).min(1).max(8),
+  addrs: z.array(z.string().max(262).regex(/^\S+$/, 'no spaces or line breaks')).min(1).max(8),
   seq: timestamp,
   /** The node's certificate public key (SPKI DER); its SHA-256 is the node id. */
   nodePub: bytes(512),
