@@ -126,3 +126,15 @@ export function describeError(err: unknown): { code: string; message: string } {
   }
   return { code: 'ERR_INTERNAL', message: String(err) }
 }
+
+/** An absolute path after a start, a space, a quote, a bracket or '=': `open '/home/u/.cas/store/ab/cd'`. */
+const ABSOLUTE_PATH = /(^|[\s'"(=[])\/[^\s'"(),;\]]+/g
+
+/**
+ * An error as a peer may see it: the code, and the message without absolute paths, which would tell a
+ * peer where this node keeps its data and whose home folder it runs in.
+ */
+export function describeErrorForPeer(err: unknown): { code: string; message: string } {
+  const { code, message } = describeError(err)
+  return { code: code.slice(0, 64), message: message.replace(ABSOLUTE_PATH, '$1<path>').slice(0, 1024) }
+}

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import {
   AbortedError,
   ConnectionClosedError,
-  describeError,
+  describeErrorForPeer,
   P2pError,
   ProtocolError,
   RemoteError,
@@ -169,7 +169,11 @@ export class PeerConnection implements Peer {
       },
       end: () => this.framed.sendNow({ type: 'end', id }),
       error: (code, message) =>
-        this.framed.sendNow({ type: 'error', id, code: code.slice(0, 64), message: message.slice(0, 1024) }),
+        this.framed.sendNow({
+          type: 'error',
+          id,
+          ...describeErrorForPeer(Object.assign(new Error(message), { code })),
+        }),
     }
   }
 
@@ -322,8 +326,7 @@ export class PeerConnection implements Peer {
     } catch (err) {
       if (signal.aborted || !this.framed.isOpen) return
       if (state.download === undefined) {
-        const { code, message } = describeError(err)
-        this.framed.sendNow({ type: 'error', id, code: code.slice(0, 64), message: message.slice(0, 1024) })
+        this.framed.sendNow({ type: 'error', id, ...describeErrorForPeer(err) })
       }
       this.opts.logger.debug({ err, nodeId: this.nodeId, id }, 'request handler failed')
     } finally {

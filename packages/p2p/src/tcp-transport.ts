@@ -9,6 +9,7 @@ import {
   AbortedError,
   ConnectionClosedError,
   describeError,
+  describeErrorForPeer,
   HandshakeError,
   InvalidArgumentError,
 } from './errors.js'
@@ -260,9 +261,8 @@ export class TcpTransport extends EventEmitter implements Transport {
       const error = err as Error
       if (state.framed) {
         // Tell the peer why, so that its dial fails with a reason rather than a bare close.
-        const { code, message } = describeError(error)
-        if (code === 'ERR_HANDSHAKE')
-          state.framed.sendNow({ type: 'error', id: 0, code, message: message.slice(0, 1024) })
+        const told = describeErrorForPeer(error)
+        if (told.code === 'ERR_HANDSHAKE') state.framed.sendNow({ type: 'error', id: 0, ...told })
         state.framed.close(error, true)
       } else {
         raw.destroy()

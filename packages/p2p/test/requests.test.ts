@@ -56,6 +56,38 @@ describe('requests over plain TCP', () => {
     await expect(peer.request('x')).rejects.toMatchObject({ code: 'ERR_REMOTE', remoteCode: 'ERR_NOT_FOUND' })
   })
 
+  it('tells the peer an error without the absolute paths in its message', async () => {
+    const [a, b] = await pair()
+    b.handle(async (req) => {
+      if (req.body === 'stream') {
+        return {
+          body: 'ok',
+          data: (async function* () {
+            yield Buffer.from('x')
+            throw Object.assign(new Error("EIO: i/o error, read '/srv/alice/.cas/store/ab/cd'"), {
+              code: 'EIO',
+            })
+          })(),
+        }
+      }
+      throw Object.assign(new Error("ENOENT: no such file or directory, open '/home/alice/.cas/store/ab'"), {
+        code: 'ENOENT',
+      })
+    })
+    const peer = await a.dial(b.listenAddr)
+    const err = await peer.request('x').catch((e: unknown) => e)
+    expect(err).toMatchObject({ remoteCode: 'ENOENT' })
+    expect((err as Error).message).not.toContain('/home/alice')
+    expect((err as Error).message).toContain("open '<path>'")
+    const res = await peer.request('stream')
+    const streamed = await (async () => {
+      for await (const _ of res.data ?? []) {
+      }
+    })().catch((e: unknown) => e)
+    expect((streamed as Error).message).not.toContain('/srv/alice')
+    expect((streamed as Error).message).toContain("read '<path>'")
+  })
+
   it('times out a request whose handler never answers', async () => {
     const [a, b] = await pair()
     let aborted: Promise<unknown> | undefined
