@@ -32,6 +32,9 @@ export const casHandshake: HandshakeFunc = async (ctx) => {
   const mine: Role = ctx.direction === 'outbound' ? 'dialer' : 'listener'
   const theirs: Role = mine === 'dialer' ? 'listener' : 'dialer'
   const { local } = ctx
+  // A private network: each side proves the key for this session before either says who it is, so a
+  // node without the key learns no node's hello (owner key, listen address).
+  if (local.networkKey) await exchangeNetworkProofs(ctx, local.networkKey, binding, mine, theirs)
 
   const ownerPub = local.owner ? Buffer.from(local.owner.publicKeyDer) : undefined
   const t = transcript(binding, mine, local.nodeId, local.listenAddr, ownerPub)
@@ -80,6 +83,31 @@ export const casHandshake: HandshakeFunc = async (ctx) => {
     }
   }
   return { nodeId: peer.nodeId, listenAddr: peer.listenAddr, ownerPub: peer.ownerPub }
+}
+
+async function exchangeNetworkProofs(
+  ctx: HandshakeContext,
+  key: Uint8Array,
+  binding: Uint8Array,
+  mine: Role,
+  theirs: Role,
+): Promise<void> {
+  const proofOf = (role: Role) =>
+    createHmac('sha256', key)
+      .update('cas/1 network gate\0')
+      .update(binding)
+      .update(role === 'dialer' ? 'd' : 'l')
+      .digest()
+  const [, msg] = await Promise.all([ctx.send({ type: 'network', proof: proofOf(mine) }), ctx.receive()])
+  if (msg.type === 'error') throw new HandshakeError('rejected', `the peer refused us: ${msg.message}`)
+  const expected = proofOf(theirs)
+  if (
+    msg.type !== 'network' ||
+    msg.proof.length !== expected.length ||
+    !timingSafeEqual(msg.proof, expected)
+  ) {
+    throw new HandshakeError('network-key', 'the peer did not prove the network key')
+  }
 }
 
 async function exchangeNonces(ctx: HandshakeContext): Promise<Buffer> {

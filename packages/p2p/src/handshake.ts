@@ -45,6 +45,12 @@ export type HandshakeFunc = (ctx: HandshakeContext) => Promise<HandshakeResult>
 export async function receiveHello(ctx: HandshakeContext): Promise<Hello> {
   const msg = await ctx.receive()
   if (msg.type === 'error') throw new HandshakeError('rejected', `the peer refused us: ${msg.message}`)
+  if (msg.type === 'network') {
+    throw new HandshakeError(
+      'network-key',
+      'the peer is on a private network: it asks for a network key this node lacks',
+    )
+  }
   if (msg.type !== 'hello') throw new HandshakeError('protocol', `expected hello, got ${msg.type}`)
   if (msg.proto !== PROTOCOL)
     throw new HandshakeError('version', `peer speaks ${msg.proto}, we speak ${PROTOCOL}`)

@@ -37,6 +37,8 @@ export const helloSchema = z.strictObject({
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   z.strictObject({ type: z.literal('challenge'), nonce: bin(64) }),
+  /** Proof of a private network's key, exchanged before any hello (see cas-handshake.ts). */
+  z.strictObject({ type: z.literal('network'), proof: bin(64) }),
   z.strictObject({ type: z.literal('ready') }),
   z.strictObject({ type: z.literal('ping'), n: count }),
   z.strictObject({ type: z.literal('pong'), n: count }),

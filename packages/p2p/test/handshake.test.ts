@@ -182,3 +182,28 @@ describe('handshake details', () => {
     raw.socket.destroy()
   })
 })
+
+describe('a private network over plain TCP, against a raw peer', () => {
+  it('says nothing of itself (no hello) to a peer that cannot prove the network key', async () => {
+    const logB = captureLogger()
+    const b = await transports.listening(
+      1,
+      authed({ networkKey: randomBytes(32), owner: ownerSigner(), logger: logB }),
+    )
+    const raw = await RawPeer.connect(b.listenAddr)
+    try {
+      raw.send({ type: 'challenge', nonce: randomBytes(32) })
+      // A peer without the key can only guess the proof, or skip to its hello.
+      raw.send({ type: 'network', proof: randomBytes(32) })
+      await raw.closed
+      expect(raw.received.map((m) => m.type)).not.toContain('hello')
+      expect(raw.received.map((m) => m.type)).toContain('network')
+      await until(() => logB.entries.some((e) => e.msg === 'connection refused'))
+      expect(logB.entries.find((e) => e.msg === 'connection refused')?.obj.err).toMatchObject({
+        reason: 'network-key',
+      })
+    } finally {
+      raw.socket.destroy()
+    }
+  })
+})
