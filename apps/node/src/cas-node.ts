@@ -91,6 +91,7 @@ export class CasNode {
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
         },
         ...(config.replicationRate !== undefined && { replicationRate: config.replicationRate }),
+        ...(config.minFreeDisk !== undefined && { minFreeDisk: config.minFreeDisk }),
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
         ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
         ...(config.requestTimeout !== undefined && { fetchTimeout: config.requestTimeout }),

@@ -38,6 +38,8 @@ export interface NodeConfig {
   quotaTotal: number | undefined
   /** Most replica bytes per second sent to holders (puts' fan-out, repair); undefined is unlimited. */
   replicationRate: number | undefined
+  /** Free disk kept for this node: stores for others are refused below it; undefined is the server default. */
+  minFreeDisk: number | undefined
   repairInterval: number | undefined
   /** How long a holder may be unreachable before its replicas are made elsewhere. */
   repairGrace: number | undefined
@@ -174,6 +176,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     zBytes.refine((n) => n > 0, 'must be above 0'),
     undefined,
     'most bytes per second sent to holders by puts and repair (default unlimited)',
+  ),
+  opt(
+    'minFreeDisk',
+    '--min-free-disk',
+    'CAS_MIN_FREE_DISK',
+    'a size such as 268435456 or 1GiB; 0 turns the check off',
+    zBytes,
+    undefined,
+    'free disk kept for this node: replicas for others are refused below it (default 256MiB)',
   ),
   opt(
     'repairInterval',

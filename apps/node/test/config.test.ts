@@ -95,6 +95,8 @@ describe('loadConfig', () => {
     expect(load([], { CAS_REPLICATION_RATE: '500000' }).replicationRate).toBe(500_000)
     expect(load([]).replicationRate).toBeUndefined()
     expect(configError(['--replication-rate', '0'], {}).option).toBe('replicationRate')
+    expect(load(['--min-free-disk', '1GiB']).minFreeDisk).toBe(1024 ** 3)
+    expect(load(['--min-free-disk', '0']).minFreeDisk).toBe(0)
   })
 
   it('does not echo a secret it refuses (the network key; the passphrase is marked secret too)', () => {

@@ -91,6 +91,16 @@ export class QuotaExceededError extends ServerError {
   }
 }
 
+/** A replica refused because the disk would keep less than `minFreeDisk` free. */
+export class LowDiskError extends ServerError {
+  constructor(readonly minFree: number) {
+    super(
+      'ERR_DISK_FULL',
+      `this node keeps at least ${minFree} bytes of its disk free and takes no more replicas for others`,
+    )
+  }
+}
+
 /** A write or delete in a namespace that the signer does not own, or a bad signature. */
 export class UnauthorizedError extends ServerError {
   constructor(message: string) {

@@ -1,4 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
+import { statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   deriveOwnerSecrets,
@@ -15,7 +16,13 @@ import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
-import { NotFoundError, NotRunningError, UnauthorizedError, UnsupportedFormatError } from './errors.js'
+import {
+  LowDiskError,
+  NotFoundError,
+  NotRunningError,
+  UnauthorizedError,
+  UnsupportedFormatError,
+} from './errors.js'
 import { type GetTuning, Getter } from './get-object.js'
 import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
@@ -36,6 +43,7 @@ import {
   DEFAULT_MAX_CLOCK_SKEW,
   DEFAULT_MAX_PEER_RECORDS,
   DEFAULT_MAX_PEERS,
+  DEFAULT_MIN_FREE_DISK,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
@@ -174,8 +182,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         const prev = catalogue.getHeld(ownerId, locator)
         if (!prev) return
         void catalogue.removeHeld(ownerId, locator)
-        this.#held.release(ownerId, prev.size)
-        this.#held.countObject(ownerId, -1)
+        this.#held.removed(ownerId, prev.size)
       },
       onTransfer: (e: TransferEvent) => this.emit('transfer', e),
       onBadPeer: (e: BadPeerEvent) => {
@@ -206,7 +213,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     })
     this.#discovery = discovery
     this.#transport.handle(
-      createRequestHandler({ ctx, held: this.#held, discovery, maxClockSkew: DEFAULT_MAX_CLOCK_SKEW }),
+      createRequestHandler({
+        ctx,
+        held: this.#held,
+        discovery,
+        maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
+        checkDisk: (coming) => this.#checkDisk(coming),
+      }),
     )
     this.#transport.on('peer', this.#onPeer)
     this.#transport.on('peer:close', this.#onPeerClose)
@@ -523,6 +536,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     void this.#track((signal) => healReplicas(ctx, cid, holders, signal)).catch((err: unknown) =>
       this.#logger.warn({ cid, holders, err: String(err) }, 'healing bad replicas failed'),
     )
+  }
+
+  async #checkDisk(coming: number): Promise<void> {
+    const minFree = this.#o.minFreeDisk ?? DEFAULT_MIN_FREE_DISK
+    if (minFree === 0) return
+    const { bavail, bsize } = await statfs(this.#store.root)
+    if (Number(bavail) * Number(bsize) - coming < minFree) throw new LowDiskError(minFree)
   }
 
   #liveIds(): string[] {

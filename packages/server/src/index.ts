@@ -20,6 +20,7 @@ export {
   InvalidNameError,
   InvalidOptionsError,
   InvalidRangeError,
+  LowDiskError,
   NotFoundError,
   NotRunningError,
   ObjectTooLargeError,
@@ -34,6 +35,7 @@ export {
   UnsupportedFormatError,
 } from './errors.js'
 export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents } from './file-server.js'
+export { HELD_REPLICA_OVERHEAD } from './held-replicas.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
 export { type Logger, noopLogger } from './logger.js'
 export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
@@ -62,6 +64,7 @@ export {
   DEFAULT_MAX_CLOCK_SKEW,
   DEFAULT_MAX_PEER_RECORDS,
   DEFAULT_MAX_PEERS,
+  DEFAULT_MIN_FREE_DISK,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
@@ -80,6 +83,7 @@ export {
   peerRecordSchema,
   requestSchema,
 } from './protocol/messages.js'
+export { RateLimiter } from './rate-limiter.js'
 export { rankNodes } from './rendezvous.js'
 export type {
   GetOptions,

@@ -36,6 +36,11 @@ export const DEFAULT_MAX_CLOCK_SKEW = 5 * 60_000
 export const DEFAULT_HOLDER_QUEUE_BYTES = 8 * 1024 * 1024
 /** How long a put waits for a holder that takes nothing while its queue is full, before dropping it, in ms. */
 export const DEFAULT_HOLDER_STALL = 2_000
+/**
+ * Free disk a node keeps for itself: stores for other owners are refused once they would leave less,
+ * so no peer (nor all of them together) can fill the disk, whatever the quotas say.
+ */
+export const DEFAULT_MIN_FREE_DISK = 256 * 1024 * 1024
 /** How often a node re-checks every replica it holds for others against its commit, in ms (a scrub). */
 export const DEFAULT_SCRUB_INTERVAL = 24 * 60 * 60_000
 /** Longest silence of a holder inside a chunk request of a get before its chunks go to another holder, in ms. */
@@ -91,6 +96,8 @@ export interface FileServerOptions {
    * the node's own fetches are not limited. Default unlimited.
    */
   replicationRate?: number
+  /** Default DEFAULT_MIN_FREE_DISK (256 MiB); 0 turns the check off. */
+  minFreeDisk?: number
   logger?: Logger
 }
 
@@ -114,6 +121,7 @@ const numericOptions = z.object({
   chunkStall: z.number().int().positive().optional(),
   scrubInterval: ms.optional(),
   replicationRate: z.number().int().positive().optional(),
+  minFreeDisk: count.optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

@@ -24,22 +24,24 @@ export async function handleDelete(deps: DeleteDeps, body: DeleteRequest): Promi
   const { ctx, held } = deps
   verifyAction('delete', body)
   deps.checkFresh(body.issuedAt)
-  const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
-  if (prev && body.issuedAt < prev.writtenAt) {
-    ctx.logger.info(
-      { ownerId: body.ownerId, locator: body.locator },
-      'ignored a delete older than its replica',
-    )
-    return { deleted: false }
-  }
-  const deleted = await ctx.store.delete(body.locator, { namespace: body.ownerId })
-  await ctx.catalogue.putTombstone(body.ownerId, body.locator, body.issuedAt)
-  if (prev) {
+  return held.exclusive(body.ownerId, body.locator, async () => {
+    const prev = ctx.catalogue.getHeld(body.ownerId, body.locator)
+    // Nothing held: nothing to remove, and no tombstone, which anyone who can sign for a fresh owner
+    // id could otherwise make this node write without end.
+    if (!prev) return { deleted: false }
+    if (body.issuedAt < prev.writtenAt) {
+      ctx.logger.info(
+        { ownerId: body.ownerId, locator: body.locator },
+        'ignored a delete older than its replica',
+      )
+      return { deleted: false }
+    }
+    const deleted = await ctx.store.delete(body.locator, { namespace: body.ownerId })
+    await ctx.catalogue.putTombstone(body.ownerId, body.locator, body.issuedAt)
     await ctx.catalogue.removeHeld(body.ownerId, body.locator)
-    held.release(body.ownerId, prev.size)
-    held.countObject(body.ownerId, -1)
-  }
-  return { deleted }
+    held.removed(body.ownerId, prev.size)
+    return { deleted }
+  })
 }
 
 /** Sends a signed delete; resolves with whether the peer removed a replica. */

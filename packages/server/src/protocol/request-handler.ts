@@ -15,6 +15,8 @@ export interface HandlerDeps {
   held: HeldReplicas
   discovery: Discovery
   maxClockSkew: number
+  /** Refuses a store when the disk would keep less than the node's `minFreeDisk` free. */
+  checkDisk: (coming: number) => Promise<void>
 }
 
 /** Refusals worth an operator's eye: a peer that forges, sends garbage or breaks a bound. */

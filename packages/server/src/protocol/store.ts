@@ -9,7 +9,7 @@ import {
   StaleReplicaError,
   UnauthorizedError,
 } from '../errors.js'
-import type { HeldReplicas } from '../held-replicas.js'
+import { HELD_REPLICA_OVERHEAD, type HeldReplicas } from '../held-replicas.js'
 import {
   type CommitChunk,
   chunksMatch,
@@ -34,7 +34,12 @@ export interface StoreDeps {
   held: HeldReplicas
   /** Refuses a commit issued too far in the future. */
   checkFresh: (issuedAt: number) => void
+  /** Refuses when the disk would keep less than `minFreeDisk` free after `coming` more bytes. */
+  checkDisk: (coming: number) => Promise<void>
 }
+
+/** How often a store in progress looks at the disk's free space again. */
+const DISK_CHECK_BYTES = 64 * 1024 * 1024
 
 export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: StoreRequest) {
   const { ctx, held } = deps
@@ -47,12 +52,21 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
     reserved += n
   }
   try {
+    // The replica's fixed cost first: a stream of empty replicas is refused by the quota too.
+    reserve(HELD_REPLICA_OVERHEAD)
+    let sinceDiskCheck = 0
+    await deps.checkDisk(0)
     const received: CommitChunk[] = []
     let signed: SignedCommit | undefined
     for await (const rec of readRecords(req.data, MAX_OBJECT_CHUNK_SIZE)) {
       if (rec.type === RECORD_CHUNK) {
         if (received.length >= MAX_CHUNKS) throw new BadRequestError(`more than ${MAX_CHUNKS} chunks`)
         reserve(rec.length)
+        sinceDiskCheck += rec.length
+        if (sinceDiskCheck >= DISK_CHECK_BYTES) {
+          await deps.checkDisk(sinceDiskCheck)
+          sinceDiskCheck = 0
+        }
         const hash = createHash('sha256')
         for (const part of rec.parts) {
           hash.update(part)
@@ -72,31 +86,33 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
         `the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`,
       )
     }
-    const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
-    if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
-      throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
-    }
-    const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
-    if (
-      prev &&
-      (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))
-    ) {
-      throw new StaleReplicaError(
-        'a store signed before the replica already held (an older upload, or a replay)',
-      )
-    }
     const trailer = replicaTrailer(s)
     reserve(trailer.byteLength)
     await writer.append(trailer)
-    await writer.commit(commit.locator)
     const size = s.dataBytes + trailer.byteLength
-    await ctx.catalogue.putHeld(ownerId, commit.locator, {
-      size,
-      writtenAt: commit.issuedAt,
-      digest: s.digest,
+    // From the tombstone and the record read to the record written, alone for this replica.
+    await held.exclusive(ownerId, commit.locator, async () => {
+      const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
+      if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
+        throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
+      }
+      const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
+      if (
+        prev &&
+        (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))
+      ) {
+        throw new StaleReplicaError(
+          'a store signed before the replica already held (an older upload, or a replay)',
+        )
+      }
+      await writer.commit(commit.locator)
+      await ctx.catalogue.putHeld(ownerId, commit.locator, {
+        size,
+        writtenAt: commit.issuedAt,
+        digest: s.digest,
+      })
+      held.stored(ownerId, prev?.size)
     })
-    if (prev) held.release(ownerId, prev.size)
-    else held.countObject(ownerId, 1)
     ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: s.dataBytes })
     return { stored: true as const, size }
   } catch (err) {

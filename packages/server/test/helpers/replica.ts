@@ -12,14 +12,15 @@ export interface TestReplica {
 export function makeReplica(
   ownerKey: OwnerKey,
   data: Uint8Array,
-  opts: { chunkSize?: number; issuedAt?: number } = {},
+  /** `locator`: another than the cid's, as only a hostile owner would sign. */
+  opts: { chunkSize?: number; issuedAt?: number; locator?: string } = {},
 ): TestReplica {
   const secrets = deriveOwnerSecrets(ownerKey)
   const sealer = new ObjectSealer(opts.chunkSize === undefined ? {} : { chunkSize: opts.chunkSize })
   const chunks = sealer.update(data).map((c) => c.ciphertext)
   const { last, object } = sealer.final()
   if (last) chunks.push(last.ciphertext)
-  const locator = locatorOf(secrets, object.cid)
+  const locator = opts.locator ?? locatorOf(secrets, object.cid)
   const signed = signCommit(ownerKey, {
     ownerId: ownerKey.ownerId,
     locator,
