@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NodeProcess } from '../src/demo/node-process.js'
 import { EXIT_NOT_FOUND, EXIT_USAGE } from '../src/index.js'
 import { MAN_PAGE_MARK } from '../src/man-page.js'
-import { Cluster } from './helpers/cluster.js'
+import { Cluster, type ShellResult, shell } from './helpers/cluster.js'
 
 const LINK = fileURLToPath(new URL('../bin/link-commands.js', import.meta.url))
 const cluster = new Cluster()
@@ -19,27 +18,12 @@ let binDir: string
 let userDir: string
 
 /** Runs a command line in `cwd` through a shell, as a user types it, with the linked commands on PATH. */
-function sh(line: string, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', line], {
-      cwd,
-      env: {
-        ...process.env,
-        PATH: `${binDir}${delimiter}${process.env.PATH}`,
-        CAS_HOME: node.home,
-        CAS_BIN_DIR: binDir,
-      },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+function sh(line: string, cwd: string): Promise<ShellResult> {
+  return shell(line, cwd, {
+    ...process.env,
+    PATH: `${binDir}${delimiter}${process.env.PATH}`,
+    CAS_HOME: node.home,
+    CAS_BIN_DIR: binDir,
   })
 }
 

@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cidOf } from '@cas/crypto'
 import { afterAll, describe, expect, it } from 'vitest'
-import { waitFor } from './helpers/cluster.js'
+import { type ShellResult, shell, waitFor } from './helpers/cluster.js'
 
 // Runs every ```sh block of README.md and apps/cli/README.md line by line, exactly
 // as written, through `sh`, in a private HOME (so `~/.cas` is a temporary folder)
@@ -19,11 +19,7 @@ import { waitFor } from './helpers/cluster.js'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const README_PORTS = [3000, 3001, 4000, 4001, 5000, 5001]
 
-interface ShResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+type ShResult = ShellResult
 
 interface Run {
   home: string
@@ -74,19 +70,7 @@ function cwdOf(line: string, run: Run): string {
 }
 
 function sh(line: string, run: Run): Promise<ShResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', line], { cwd: cwdOf(line, run), env: envOf(run) })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return shell(line, cwdOf(line, run), envOf(run))
 }
 
 /** The README's `<cid>` placeholder is the cid the put before it printed. */

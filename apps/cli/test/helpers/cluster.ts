@@ -41,6 +41,29 @@ export function cas(
   })
 }
 
+export interface ShellResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a command line through `sh` in `cwd`, as a user types it, and collects its output. */
+export function shell(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ShellResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', line], { cwd, env })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
 /** Nodes as real processes in one temp folder (a LocalCluster); stop() ends them all and removes the folder. */
 export class Cluster {
   readonly nodes: NodeProcess[] = []
