@@ -11,7 +11,7 @@ import { iterate, makeReplica, storeRecords } from './helpers/replica.js'
 const MiB = 1024 * 1024
 
 /** A holder B and an owner A that signs whatever it likes in its own namespace (a hostile owner). */
-describe('quotas against a hostile owner', () => {
+describe('quotas and uploads against a hostile owner', () => {
   let cluster: Cluster
   afterEach(async () => {
     await cluster.close()
@@ -84,6 +84,20 @@ describe('quotas against a hostile owner', () => {
     ).resolves.toMatchObject({
       body: { stored: true },
     })
+  })
+
+  it('refuses an upload on an op that takes none, at once, and keeps serving', async () => {
+    const { a, b, peer, store } = await setUp({})
+    const upload = async function* () {
+      for (let i = 0; i < 16; i++) yield randomBytes(1024 * 1024)
+    }
+    const has = { op: 'has', ownerId: a.ownerKey.ownerId, locators: [randomBytes(32).toString('hex')] }
+    await expect(peer.request(has, { data: upload() })).rejects.toMatchObject({
+      remoteCode: 'ERR_BAD_REQUEST',
+    })
+    await expect(peer.request(has)).resolves.toMatchObject({ body: { present: [false] } })
+    await expect(store(randomBytes(1000))).resolves.toMatchObject({ body: { stored: true } })
+    expect(b.transport.peers().length).toBe(1)
   })
 
   it('refuses replicas once the disk would keep less than minFreeDisk free', async () => {

@@ -59,6 +59,12 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
     throw new BadRequestError(`request fails its schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
   }
   const body = parsed.data
+  if (body.op !== 'store' && req.data !== undefined) {
+    // Only a store takes an upload. Any other op that carries one is refused, and the upload cancelled
+    // at once, so its bytes (up to a 4 MiB window per request) are not held while the op runs.
+    await req.data[Symbol.asyncIterator]().return?.()
+    throw new BadRequestError(`${body.op} takes no upload`)
+  }
   const owned = { ...deps, checkFresh: (issuedAt: number) => checkFresh(deps, issuedAt) }
   switch (body.op) {
     case 'store':
