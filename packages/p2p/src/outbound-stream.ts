@@ -1,4 +1,4 @@
-import { describeError } from './errors.js'
+import { describeError, TimeoutError } from './errors.js'
 import { STREAM_WINDOW } from './options.js'
 import { chunksOf, type Source } from './source.js'
 
@@ -17,6 +17,13 @@ export class OutboundStream {
   private credit = STREAM_WINDOW
   private stopped = false
   private waiter: (() => void) | undefined
+
+  /**
+   * `creditTimeoutMs`: the longest wait for the receiver to grant credit. A receiver that takes
+   * nothing for that long fails the stream, so the source (a file, a replica) is closed and its
+   * buffers freed instead of waiting for ever. Undefined waits as long as the connection lives.
+   */
+  constructor(private readonly creditTimeoutMs?: number) {}
 
   grant(n: number): void {
     this.credit += n
@@ -38,7 +45,7 @@ export class OutboundStream {
     let seq = 0
     try {
       for await (const piece of chunksOf(source, chunkSize)) {
-        while (this.credit < piece.length && !this.stopped) await new Promise<void>((r) => (this.waiter = r))
+        while (this.credit < piece.length && !this.stopped) await this.waitForCredit()
         if (this.stopped) return
         this.credit -= piece.length
         await sink.chunk(seq++, piece)
@@ -52,6 +59,22 @@ export class OutboundStream {
     } finally {
       this.stopped = true
     }
+  }
+
+  private waitForCredit(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer =
+        this.creditTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.waiter = undefined
+              reject(new TimeoutError(`the receiver granted no credit for ${this.creditTimeoutMs} ms`))
+            }, this.creditTimeoutMs)
+      this.waiter = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   private wake(): void {

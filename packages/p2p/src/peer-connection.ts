@@ -319,7 +319,8 @@ export class PeerConnection implements Peer {
       if (signal.aborted) return
       await this.framed.send({ type: 'res', id, body: result.body, stream: data !== undefined })
       if (data !== undefined) {
-        state.download = new OutboundStream()
+        // A requester that stops granting credit does not pin the response's source past the request timeout.
+        state.download = new OutboundStream(this.opts.requestTimeout)
         if (signal.aborted) return
         await state.download.run(data, this.opts.chunkSize, this.sink(id))
       }

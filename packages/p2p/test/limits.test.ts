@@ -240,3 +240,27 @@ describe('lifecycle', () => {
     await expect(a.dial(b.listenAddr)).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' })
   })
 })
+
+describe('a requester that grants no credit', () => {
+  it('fails the response stream within the request timeout and closes its source', async () => {
+    const a = await transports.listening(0, { requestTimeout: 300 })
+    let closed = false
+    a.handle(async () => ({
+      body: 'endless',
+      data: (async function* () {
+        try {
+          for (;;) yield Buffer.alloc(1024 * 1024)
+        } finally {
+          closed = true
+        }
+      })(),
+    }))
+    const r = await raw(a.listenAddr)
+    r.autoPong = true
+    r.send({ type: 'req', id: 1, body: 'give', stream: false })
+    // The first window arrives; no credit is ever sent back.
+    await until(() => closed, 5_000, 'the source to be closed')
+    await until(() => r.received.some((m) => m.type === 'error' && m.id === 1), 5_000, 'an error frame')
+    expect(r.received.find((m) => m.type === 'error')).toMatchObject({ code: 'ERR_TIMEOUT' })
+  })
+})
