@@ -18,7 +18,7 @@ export async function stop(ctx: CommandContext): Promise<void> {
     } catch (err) {
       if (err instanceof NodeUnreachableError) break
       // The node closes its connections as it goes: a reset after the stop was accepted is it going.
-      const code = ((err as { cause?: { code?: unknown } }).cause ?? {}).code
+      const code = (err as { cause?: { code?: unknown } }).cause?.code
       if (code === 'ECONNRESET' || code === 'EPIPE') break
       throw err
     }
