@@ -44,5 +44,5 @@ export interface ServerContext {
   onTransfer(e: TransferEvent): void
   onBadPeer(e: BadPeerEvent): void
   /** A replica held for another owner was found damaged and removed. */
-  onDamagedReplica?(ownerId: string, locator: string): void
+  onDamagedReplica?(ownerId: string, locator: string): Promise<void>
 }

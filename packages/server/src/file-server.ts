@@ -178,12 +178,15 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         this.#o.replicationRate === undefined ? undefined : new RateLimiter(this.#o.replicationRate),
       replicating: new Map(),
       counters: this.#counters,
-      onDamagedReplica: (ownerId: string, locator: string) => {
-        const prev = catalogue.getHeld(ownerId, locator)
-        if (!prev) return
-        void catalogue.removeHeld(ownerId, locator)
-        this.#held.removed(ownerId, prev.size)
-      },
+      onDamagedReplica: (ownerId: string, locator: string) =>
+        // Under the replica's lock, as stores and deletes account for it: a store replacing it at the
+        // same moment must not have its new size given back.
+        this.#held.exclusive(ownerId, locator, async () => {
+          const prev = catalogue.getHeld(ownerId, locator)
+          if (!prev) return
+          await catalogue.removeHeld(ownerId, locator)
+          this.#held.removed(ownerId, prev.size)
+        }),
       onTransfer: (e: TransferEvent) => this.emit('transfer', e),
       onBadPeer: (e: BadPeerEvent) => {
         this.#logger.warn({ ...e }, 'peer served bad data or none')

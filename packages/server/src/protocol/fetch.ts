@@ -143,7 +143,7 @@ export async function dropDamaged(
     'a held replica is damaged: removed, its owner will send it again',
   )
   await ctx.store.delete(locator, { namespace: ownerId }).catch(() => false)
-  ctx.onDamagedReplica?.(ownerId, locator)
+  await ctx.onDamagedReplica?.(ownerId, locator)
 }
 
 /** Asks a peer for a replica's signed commit, checked against the owner's signature and the names asked for. */
