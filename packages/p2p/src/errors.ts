@@ -135,6 +135,13 @@ const ABSOLUTE_PATH = /(^|[\s'"(=[])\/[^\s'"(),;\]]+/g
  * peer where this node keeps its data and whose home folder it runs in.
  */
 export function describeErrorForPeer(err: unknown): { code: string; message: string } {
-  const { code, message } = describeError(err)
+  return forPeer(describeError(err))
+}
+
+/** A code and message as they may leave for a peer: bounded, and without absolute paths. */
+export function forPeer({ code, message }: { code: string; message: string }): {
+  code: string
+  message: string
+} {
   return { code: code.slice(0, 64), message: message.replace(ABSOLUTE_PATH, '$1<path>').slice(0, 1024) }
 }

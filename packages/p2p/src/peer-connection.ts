@@ -3,6 +3,7 @@ import {
   AbortedError,
   ConnectionClosedError,
   describeErrorForPeer,
+  forPeer,
   P2pError,
   ProtocolError,
   RemoteError,
@@ -168,12 +169,7 @@ export class PeerConnection implements Peer {
         return this.framed.send({ type: 'chunk', id, seq, data })
       },
       end: () => this.framed.sendNow({ type: 'end', id }),
-      error: (code, message) =>
-        this.framed.sendNow({
-          type: 'error',
-          id,
-          ...describeErrorForPeer(Object.assign(new Error(message), { code })),
-        }),
+      error: (code, message) => this.framed.sendNow({ type: 'error', id, ...forPeer({ code, message }) }),
     }
   }
 
