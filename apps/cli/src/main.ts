@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError, Option } from 'commander'
 import { createContext, type GlobalOptions } from './context.js'
 import { CliError } from './errors.js'
-import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js'
+import { EXIT_CODE_MEANINGS, EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js'
 import { HELP_EXAMPLES } from './help-examples.js'
 import { Output } from './output.js'
 
@@ -30,10 +30,7 @@ const program = new Command('cas')
   .option('-q, --quiet', 'no messages or progress bars on stderr')
   .exitOverride()
   .showHelpAfterError('(run `cas --help` for usage)')
-  .addHelpText(
-    'after',
-    '\nExit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 integrity error, 5 no node running, 6 bad API token.',
-  )
+  .addHelpText('after', `\nExit codes: ${EXIT_CODE_MEANINGS.map((e) => `${e.code} ${e.short}`).join(', ')}.`)
 
 function ctxOf(cmd: Command) {
   return createContext(cmd.optsWithGlobals<GlobalOptions>())

@@ -1,4 +1,5 @@
 import type { Command, Option } from 'commander'
+import { EXIT_CODE_MEANINGS } from './exit-codes.js'
 import { HELP_EXAMPLES } from './help-examples.js'
 
 /** The first line of every page this module writes: how `link-commands` tells its own page from another. */
@@ -82,15 +83,7 @@ export function manPage(program: Command, version: string, date = new Date()): s
     '.B NO_COLOR',
     'no colour, even on a terminal',
     '.SH EXIT STATUS',
-    ...[
-      ['0', 'success'],
-      ['1', 'any other failure'],
-      ['2', 'bad arguments, an unknown command or option, a malformed cid, a refused name or capability'],
-      ['3', 'no such object, name or capability'],
-      ['4', 'data failed verification, or verify found damage'],
-      ['5', 'no node answers at the API address'],
-      ['6', 'the API token is missing or wrong'],
-    ].flatMap(([code, what]) => ['.TP', `.B ${code}`, roff(what as string)]),
+    ...EXIT_CODE_MEANINGS.flatMap((e) => ['.TP', `.B ${e.code}`, roff(e.long)]),
     '.SH FILES',
     '.TP',
     '.I ~/.cas/',
