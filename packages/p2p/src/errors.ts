@@ -97,6 +97,17 @@ export class TooManyRequestsError extends P2pError {
   }
 }
 
+/**
+ * A streamed request did not fit the receiver's budget of buffered inbound bytes (its connection's
+ * or the node's), or its answer would pass the cap on response streams: refused before any of its
+ * bytes were kept. Nothing happened; the sender may try again later or elsewhere.
+ */
+export class BusyError extends P2pError {
+  constructor(message: string) {
+    super('ERR_BUSY', message)
+  }
+}
+
 /** The caller's AbortSignal fired. */
 export class AbortedError extends P2pError {
   constructor(options?: ErrorOptions) {

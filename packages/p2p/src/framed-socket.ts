@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { Codec } from './codec.js'
-import { ConnectionClosedError } from './errors.js'
+import { ConnectionClosedError, TimeoutError } from './errors.js'
 import { encodeFrame, encodeFrameParts, FrameDecoder } from './framing.js'
 import { type Message, type OutgoingMessage, parseMessage } from './messages.js'
 
@@ -29,10 +29,16 @@ export class FramedSocket {
   private drain: Promise<void> | undefined
   private corked = false
 
+  /**
+   * `stallTimeout`: the longest a write may wait for the socket to drain. A peer that reads nothing
+   * for that long (while perhaps still sending pings) is disconnected, so its unread answers do not
+   * pin this node's buffers and sources.
+   */
   constructor(
     readonly socket: Socket,
     private readonly codec: Codec,
     private readonly maxFrameSize: number,
+    private readonly stallTimeout: number,
   ) {
     this.decoder = new FrameDecoder(maxFrameSize)
     this.closed = new Promise((resolve) => {
@@ -99,13 +105,23 @@ export class FramedSocket {
     this.corkForTick()
     for (const part of parts) wantsMore = this.socket.write(part)
     if (wantsMore) return
+    await this.untilDrained()
+  }
+
+  /** Resolves when the socket drains; past `stallTimeout` without it, the connection is closed. */
+  private untilDrained(): Promise<void> {
     this.drain ??= new Promise<void>((resolve, reject) => {
+      const stalled = setTimeout(() => {
+        this.close(new TimeoutError(`the peer read nothing for ${this.stallTimeout} ms`))
+      }, this.stallTimeout)
       const onDrain = (): void => {
+        clearTimeout(stalled)
         this.socket.off('close', onClose)
         this.drain = undefined
         resolve()
       }
       const onClose = (): void => {
+        clearTimeout(stalled)
         this.socket.off('drain', onDrain)
         this.drain = undefined
         reject(this.reason)
@@ -113,7 +129,7 @@ export class FramedSocket {
       this.socket.once('drain', onDrain)
       this.socket.once('close', onClose)
     })
-    await this.drain
+    return this.drain
   }
 
   /**
@@ -124,7 +140,10 @@ export class FramedSocket {
     if (!this.isOpen) return
     if (droppable && this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) return
     this.corkForTick()
-    this.socket.write(encodeFrame(this.codec, message, this.maxFrameSize))
+    // Nobody waits for a control frame, but a peer that stops reading them is timed out all the same.
+    if (!this.socket.write(encodeFrame(this.codec, message, this.maxFrameSize))) {
+      this.untilDrained().catch(() => {})
+    }
   }
 
   /**

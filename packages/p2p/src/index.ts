@@ -1,4 +1,5 @@
 export { formatAddress, parseAddress } from './address.js'
+export { addressGroup, addressGroupOf, isLoopback } from './address-group.js'
 export { backoffDelay } from './backoff.js'
 export { casHandshake, TLS_EXPORTER_LABEL } from './cas-handshake.js'
 export { type Codec, msgpackCodec } from './codec.js'

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream'
+import type { Budget } from './budget.js'
 import {
   AbortedError,
+  BusyError,
   ConnectionClosedError,
   describeErrorForPeer,
   forPeer,
@@ -14,6 +16,7 @@ import { type FramedSocket, MAX_UNREAD_REPLY_BYTES } from './framed-socket.js'
 import { InboundStream } from './inbound-stream.js'
 import type { Logger } from './logger.js'
 import type { Message, MessageOf } from './messages.js'
+import { STREAM_WINDOW } from './options.js'
 import { type OutboundSink, OutboundStream } from './outbound-stream.js'
 import type { Source } from './source.js'
 import type { IncomingRequest, Peer, RequestHandler, RequestOptions, Response } from './transport.js'
@@ -25,6 +28,14 @@ export interface PeerConnectionOptions {
   direction: 'inbound' | 'outbound'
   handler(): RequestHandler | undefined
   maxInflightRequests: number
+  /** Buffered inbound bytes of this connection's streamed requests (each reserves one window). */
+  inboundBudget: Budget
+  /** The same, shared by every connection of the node. */
+  nodeInboundBudget: Budget
+  /** Streamed answers in progress on this connection (one each). */
+  responseStreams: Budget
+  /** The same, shared by every connection of the node. */
+  nodeResponseStreams: Budget
   requestTimeout: number
   pingInterval: number
   idleTimeout: number
@@ -49,6 +60,8 @@ interface Incoming {
   controller: AbortController
   upload: InboundStream | undefined
   download: OutboundStream | undefined
+  /** Bytes reserved from both inbound budgets for the upload, given back when the request ends. */
+  reserved: number
 }
 
 /**
@@ -68,6 +81,7 @@ export class PeerConnection implements Peer {
   private lastTick = Date.now()
   private excused = false
   private warnedFlood = false
+  private warnedBusy = false
   private readonly outgoing = new Map<number, Outgoing>()
   private readonly incoming = new Map<number, Incoming>()
 
@@ -290,8 +304,26 @@ export class PeerConnection implements Peer {
       this.framed.sendNow({ type: 'error', id, code: err.code, message: err.message })
       return
     }
-    const state: Incoming = { controller: new AbortController(), upload: undefined, download: undefined }
+    const state: Incoming = {
+      controller: new AbortController(),
+      upload: undefined,
+      download: undefined,
+      reserved: 0,
+    }
     if (m.stream) {
+      // The sender may send a whole window before we answer: reserve it, or refuse the request
+      // now (its chunks, already on the way, are dropped as belonging to no request).
+      const refusal = this.take(
+        this.opts.inboundBudget,
+        this.opts.nodeInboundBudget,
+        STREAM_WINDOW,
+        'bytes of streamed requests buffered',
+      )
+      if (refusal) {
+        this.refuseBusy(id, refusal)
+        return
+      }
+      state.reserved = STREAM_WINDOW
       state.upload = new InboundStream({
         onCredit: (n) => this.framed.sendNow({ type: 'credit', id, n }),
         onCancel: () => this.framed.sendNow({ type: 'cancel', id }),
@@ -313,12 +345,22 @@ export class PeerConnection implements Peer {
       const result = await handler(req)
       data = result.data
       if (signal.aborted) return
-      await this.framed.send({ type: 'res', id, body: result.body, stream: data !== undefined })
-      if (data !== undefined) {
+      if (data === undefined) {
+        await this.framed.send({ type: 'res', id, body: result.body, stream: false })
+        return
+      }
+      // Each answer streaming holds its source's buffers until the requester reads: a bounded number at once.
+      const busy = this.take(this.opts.responseStreams, this.opts.nodeResponseStreams, 1, 'answers streaming')
+      if (busy) throw new BusyError(busy)
+      try {
+        await this.framed.send({ type: 'res', id, body: result.body, stream: true })
+        if (signal.aborted) return
         // A requester that stops granting credit does not pin the response's source past the request timeout.
         state.download = new OutboundStream(this.opts.requestTimeout)
-        if (signal.aborted) return
         await state.download.run(data, this.opts.chunkSize, this.sink(id))
+      } finally {
+        this.opts.responseStreams.give(1)
+        this.opts.nodeResponseStreams.give(1)
       }
     } catch (err) {
       if (signal.aborted || !this.framed.isOpen) return
@@ -330,8 +372,32 @@ export class PeerConnection implements Peer {
       this.incoming.delete(id)
       // The handler may have answered without reading all the data: tell the requester to stop.
       state.upload?.cancel()
+      this.opts.inboundBudget.give(state.reserved)
+      this.opts.nodeInboundBudget.give(state.reserved)
       if (data !== undefined && state.download === undefined) destroySource(data)
     }
+  }
+
+  /** Takes `n` from a connection's budget and the node's: undefined if both had room, else why not. */
+  private take(mine: Budget, node: Budget, n: number, what: string): string | undefined {
+    if (!mine.tryTake(n)) return `this connection already has ${mine.used} of its ${mine.limit} ${what}`
+    if (!node.tryTake(n)) {
+      mine.give(n)
+      return `this node already has ${node.used} of its ${node.limit} ${what}`
+    }
+    return undefined
+  }
+
+  private refuseBusy(id: number, why: string): void {
+    const err = new BusyError(`streamed request refused: ${why}`)
+    if (!this.warnedBusy) {
+      this.warnedBusy = true
+      this.opts.logger.warn(
+        { nodeId: this.nodeId, code: err.code, err: err.message },
+        'refusing streamed requests over the inbound budget',
+      )
+    }
+    this.framed.sendNow({ type: 'error', id, code: err.code, message: err.message })
   }
 
   private abortIncoming(id: number, err: Error): void {

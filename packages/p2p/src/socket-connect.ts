@@ -16,21 +16,25 @@ export function openSocket(
     secureContext: SecureContext | undefined
     timeout: number
     signal: AbortSignal | undefined
+    /** The local address to connect from; default the system's choice. */
+    localAddress?: string | undefined
     /** Sees the socket at once, so that a transport closing meanwhile can destroy it. */
     track(socket: Socket): void
   },
 ): Promise<Socket> {
   const { secureContext, timeout, signal } = opts
+  const from = opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }
   const socket = secureContext
     ? tlsConnect({
         host,
         port,
+        ...from,
         secureContext,
         // Peers are self-signed and pinned by nodeId, which the handshake checks.
         rejectUnauthorized: false,
         checkServerIdentity: () => undefined,
       })
-    : tcpConnect({ host, port })
+    : tcpConnect({ host, port, ...from })
   opts.track(socket)
   return new Promise<Socket>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`no connection within ${timeout} ms`)), timeout)

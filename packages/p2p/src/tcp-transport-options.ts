@@ -30,6 +30,10 @@ export interface TcpTransportOptions {
   maxFrameSize?: number
   /** Default DEFAULT_MAX_INBOUND_CONNECTIONS (256). */
   maxInboundConnections?: number
+  /** Default DEFAULT_MAX_INBOUND_PER_ADDRESS (16). */
+  maxInboundPerAddress?: number
+  /** Default DEFAULT_MAX_INBOUND_PER_GROUP (32): per IPv4 /24 or IPv6 /48 (see addressGroup). */
+  maxInboundPerGroup?: number
   /** Default DEFAULT_MAX_PENDING_HANDSHAKES (32). */
   maxPendingHandshakes?: number
   /** Milliseconds; default DEFAULT_HANDSHAKE_TIMEOUT (10 s). */
@@ -40,7 +44,18 @@ export interface TcpTransportOptions {
   pingInterval?: number
   /** Default DEFAULT_MAX_INFLIGHT_REQUESTS (256). */
   maxInflightRequests?: number
-  /** Milliseconds; default DEFAULT_REQUEST_TIMEOUT (30 s). */
+  /** Bytes per connection; default DEFAULT_MAX_INBOUND_BUFFER (64 MiB). */
+  maxInboundBuffer?: number
+  /** Bytes for the whole transport; default DEFAULT_MAX_INBOUND_BUFFER_TOTAL (128 MiB). */
+  maxInboundBufferTotal?: number
+  /** Default DEFAULT_MAX_RESPONSE_STREAMS (16). */
+  maxResponseStreams?: number
+  /** Default DEFAULT_MAX_RESPONSE_STREAMS_TOTAL (64). */
+  maxResponseStreamsTotal?: number
+  /**
+   * Milliseconds; default DEFAULT_REQUEST_TIMEOUT (30 s). Also how long a write may wait for the peer
+   * to read: a peer that takes nothing for that long is disconnected.
+   */
   requestTimeout?: number
   /** Default DEFAULT_DIAL_RETRIES (3). */
   dialRetries?: number
@@ -66,11 +81,17 @@ export function resolveOptions(options: TcpTransportOptions): ResolvedOptions {
     logger: noopLogger,
     maxFrameSize: defaults.DEFAULT_MAX_FRAME_SIZE,
     maxInboundConnections: defaults.DEFAULT_MAX_INBOUND_CONNECTIONS,
+    maxInboundPerAddress: defaults.DEFAULT_MAX_INBOUND_PER_ADDRESS,
+    maxInboundPerGroup: defaults.DEFAULT_MAX_INBOUND_PER_GROUP,
     maxPendingHandshakes: defaults.DEFAULT_MAX_PENDING_HANDSHAKES,
     handshakeTimeout: defaults.DEFAULT_HANDSHAKE_TIMEOUT,
     idleTimeout: defaults.DEFAULT_IDLE_TIMEOUT,
     pingInterval: defaults.DEFAULT_PING_INTERVAL,
     maxInflightRequests: defaults.DEFAULT_MAX_INFLIGHT_REQUESTS,
+    maxInboundBuffer: defaults.DEFAULT_MAX_INBOUND_BUFFER,
+    maxInboundBufferTotal: defaults.DEFAULT_MAX_INBOUND_BUFFER_TOTAL,
+    maxResponseStreams: defaults.DEFAULT_MAX_RESPONSE_STREAMS,
+    maxResponseStreamsTotal: defaults.DEFAULT_MAX_RESPONSE_STREAMS_TOTAL,
     requestTimeout: defaults.DEFAULT_REQUEST_TIMEOUT,
     dialRetries: defaults.DEFAULT_DIAL_RETRIES,
     dialBackoff: defaults.DEFAULT_DIAL_BACKOFF,

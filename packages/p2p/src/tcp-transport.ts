@@ -1,9 +1,11 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { EventEmitter, once } from 'node:events'
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
+import { type AddressInfo, createServer, isIP, type Server, type Socket } from 'node:net'
 import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls'
 import { formatAddress, parseAddress } from './address.js'
+import { addressGroup, isLoopback } from './address-group.js'
 import { backoffDelay, sleep } from './backoff.js'
+import { Budget } from './budget.js'
 import { TLS_EXPORTER_LABEL } from './cas-handshake.js'
 import {
   AbortedError,
@@ -16,7 +18,7 @@ import {
 import { FramedSocket } from './framed-socket.js'
 import type { HandshakeContext, HandshakeFunc } from './handshake.js'
 import { certificateSpki, nodeIdOf } from './node-identity.js'
-import { MAX_CHUNK_SIZE } from './options.js'
+import { MAX_CHUNK_SIZE, STREAM_WINDOW } from './options.js'
 import { PeerConnection } from './peer-connection.js'
 import { openSocket, waitSecure } from './socket-connect.js'
 import { type ResolvedOptions, resolveOptions, type TcpTransportOptions } from './tcp-transport-options.js'
@@ -36,6 +38,13 @@ export class TcpTransport extends EventEmitter implements Transport {
   private bound: string | undefined
   private handler: RequestHandler | undefined
   private readonly conns = new Map<string, PeerConnection>()
+  /** Inbound sockets (in handshake or connected) per remote IP, and per address group (/24, /48). */
+  private readonly inboundByAddress = new Map<string, number>()
+  private readonly inboundByGroup = new Map<string, number>()
+  /** Buffered inbound bytes of streamed requests, over every connection (maxInboundBufferTotal). */
+  private readonly inboundBudget: Budget
+  /** Streamed answers in progress, over every connection (maxResponseStreamsTotal). */
+  private readonly responseStreams: Budget
   private readonly dialing = new Map<string, Promise<Peer>>()
   private readonly sockets = new Set<Socket>()
   private inbound = 0
@@ -56,6 +65,13 @@ export class TcpTransport extends EventEmitter implements Transport {
     if (chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE || chunkSize + 64 > maxFrameSize) {
       throw new InvalidArgumentError(`chunkSize must be 1..${MAX_CHUNK_SIZE} and fit a frame of maxFrameSize`)
     }
+    if (this.opts.maxInboundBuffer < STREAM_WINDOW || this.opts.maxInboundBufferTotal < STREAM_WINDOW) {
+      throw new InvalidArgumentError(
+        `maxInboundBuffer and maxInboundBufferTotal must hold a stream window (${STREAM_WINDOW} bytes)`,
+      )
+    }
+    this.inboundBudget = new Budget(this.opts.maxInboundBufferTotal)
+    this.responseStreams = new Budget(this.opts.maxResponseStreamsTotal)
     this.nodePubDer = certificateSpki(identity.certPem)
     this.nodeId = nodeIdOf(this.nodePubDer)
     if (identity.nodeId !== this.nodeId)
@@ -156,6 +172,7 @@ export class TcpTransport extends EventEmitter implements Transport {
           secureContext: this.secureContext,
           timeout: this.opts.handshakeTimeout,
           signal: opts.signal,
+          localAddress: this.sourceFor(host),
           track: (s) => this.track(s),
         })
       } catch (err) {
@@ -172,6 +189,18 @@ export class TcpTransport extends EventEmitter implements Transport {
     }
   }
 
+  /**
+   * A node listening on one loopback address (127.0.0.5) dials other loopback nodes from it, so that
+   * peers see the address it listens on: several nodes on one machine then stay apart by address
+   * (and address group). Elsewhere the system picks the source.
+   */
+  private sourceFor(host: string): string | undefined {
+    const own = this.opts.host
+    return isIP(own) !== 0 && isIP(own) === isIP(host) && isLoopback(own) && isLoopback(host)
+      ? own
+      : undefined
+  }
+
   private onInbound(socket: Socket): void {
     const { maxInboundConnections, maxPendingHandshakes } = this.opts
     if (this.closing) {
@@ -180,6 +209,17 @@ export class TcpTransport extends EventEmitter implements Transport {
     }
     if (this.inbound >= maxInboundConnections) {
       this.refuse(socket, 'maxInboundConnections')
+      return
+    }
+    // One host (or one /24, /48) cannot take the slots, or pose as many peers, by opening many connections.
+    const ip = socket.remoteAddress ?? ''
+    const group = addressGroup(ip)
+    if ((this.inboundByAddress.get(ip) ?? 0) >= this.opts.maxInboundPerAddress) {
+      this.refuse(socket, 'maxInboundPerAddress')
+      return
+    }
+    if ((this.inboundByGroup.get(group) ?? 0) >= this.opts.maxInboundPerGroup) {
+      this.refuse(socket, 'maxInboundPerGroup')
       return
     }
     if (this.pendingInbound >= maxPendingHandshakes) {
@@ -198,6 +238,8 @@ export class TcpTransport extends EventEmitter implements Transport {
     }
     this.inbound++
     this.pendingInbound++
+    bump(this.inboundByAddress, ip, 1)
+    bump(this.inboundByGroup, group, 1)
     let pending = true
     let counted = true
     const settle = (): void => {
@@ -208,7 +250,11 @@ export class TcpTransport extends EventEmitter implements Transport {
     // Synchronous, so that an evicted socket frees its slots before its 'close' arrives.
     const release = (): void => {
       settle()
-      if (counted) this.inbound--
+      if (counted) {
+        this.inbound--
+        bump(this.inboundByAddress, ip, -1)
+        bump(this.inboundByGroup, group, -1)
+      }
       counted = false
     }
     this.pending.set(socket, release)
@@ -217,7 +263,10 @@ export class TcpTransport extends EventEmitter implements Transport {
   }
 
   /** Closes an inbound socket at a limit; a flood of them is logged at most once a second, with a count. */
-  private refuse(socket: Socket, limit: 'maxInboundConnections' | 'maxPendingHandshakes'): void {
+  private refuse(
+    socket: Socket,
+    limit: 'maxInboundConnections' | 'maxPendingHandshakes' | 'maxInboundPerAddress' | 'maxInboundPerGroup',
+  ): void {
     this.refusedInbound++
     this.refusedSinceLog++
     const now = Date.now()
@@ -313,7 +362,7 @@ export class TcpTransport extends EventEmitter implements Transport {
     }
     // Credit and control frames are tiny: Nagle's algorithm would hold them back.
     raw.setNoDelay(true)
-    const framed = new FramedSocket(socket, this.opts.codec, this.opts.maxFrameSize)
+    const framed = new FramedSocket(socket, this.opts.codec, this.opts.maxFrameSize, this.opts.requestTimeout)
     state.framed = framed
     const ctx: HandshakeContext = {
       direction,
@@ -384,6 +433,10 @@ export class TcpTransport extends EventEmitter implements Transport {
       direction,
       handler: () => this.handler,
       maxInflightRequests: this.opts.maxInflightRequests,
+      inboundBudget: new Budget(this.opts.maxInboundBuffer),
+      nodeInboundBudget: this.inboundBudget,
+      responseStreams: new Budget(this.opts.maxResponseStreams),
+      nodeResponseStreams: this.responseStreams,
       requestTimeout: this.opts.requestTimeout,
       pingInterval: this.opts.pingInterval,
       idleTimeout: this.opts.idleTimeout,
@@ -424,4 +477,10 @@ export class TcpTransport extends EventEmitter implements Transport {
 
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by
+  if (n > 0) counts.set(key, n)
+  else counts.delete(key)
 }

@@ -164,9 +164,10 @@ export class RawPeer {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
   }
 
-  static async connect(addr: string): Promise<RawPeer> {
+  /** `from`: the local address to connect from (any 127.x.y.z works on loopback). */
+  static async connect(addr: string, from?: string): Promise<RawPeer> {
     const [host, port] = addr.split(':') as [string, string]
-    const socket = connect({ host, port: Number(port) })
+    const socket = connect({ host, port: Number(port), ...(from !== undefined && { localAddress: from }) })
     await once(socket, 'connect')
     return new RawPeer(socket)
   }

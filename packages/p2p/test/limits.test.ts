@@ -1,7 +1,15 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { backoffDelay, encodeFrame, msgpackCodec, type Peer } from '../src/index.js'
+import {
+  backoffDelay,
+  encodeFrame,
+  msgpackCodec,
+  type Peer,
+  PROTOCOL,
+  STREAM_WINDOW,
+  type TcpTransport,
+} from '../src/index.js'
 import { captureLogger, nextPeerClose, RawPeer, Transports, until } from './helpers.js'
 
 const transports = new Transports()
@@ -262,5 +270,171 @@ describe('a requester that grants no credit', () => {
     await until(() => closed, 5_000, 'the source to be closed')
     await until(() => r.received.some((m) => m.type === 'error' && m.id === 1), 5_000, 'an error frame')
     expect(r.received.find((m) => m.type === 'error')).toMatchObject({ code: 'ERR_TIMEOUT' })
+  })
+})
+
+describe('inbound budgets', () => {
+  const WINDOW = STREAM_WINDOW
+
+  /** A handler that takes every upload and reads none of it until `release` is called. */
+  function holdingHandler(t: TcpTransport) {
+    const waiting: (() => void)[] = []
+    t.handle(async (req) => {
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      for await (const _ of req.data ?? []) {
+        // drain
+      }
+      return { body: 'ok' }
+    })
+    return { held: () => waiting.length, release: () => waiting.splice(0).forEach((f) => f()) }
+  }
+
+  function openUploads(r: RawPeer, first: number, count: number): number[] {
+    const ids: number[] = []
+    for (let i = 0; i < count; i++) {
+      const id = first + 2 * i
+      ids.push(id)
+      r.send({ type: 'req', id, body: 'store', stream: true })
+      r.send({ type: 'chunk', id, seq: 0, data: Buffer.alloc(1024) })
+    }
+    return ids
+  }
+
+  const refusedBusy = (r: RawPeer, id: number) =>
+    r.received.some((m) => m.type === 'error' && m.id === id && m.code === 'ERR_BUSY')
+
+  it('refuses streamed requests past the connection budget with ERR_BUSY, and takes them again once it frees', async () => {
+    const log = captureLogger()
+    const a = await transports.listening(0, { maxInboundBuffer: 2 * WINDOW, logger: log })
+    const h = holdingHandler(a)
+    const r = await raw(a.listenAddr)
+    const ids = openUploads(r, 1, 3)
+    await until(() => h.held() === 2 && refusedBusy(r, ids[2] as number), 5_000, 'two held, one refused')
+    expect(refusedBusy(r, ids[0] as number) || refusedBusy(r, ids[1] as number)).toBe(false)
+    expect(log.entries.filter((e) => e.obj.code === 'ERR_BUSY')).toHaveLength(1)
+    // Non-streamed requests are not charged.
+    r.send({ type: 'req', id: 101, body: 'ping', stream: false })
+    await until(() => h.held() === 3, 5_000, 'the plain request to reach the handler')
+    for (const id of ids.slice(0, 2)) r.send({ type: 'end', id })
+    r.send({ type: 'end', id: 101 })
+    h.release()
+    await until(() => r.received.filter((m) => m.type === 'res').length === 3, 5_000, 'three answers')
+    // The windows were given back: two more fit.
+    const again = openUploads(r, 201, 2)
+    await until(() => h.held() === 2, 5_000, 'two more held')
+    expect(again.some((id) => refusedBusy(r, id))).toBe(false)
+  })
+
+  it('shares one node-wide budget between connections', async () => {
+    const a = await transports.listening(0, {
+      maxInboundBuffer: 2 * WINDOW,
+      maxInboundBufferTotal: 3 * WINDOW,
+    })
+    const h = holdingHandler(a)
+    const r1 = await raw(a.listenAddr)
+    openUploads(r1, 1, 2)
+    await until(() => h.held() === 2, 5_000, 'two held on the first connection')
+    const r2 = await RawPeer.connect(a.listenAddr)
+    raws.push(r2)
+    r2.send({ type: 'hello', proto: PROTOCOL, nodeId: 'e'.repeat(64), sig: new Uint8Array(0) })
+    r2.send({ type: 'ready' })
+    await until(() => r2.received.some((m) => m.type === 'ready'), 5_000, 'ready')
+    const ids = openUploads(r2, 1, 2)
+    await until(() => h.held() === 3 && refusedBusy(r2, ids[1] as number), 5_000, 'one held, one refused')
+    expect(r2.received.find((m) => m.type === 'error')).toMatchObject({
+      message: expect.stringMatching(/this node/),
+    })
+  })
+
+  it('refuses streamed answers past maxResponseStreams with ERR_BUSY and closes their sources', async () => {
+    const a = await transports.listening(0, { maxResponseStreams: 2 })
+    let open = 0
+    let closed = 0
+    a.handle(async () => ({
+      body: 'big',
+      data: (async function* () {
+        open++
+        try {
+          for (;;) yield Buffer.alloc(64 * 1024)
+        } finally {
+          closed++
+        }
+      })(),
+    }))
+    const r = await raw(a.listenAddr)
+    r.autoPong = true
+    for (const id of [1, 3, 5]) r.send({ type: 'req', id, body: 'get', stream: false })
+    await until(() => refusedBusy(r, 5), 5_000, 'the third answer refused')
+    expect(r.received.filter((m) => m.type === 'res')).toHaveLength(2)
+    // The refused answer's source never started (an async generator runs on first pull) or was closed.
+    expect(open - closed).toBeLessThanOrEqual(2)
+  })
+
+  it('disconnects a peer that reads nothing past the request timeout, though it keeps pinging', async () => {
+    const a = await transports.listening(0, { requestTimeout: 500, idleTimeout: 60_000 })
+    a.handle(async () => ({
+      body: 'big',
+      data: (async function* () {
+        for (;;) yield Buffer.alloc(256 * 1024)
+      })(),
+    }))
+    const r = await raw(a.listenAddr)
+    await until(() => a.peers().length === 1)
+    const closed = nextPeerClose(a)
+    r.socket.pause()
+    // Grants credit blindly and pings: all the node can tell is that nothing it writes is read.
+    r.send({ type: 'req', id: 1, body: 'get', stream: false })
+    r.send({ type: 'credit', id: 1, n: 2 ** 32 })
+    const pinger = setInterval(() => r.send({ type: 'ping', n: 0 }), 100)
+    try {
+      const { reason } = await closed
+      expect(reason).toMatchObject({ code: 'ERR_TIMEOUT' })
+      expect(reason?.message).toMatch(/read nothing for 500 ms/)
+    } finally {
+      clearInterval(pinger)
+    }
+  })
+})
+
+describe('inbound caps per address and per address group', () => {
+  it('closes connections beyond maxInboundPerAddress from one IP, and takes other IPs', async () => {
+    const a = await transports.listening(0, { maxInboundPerAddress: 3, maxInboundPerGroup: 100 })
+    const same = await Promise.all([1, 2, 3, 4, 5].map(() => RawPeer.connect(a.listenAddr, '127.0.7.1')))
+    raws.push(...same)
+    await until(() => same.filter((r) => r.isClosed).length === 2, 5_000, 'two of five closed')
+    expect(a.inboundStats).toMatchObject({ connections: 3, refused: 2 })
+    // Another address of the same /24 is still welcome.
+    const other = await RawPeer.connect(a.listenAddr, '127.0.7.2')
+    raws.push(other)
+    await until(() => a.inboundStats.connections === 4, 5_000, 'the other address counted')
+    expect(other.isClosed).toBe(false)
+    // A closed connection frees its address's slot.
+    same.find((r) => !r.isClosed)?.socket.destroy()
+    await until(() => a.inboundStats.connections === 3, 5_000, 'the slot freed')
+    const again = await RawPeer.connect(a.listenAddr, '127.0.7.1')
+    raws.push(again)
+    await until(() => a.inboundStats.connections === 4, 5_000, 'the freed slot taken')
+    expect(again.isClosed).toBe(false)
+  })
+
+  it('closes connections beyond maxInboundPerGroup from one /24, and takes other groups', async () => {
+    const a = await transports.listening(0, { maxInboundPerAddress: 100, maxInboundPerGroup: 4 })
+    const group = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) => RawPeer.connect(a.listenAddr, `127.0.8.${i}`)),
+    )
+    raws.push(...group)
+    await until(() => group.filter((r) => r.isClosed).length === 2, 5_000, 'two of six closed')
+    const elsewhere = await RawPeer.connect(a.listenAddr, '127.0.9.1')
+    raws.push(elsewhere)
+    await until(() => a.inboundStats.connections === 5, 5_000, 'another /24 counted')
+    expect(elsewhere.isClosed).toBe(false)
+  })
+
+  it('dials other loopback nodes from its own loopback listen address', async () => {
+    const a = await transports.listening(0, { host: '127.0.10.1' })
+    const b = await transports.listening(1, { host: '127.0.11.1' })
+    const seen = new Promise<Peer>((resolve) => b.once('peer', resolve))
+    await a.dial(b.listenAddr)
+    expect((await seen).remoteAddress).toMatch(/^127\.0\.10\.1:/)
   })
 })
