@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { addressGroupOf, type Transport } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import { rankNodes } from './rendezvous.js'
 import type { Replication } from './types.js'
@@ -24,8 +25,39 @@ export function putPlacementKey(): string {
   return randomBytes(32).toString('hex')
 }
 
-export function rankedCandidates(key: string, live: Iterable<string>): string[] {
-  return rankNodes(key, live)
+/**
+ * Candidates for `key` in rendezvous order, spread over address groups: the best-ranked peer of each
+ * group (an IPv4 /24, an IPv6 /48) not yet holding a replica comes first, the others after, in rank
+ * order. So a host (or a block) that poses as many peers gets one replica of an object while peers
+ * elsewhere can take the rest; on a network with one group (a machine's own nodes) it is plain rank.
+ * `holders`: peers that already hold a replica (repair), whose groups count as used.
+ */
+export function rankedCandidates(
+  key: string,
+  live: Iterable<string>,
+  groupOf: (nodeId: string) => string,
+  holders: readonly string[] = [],
+): string[] {
+  const used = new Set(holders.map(groupOf))
+  const first: string[] = []
+  const later: string[] = []
+  for (const nodeId of rankNodes(key, live)) {
+    const group = groupOf(nodeId)
+    if (used.has(group)) later.push(nodeId)
+    else {
+      used.add(group)
+      first.push(nodeId)
+    }
+  }
+  return [...first, ...later]
+}
+
+/** The address group of each connected peer, as its socket shows it; a peer not connected is its own group. */
+export function addressGroups(transport: Pick<Transport, 'peer'>): (nodeId: string) => string {
+  return (nodeId) => {
+    const peer = transport.peer(nodeId)
+    return peer ? addressGroupOf(peer.remoteAddress) : `node:${nodeId}`
+  }
 }
 
 /** Peers to ask for an object: its recorded holders first (if live), then every live peer by rank. */

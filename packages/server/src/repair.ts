@@ -2,7 +2,7 @@ import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
-import { rankedCandidates, wantedReplicas } from './placement.js'
+import { addressGroups, rankedCandidates, wantedReplicas } from './placement.js'
 import { askHas } from './protocol/has.js'
 import { localRecords, noteRefusals, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
@@ -137,7 +137,12 @@ export class Repairer {
     local: boolean,
   ): Promise<boolean> {
     const locator = locatorOf(this.#ctx.secrets, rec.cid)
-    const candidates = rankedCandidates(locator, live).filter((n) => !liveHolders.includes(n))
+    const candidates = rankedCandidates(
+      locator,
+      live,
+      addressGroups(this.#ctx.transport),
+      liveHolders,
+    ).filter((n) => !liveHolders.includes(n))
     const found = await this.#probe(locator, candidates, need)
     const rest = candidates.filter((n) => !found.includes(n))
     const signal = this.#abort.signal

@@ -20,6 +20,8 @@ import { dialAsNode } from './dial-as-node.js'
 
 /** Frames the fake peer itself accepts: generous, since it is the node's answers we read. */
 const FAKE_MAX_FRAME = 64 * 1024 * 1024
+/** Largest data piece in one chunk frame the fake sends (the node's frames are at most ~1 MiB). */
+const PIECE = 256 * 1024
 /** How long the fake waits for the node's TLS and cas/1 handshake. */
 const HANDSHAKE_TIMEOUT = 15_000
 
@@ -30,6 +32,8 @@ export interface FakePeerOptions {
   owner?: OwnerKey
   /** Proves this network key in the handshake (a node with a key refuses peers without it). */
   networkKey?: Uint8Array
+  /** The local address to dial from (any 127.x.y.z): default the system's choice, 127.0.0.1. */
+  from?: string
 }
 
 /** What a request of the fake peer got back: the node's `res` (with any data) or its `error`. */
@@ -91,7 +95,7 @@ export class FakePeer {
   static async connect(addr: string, opts: FakePeerOptions = {}): Promise<FakePeer> {
     const identity = opts.identity ?? (await createNodeIdentity())
     const owner = opts.owner ?? generateOwnerKey()
-    const socket = dialAsNode(addr, identity)
+    const socket = dialAsNode(addr, identity, opts.from)
     socket.on('error', () => {}) // the close carries the outcome
     const timer = setTimeout(() => socket.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT)
     try {
@@ -183,8 +187,11 @@ export class FakePeer {
       })
       this.sendMessage({ type: 'req', id, body, stream: opts.data !== undefined })
       if (opts.data !== undefined) {
-        // Small payloads only: they fit the protocol's initial stream window, so no credit is awaited.
-        this.sendMessage({ type: 'chunk', id, seq: 0, data: opts.data })
+        // Payloads within the protocol's initial stream window only, so no credit is awaited.
+        const data = opts.data
+        for (let seq = 0; seq * PIECE < data.length || seq === 0; seq++) {
+          this.sendMessage({ type: 'chunk', id, seq, data: data.subarray(seq * PIECE, (seq + 1) * PIECE) })
+        }
         this.sendMessage({ type: 'end', id })
       }
     })
@@ -215,6 +222,32 @@ export class FakePeer {
       }
     }
     return sent
+  }
+
+  /** A fresh request id of ours, for a `req` the test writes itself with `sendMessage`. */
+  takeRequestId(): number {
+    const id = this.nextId
+    this.nextId += 2
+    return id
+  }
+
+  /**
+   * Opens a streamed request and sends `chunks` as its data without ending it: the node holds a
+   * request whose upload is still coming (within the protocol's initial window, so no credit is awaited).
+   */
+  async openUpload(body: unknown, chunks: Uint8Array[]): Promise<number> {
+    const id = this.takeRequestId()
+    await this.write({ type: 'req', id, body, stream: true })
+    for (const [seq, data] of chunks.entries()) await this.write({ type: 'chunk', id, seq, data })
+    return id
+  }
+
+  /** Writes one frame and waits for our socket to take more (so a flood does not pile up in the test). */
+  async write(message: unknown): Promise<void> {
+    if (!this.isOpen) return
+    if (!this.socket.write(encodeFrame(msgpackCodec, message, FAKE_MAX_FRAME))) {
+      await Promise.race([once(this.socket, 'drain').catch(() => undefined), this.closed])
+    }
   }
 
   /** Stops reading the socket: the node's replies pile up in its own buffers (a peer that floods and never reads). */

@@ -6,6 +6,7 @@ import {
   createNodeIdentity,
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_INBOUND_CONNECTIONS,
+  DEFAULT_MAX_INBOUND_PER_ADDRESS,
   DEFAULT_MAX_PENDING_HANDSHAKES,
   parseAddress,
   TcpTransport,
@@ -102,12 +103,24 @@ function track(socket: Socket): Tracked {
   return t
 }
 
-/** Opens `n` plain TCP connections that never send a byte, `batch` at a time. */
+/**
+ * The `i`-th of many hosts, each its own loopback address, 8 to a /24: a flood from as many hosts
+ * as it takes to get past the node's caps per address (16) and per address group (32).
+ */
+function host(i: number): string {
+  return `127.1.${Math.floor(i / 8) % 250}.${1 + (i % 8) + 8 * Math.floor(i / 2000)}`
+}
+let hosts = 0
+const nextHost = (): string => host(hosts++)
+
+/** Opens `n` plain TCP connections that never send a byte, `batch` at a time, each from its own host. */
 async function idleConnections(n: number, batch = 250): Promise<Tracked[]> {
   const { host, port } = parseAddress(victim.p2p)
   const all: Tracked[] = []
   for (let i = 0; i < n; i += batch) {
-    const wave = Array.from({ length: Math.min(batch, n - i) }, () => track(connect({ host, port })))
+    const wave = Array.from({ length: Math.min(batch, n - i) }, () =>
+      track(connect({ host, port, localAddress: nextHost() })),
+    )
     await Promise.all(
       wave.map((t) =>
         Promise.race([once(t.socket, 'connect'), once(t.socket, 'close')]).catch(() => undefined),
@@ -121,7 +134,7 @@ async function idleConnections(n: number, batch = 250): Promise<Tracked[]> {
 /** A TLS record header announcing 512 bytes, then one byte every 250 ms: it never completes. */
 function slowSender(): { tracked: Tracked; stop: () => void } {
   const { host, port } = parseAddress(victim.p2p)
-  const tracked = track(connect({ host, port }))
+  const tracked = track(connect({ host, port, localAddress: nextHost() }))
   const header = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
   let sent = 0
   const timer = setInterval(() => {
@@ -134,7 +147,7 @@ function slowSender(): { tracked: Tracked; stop: () => void } {
 
 /** A full TLS session with a node certificate, then two bytes of a frame length, then silence. */
 async function halfHandshake(): Promise<Tracked> {
-  const socket = dialAsNode(victim.p2p, await createNodeIdentity())
+  const socket = dialAsNode(victim.p2p, await createNodeIdentity(), nextHost())
   const tracked = track(socket)
   await Promise.race([once(socket, 'secureConnect'), once(socket, 'close')]).catch(() => undefined)
   if (tracked.closedAt === undefined) socket.write(Buffer.from([0x00, 0x00]))
@@ -255,7 +268,9 @@ describe('connection floods against a real node', () => {
         const peerWatcher = watch()
         for (let i = 0; i < attempts; i += 16) {
           const batch = await Promise.allSettled(
-            Array.from({ length: Math.min(16, attempts - i) }, () => FakePeer.connect(victim.p2p)),
+            Array.from({ length: Math.min(16, attempts - i) }, () =>
+              FakePeer.connect(victim.p2p, { from: nextHost() }),
+            ),
           )
           for (const r of batch) {
             if (r.status === 'fulfilled') {
@@ -309,4 +324,28 @@ describe('connection floods against a real node', () => {
     },
     60_000 + waves * 60_000,
   ) // about 20 s a wave here; the rest is room for a loaded machine
+
+  it('takes at most maxInboundPerAddress authenticated peers from one host, and peers from elsewhere', async () => {
+    const attempts = 3 * DEFAULT_MAX_INBOUND_PER_ADDRESS
+    const tries = await Promise.allSettled(
+      Array.from({ length: attempts }, () => FakePeer.connect(victim.p2p, { from: '127.2.2.2' })),
+    )
+    for (const r of tries) if (r.status === 'fulfilled') fakes.push(r.value)
+    const accepted = tries.filter((r) => r.status === 'fulfilled').length
+    expect(accepted).toBeLessThanOrEqual(DEFAULT_MAX_INBOUND_PER_ADDRESS)
+    expect(accepted).toBeGreaterThan(0)
+    // Another host is welcome while the first holds its share.
+    fakes.push(await FakePeer.connect(victim.p2p, { from: '127.2.3.2' }))
+    await honestTransfer()
+    reportFigures({
+      fault: 'many peers from one host',
+      iterations: 1,
+      objectsChecked: 1,
+      objectsLost: figures.objectsLost,
+      corruptBytesReturned: figures.corruptBytes,
+      attempts,
+      acceptedFromOneHost: accepted,
+      maxInboundPerAddress: DEFAULT_MAX_INBOUND_PER_ADDRESS,
+    })
+  }, 60_000)
 })
