@@ -58,12 +58,18 @@ export interface PendingDelete {
   pending: string[]
 }
 
-/** What the peer book keeps: a signed record when one was gossiped, else the address seen. */
+/**
+ * A peer the node reached, as the peer book writes it: its address, its signed record when one was
+ * gossiped, when it was last connected and how many dials to it failed since. Only verified peers
+ * are written; a row without `verified` was written before the book had tiers.
+ */
 export interface PeerBookEntry {
   nodeId: string
   addrs: string[]
   record: PeerRecord | undefined
   lastSeen: number
+  verified?: boolean
+  failures?: number
 }
 
 /**
@@ -312,6 +318,14 @@ export class Catalogue {
   /** Not flushed before it resolves: the peer book is a cache that gossip and dials refill. */
   async putPeer(entry: PeerBookEntry): Promise<void> {
     await this.#peers.put(entry.nodeId, entry)
+  }
+
+  /** Not flushed before it resolves, as putPeer. */
+  async removePeers(nodeIds: string[]): Promise<void> {
+    if (nodeIds.length === 0) return
+    await this.#root.transaction(() => {
+      for (const nodeId of nodeIds) this.#peers.remove(nodeId)
+    })
   }
 
   /** Empties the object, name and held tables (the peer book stays), before a rebuild. */

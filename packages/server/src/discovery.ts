@@ -1,7 +1,10 @@
 import type { Peer, Transport } from '@cas/p2p'
 import type { Catalogue } from './catalogue.js'
+import { DialBudget, dialBackoff, hostOf } from './dial-budget.js'
 import { RateLimitedError } from './errors.js'
 import type { Logger } from './logger.js'
+import type { PeerBookOptions } from './options.js'
+import { type BookEntry, PeerBook } from './peer-book.js'
 import { copyRecord, type PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
 import { exchangeGossip } from './protocol/gossip.js'
 import { MAX_GOSSIP_RECORDS, type PeerRecord } from './protocol/messages.js'
@@ -16,21 +19,21 @@ export interface DiscoveryOptions {
   gossipInterval: number
   fanout: number
   perSource: number
-  maxRecords: number
+  book: Required<PeerBookOptions>
   requestTimeout: number
 }
-
-const MAX_BACKOFF = 60_000
 
 /**
  * Finds peers: dials the bootstrap addresses, then swaps signed peer records
  * with each new connection and with a few peers every interval, and dials
- * what it learns (up to maxPeers). Newer `seq` wins for a node id.
+ * what it learns (up to maxPeers). Newer `seq` wins for a node id. What it
+ * learns goes to the peer book's gossip-only tier and is dialled within the
+ * dial budget; a peer reached at its address moves to the verified tier.
  */
 export class Discovery {
   readonly #o: DiscoveryOptions
-  readonly #records = new Map<string, PeerRecord>()
-  readonly #seenAddr = new Map<string, string>()
+  readonly #book: PeerBook
+  readonly #budget: DialBudget
   readonly #rate = new Map<string, { start: number; count: number }>()
   readonly #backoff = new Map<string, { attempts: number; nextAt: number }>()
   readonly #dialing = new Set<string>()
@@ -42,14 +45,21 @@ export class Discovery {
 
   constructor(options: DiscoveryOptions) {
     this.#o = options
+    this.#book = new PeerBook({
+      catalogue: options.catalogue,
+      logger: options.logger,
+      options: options.book,
+      connected: (nodeId) => options.transport.peer(nodeId) !== undefined,
+    })
+    this.#budget = new DialBudget({
+      interval: options.gossipInterval,
+      perInterval: options.book.unverifiedDials,
+      perHost: options.book.unverifiedDialsPerHost,
+    })
   }
 
   async start(): Promise<void> {
-    for (const entry of this.#o.catalogue.peers()) {
-      if (entry.record && verifyPeerRecord(entry.record)) this.#records.set(entry.nodeId, entry.record)
-      const addr = entry.addrs[0]
-      if (addr) this.#seenAddr.set(entry.nodeId, addr)
-    }
+    this.#book.load()
     // A start time as seq: a restarted node's record replaces the one it gossiped before.
     this.#self = this.#o.signer?.sign([this.#o.transport.listenAddr], Date.now())
     await Promise.allSettled(this.#o.bootstrap.map((addr) => this.#dialAddr(addr, undefined)))
@@ -57,28 +67,50 @@ export class Discovery {
     this.#timer.unref()
   }
 
+  /** Stops gossip and dials; the peers connected now are recorded as seen now, the book's last write. */
   stop(): void {
     this.#stopped = true
     clearInterval(this.#timer)
+    const now = Date.now()
+    for (const peer of this.#o.transport.peers()) this.#book.seen(peer.nodeId, now)
+    this.#book.close()
   }
 
-  /** The dialable address known for a node: from its signed record, else from its hello. */
+  /** The dialable address known for a node. */
   addrOf(nodeId: string): string | undefined {
-    return this.#records.get(nodeId)?.addrs[0] ?? this.#seenAddr.get(nodeId)
+    return this.#book.get(nodeId)?.addr
   }
 
   knownIds(): string[] {
-    return [...new Set([...this.#records.keys(), ...this.#seenAddr.keys()])]
+    return this.#book.ids()
   }
 
-  /** Called for every new connection, inbound or outbound. */
+  /** Peers in the book: reached at their address, and known from gossip only. */
+  bookCounts(): { verified: number; unverified: number } {
+    return this.#book.counts()
+  }
+
+  /**
+   * Called for every new connection, inbound or outbound. An inbound peer counts as reached at the
+   * address it announces only when that address is on the host it connected from: it cannot point
+   * this node at another host. (An outbound dial verifies the address it dialled, in #dialAddr.)
+   */
   onPeer(peer: Peer): void {
     this.#backoff.delete(peer.nodeId)
-    if (peer.listenAddr) {
-      this.#seenAddr.set(peer.nodeId, peer.listenAddr)
-      void this.#persist(peer.nodeId)
+    const now = Date.now()
+    if (peer.direction === 'inbound' && peer.listenAddr) {
+      if (hostOf(peer.listenAddr) === hostOf(peer.remoteAddress))
+        this.#book.verify(peer.nodeId, peer.listenAddr, now)
+      else this.#book.heard(peer.nodeId, peer.listenAddr, now)
+    } else {
+      this.#book.seen(peer.nodeId, now)
     }
     void this.exchange(peer)
+  }
+
+  /** Called when the last connection to a node closed: it was there until now. */
+  onPeerClose(peer: Peer): void {
+    this.#book.seen(peer.nodeId, Date.now())
   }
 
   /** Sends our records to a peer and merges the ones it answers with. */
@@ -111,14 +143,17 @@ export class Discovery {
     return this.#sample(from.nodeId)
   }
 
-  /** Dials an address (optionally insisting on a node id); resolves with the connected peer. */
-  async connect(addr: string, expectNodeId?: string): Promise<Peer> {
-    const peer = await this.#o.transport.dial(addr, expectNodeId ? { expectNodeId } : undefined)
+  /** Dials an address (optionally insisting on a node id); resolves with the connected peer, then verified in the book. */
+  async connect(addr: string, expectNodeId?: string, retries?: number): Promise<Peer> {
+    const opts = { ...(expectNodeId ? { expectNodeId } : {}), ...(retries === undefined ? {} : { retries }) }
+    const peer = await this.#o.transport.dial(addr, opts)
+    this.#book.verify(peer.nodeId, addr, Date.now())
     return peer
   }
 
   async tick(): Promise<void> {
     if (this.#stopped) return
+    const now = Date.now()
     const connected = this.#o.transport.peers()
     const ids = new Set(connected.map((p) => p.nodeId))
     for (const addr of this.#o.bootstrap) {
@@ -127,46 +162,75 @@ export class Discovery {
       if (!reached) void this.#dialAddr(addr, undefined)
     }
     for (const peer of shuffle(connected).slice(0, this.#o.fanout)) void this.exchange(peer)
-    for (const rec of this.#records.values()) {
+    for (const entry of [...this.#book.verifiedEntries()]) {
       if (!this.#roomToDial()) break
-      if (!ids.has(rec.nodeId) && this.#dueForDial(rec.nodeId)) void this.#dialRecord(rec)
+      if (!ids.has(entry.nodeId) && this.#dueForDial(entry.nodeId, now)) void this.#dialEntry(entry)
     }
+    this.#dialUnverified(now)
+    // Forget what no longer matters, so that minted identities leave nothing behind.
+    this.#budget.prune(now)
+    for (const nodeId of this.#backoff.keys()) if (!this.#book.get(nodeId)) this.#backoff.delete(nodeId)
+    for (const [nodeId, w] of this.#rate)
+      if (now - w.start >= this.#o.gossipInterval) this.#rate.delete(nodeId)
   }
 
   #merge(records: PeerRecord[], from: string): void {
     const self = this.#o.transport.nodeId
     for (const incoming of records.slice(0, MAX_GOSSIP_RECORDS)) {
       if (incoming.nodeId === self) continue
-      const known = this.#records.get(incoming.nodeId)
+      const known = this.#book.get(incoming.nodeId)?.record
       if (known && known.seq >= incoming.seq) continue
-      if (!known && this.#records.size >= this.#o.maxRecords) continue
       if (!verifyPeerRecord(incoming)) {
         this.#o.logger.warn({ from, nodeId: incoming.nodeId }, 'dropped a peer record with a bad signature')
         continue
       }
-      const rec = copyRecord(incoming)
-      this.#records.set(rec.nodeId, rec)
-      void this.#persist(rec.nodeId)
-      if (this.#roomToDial() && !this.#o.transport.peer(rec.nodeId)) void this.#dialRecord(rec)
+      this.#book.learn(copyRecord(incoming), from)
     }
+    this.#dialUnverified(Date.now())
   }
 
   #sample(exclude: string): PeerRecord[] {
-    const others = shuffle([...this.#records.values()].filter((r) => r.nodeId !== exclude))
+    const others = shuffle(this.#book.gossipable().filter((r) => r.nodeId !== exclude))
     const out = this.#self ? [this.#self] : []
     return out.concat(others.slice(0, MAX_GOSSIP_RECORDS - out.length))
   }
 
-  async #dialRecord(rec: PeerRecord): Promise<void> {
-    if (this.#dialing.has(rec.nodeId)) return
-    for (const addr of rec.addrs) {
-      if (await this.#dialAddr(addr, rec.nodeId)) return
+  /**
+   * Dials gossip-only records within the dial budget, one connect attempt each. Records told by
+   * peers that told us of few go first, so a flood of one teller's records cannot starve the rest.
+   */
+  #dialUnverified(now: number): void {
+    if (this.#stopped) return
+    const due: { entry: BookEntry; told: number; failures: number; tie: number }[] = []
+    for (const entry of this.#book.unverifiedEntries()) {
+      if (this.#dialing.has(entry.nodeId) || this.#o.transport.peer(entry.nodeId)) continue
+      if (!this.#dueForDial(entry.nodeId, now) || !this.#budget.due(entry.addr, now)) continue
+      due.push({ entry, told: this.#book.toldBy(entry.from), failures: entry.failures, tie: Math.random() })
     }
-    const b = this.#backoff.get(rec.nodeId) ?? { attempts: 0, nextAt: 0 }
+    due.sort((a, b) => a.told - b.told || a.failures - b.failures || a.tie - b.tie)
+    for (const { entry } of due) {
+      if (!this.#roomToDial()) return
+      if (this.#budget.take(entry.addr, now)) void this.#dialEntry(entry, 0)
+    }
+  }
+
+  async #dialEntry(entry: BookEntry, retries?: number): Promise<void> {
+    const { nodeId, addr, verified } = entry
+    if (this.#dialing.has(nodeId)) return
+    if (await this.#dialAddr(addr, nodeId, retries)) {
+      if (!verified) this.#budget.succeeded(addr)
+      return
+    }
+    const now = Date.now()
+    if (!verified) this.#budget.failed(addr, now)
+    if (this.#book.failed(nodeId, now)) {
+      this.#backoff.delete(nodeId)
+      return
+    }
+    const b = this.#backoff.get(nodeId) ?? { attempts: 0, nextAt: 0 }
     b.attempts++
-    // Exponential backoff with jitter, so a dead node is not hammered by every peer at once.
-    b.nextAt = Date.now() + Math.min(MAX_BACKOFF, 1000 * 2 ** b.attempts) * (0.5 + Math.random() / 2)
-    this.#backoff.set(rec.nodeId, b)
+    b.nextAt = now + dialBackoff(b.attempts)
+    this.#backoff.set(nodeId, b)
   }
 
   /** Dials stop once connected peers plus dials in progress reach maxPeers. */
@@ -175,34 +239,24 @@ export class Discovery {
     return connected + this.#dialing.size < this.#o.maxPeers
   }
 
-  #dueForDial(nodeId: string): boolean {
+  #dueForDial(nodeId: string, now: number): boolean {
     const b = this.#backoff.get(nodeId)
-    return !b || Date.now() >= b.nextAt
+    return !b || now >= b.nextAt
   }
 
-  async #dialAddr(addr: string, expectNodeId: string | undefined): Promise<boolean> {
+  async #dialAddr(addr: string, expectNodeId: string | undefined, retries?: number): Promise<boolean> {
     const key = expectNodeId ?? addr
     if (this.#stopped || this.#dialing.has(key)) return false
     this.#dialing.add(key)
     try {
-      const peer = await this.connect(addr, expectNodeId)
-      this.#reachedAt.set(addr, peer.nodeId)
+      const peer = await this.connect(addr, expectNodeId, retries)
+      if (this.#o.bootstrap.includes(addr)) this.#reachedAt.set(addr, peer.nodeId)
       return true
     } catch (err) {
       this.#o.logger.debug({ addr, err: String(err) }, 'dial failed')
       return false
     } finally {
       this.#dialing.delete(key)
-    }
-  }
-
-  async #persist(nodeId: string): Promise<void> {
-    const record = this.#records.get(nodeId)
-    const addr = this.addrOf(nodeId)
-    try {
-      await this.#o.catalogue.putPeer({ nodeId, addrs: addr ? [addr] : [], record, lastSeen: Date.now() })
-    } catch (err) {
-      this.#o.logger.debug({ nodeId, err: String(err) }, 'peer book write failed')
     }
   }
 }

@@ -41,7 +41,6 @@ import {
   DEFAULT_HOLDER_QUEUE_BYTES,
   DEFAULT_HOLDER_STALL,
   DEFAULT_MAX_CLOCK_SKEW,
-  DEFAULT_MAX_PEER_RECORDS,
   DEFAULT_MAX_PEERS,
   DEFAULT_MIN_FREE_DISK,
   DEFAULT_REPAIR_GRACE,
@@ -50,6 +49,7 @@ import {
   DEFAULT_REPLICATION,
   DEFAULT_SCRUB_INTERVAL,
   type FileServerOptions,
+  peerBookOptions,
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
@@ -211,7 +211,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       gossipInterval: this.#o.gossipInterval ?? DEFAULT_GOSSIP_INTERVAL,
       fanout: DEFAULT_GOSSIP_FANOUT,
       perSource: DEFAULT_GOSSIP_PER_SOURCE,
-      maxRecords: DEFAULT_MAX_PEER_RECORDS,
+      book: peerBookOptions(this.#o.peerBook),
       requestTimeout: ctx.fetchTimeout,
     })
     this.#discovery = discovery
@@ -414,7 +414,11 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       nodeId: this.nodeId,
       ownerId: this.ownerId,
       listenAddr: this.#transport.listenAddr,
-      peers: { known: peers.length, connected: peers.filter((p) => p.connected).length },
+      peers: {
+        known: peers.length,
+        connected: peers.filter((p) => p.connected).length,
+        ...(this.#discovery as Discovery).bookCounts(),
+      },
       objects,
       bytes,
       held: this.#held.usage(),
@@ -582,6 +586,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #onPeerClose = (peer: Peer): void => {
     // Another connection to the same node may still be open.
     if (this.#transport.peer(peer.nodeId)) return
+    this.#discovery?.onPeerClose(peer)
     this.#repairer?.noteDown(peer.nodeId)
     this.emit('peer:close', peerInfo(peer.nodeId, undefined, peer.listenAddr))
   }

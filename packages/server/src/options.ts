@@ -24,8 +24,20 @@ export const DEFAULT_GOSSIP_INTERVAL = 10_000
 export const DEFAULT_GOSSIP_FANOUT = 3
 /** Gossip messages accepted from one peer per `gossipInterval`; more are refused. */
 export const DEFAULT_GOSSIP_PER_SOURCE = 10
-/** Most peer records kept in the peer book. */
-export const DEFAULT_MAX_PEER_RECORDS = 1_000
+/** Peers kept in the peer book's verified tier: nodes this node completed a handshake with at their address. */
+export const DEFAULT_MAX_VERIFIED_PEERS = 1_000
+/** Records kept in the peer book's gossip-only tier: heard of, never reached. Never written to disk. */
+export const DEFAULT_MAX_UNVERIFIED_PEERS = 256
+/** Dials of gossip-only addresses per `gossipInterval`, all hosts together. */
+export const DEFAULT_UNVERIFIED_DIALS = 4
+/** Dials of gossip-only addresses on one host (IP or name) per `gossipInterval`. */
+export const DEFAULT_UNVERIFIED_DIALS_PER_HOST = 2
+/** Consecutive failed dials after which a gossip-only record is dropped. */
+export const DEFAULT_UNVERIFIED_FAILURES = 3
+/** Consecutive failed dials after which a verified peer is dropped, once it is also `verifiedMaxAge` unseen. */
+export const DEFAULT_VERIFIED_FAILURES = 10
+/** How long a verified peer may go unseen (not connected) before failed dials can drop it, in ms: 7 days. */
+export const DEFAULT_VERIFIED_MAX_AGE = 7 * 24 * 60 * 60_000
 /** Time a peer has to answer a request, and longest silence inside a transfer, in ms. */
 export const DEFAULT_FETCH_TIMEOUT = 15_000
 /** Replicas sent at once by put and repair. */
@@ -51,6 +63,46 @@ export interface Quota {
   perOwner?: number
   /** Bytes held for all other owners together. Default unlimited. */
   total?: number
+}
+
+/**
+ * The peer book: verified peers (this node completed a handshake with the node id at the address)
+ * apart from gossip-only records (signed by the node, but anyone can mint a node id and sign any
+ * address). Only verified peers are written to disk and reloaded at start; gossip cannot displace
+ * them. A full gossip-only tier drops a record to take a new one, so a newcomer is never refused.
+ */
+export interface PeerBookOptions {
+  /** Default DEFAULT_MAX_VERIFIED_PEERS (1,000). */
+  maxVerified?: number
+  /** Default DEFAULT_MAX_UNVERIFIED_PEERS (256). */
+  maxUnverified?: number
+  /**
+   * Gossip-only addresses dialled per `gossipInterval` (one connect attempt each, and one address
+   * at most once per its backoff), so that no peer can steer this node into dialling host:port
+   * pairs at will. Default DEFAULT_UNVERIFIED_DIALS (4).
+   */
+  unverifiedDials?: number
+  /** Of those, on one host. Default DEFAULT_UNVERIFIED_DIALS_PER_HOST (2). */
+  unverifiedDialsPerHost?: number
+  /** Default DEFAULT_UNVERIFIED_FAILURES (3). */
+  unverifiedFailures?: number
+  /** Default DEFAULT_VERIFIED_FAILURES (10). */
+  verifiedFailures?: number
+  /** Default DEFAULT_VERIFIED_MAX_AGE (7 days), in ms. */
+  verifiedMaxAge?: number
+}
+
+/** The peer book's options with every default filled in. */
+export function peerBookOptions(o: PeerBookOptions = {}): Required<PeerBookOptions> {
+  return {
+    maxVerified: o.maxVerified ?? DEFAULT_MAX_VERIFIED_PEERS,
+    maxUnverified: o.maxUnverified ?? DEFAULT_MAX_UNVERIFIED_PEERS,
+    unverifiedDials: o.unverifiedDials ?? DEFAULT_UNVERIFIED_DIALS,
+    unverifiedDialsPerHost: o.unverifiedDialsPerHost ?? DEFAULT_UNVERIFIED_DIALS_PER_HOST,
+    unverifiedFailures: o.unverifiedFailures ?? DEFAULT_UNVERIFIED_FAILURES,
+    verifiedFailures: o.verifiedFailures ?? DEFAULT_VERIFIED_FAILURES,
+    verifiedMaxAge: o.verifiedMaxAge ?? DEFAULT_VERIFIED_MAX_AGE,
+  }
 }
 
 export interface FileServerOptions {
@@ -80,6 +132,8 @@ export interface FileServerOptions {
   maxPeers?: number
   /** Default DEFAULT_GOSSIP_INTERVAL (10 s). */
   gossipInterval?: number
+  /** Tiers, caps, eviction and the dial budget of the peer book; see PeerBookOptions. */
+  peerBook?: PeerBookOptions
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
   /** Default DEFAULT_HOLDER_QUEUE_BYTES (8 MiB). */
@@ -111,6 +165,17 @@ const numericOptions = z.object({
   repairGrace: ms.optional(),
   maxPeers: count.optional(),
   gossipInterval: z.number().int().positive().optional(),
+  peerBook: z
+    .object({
+      maxVerified: count.optional(),
+      maxUnverified: count.optional(),
+      unverifiedDials: count.optional(),
+      unverifiedDialsPerHost: count.optional(),
+      unverifiedFailures: z.number().int().positive().optional(),
+      verifiedFailures: z.number().int().positive().optional(),
+      verifiedMaxAge: ms.optional(),
+    })
+    .optional(),
   fetchTimeout: z.number().int().positive().optional(),
   holderQueueBytes: z
     .number()

@@ -116,7 +116,11 @@ export interface NodeStatus {
   nodeId: string
   ownerId: string
   listenAddr: string
-  peers: { known: number; connected: number }
+  /**
+   * Known: in the peer book or connected. Verified: in the book's verified tier (reached at their
+   * address). Unverified: in its gossip-only tier.
+   */
+  peers: { known: number; connected: number; verified: number; unverified: number }
   objects: number
   bytes: number
   held: { owners: number; objects: number; bytes: number }
