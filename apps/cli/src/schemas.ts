@@ -28,6 +28,7 @@ export const HolderSchema = z.looseObject({
   /** When the holder last proved its replica good (ms since 1970). */
   provenAt: z.number().optional(),
   damagedAt: z.number().optional(),
+  auditedAt: z.number().optional(),
 })
 
 export const ObjectInfoSchema = z.looseObject({
@@ -40,6 +41,8 @@ export const ObjectInfoSchema = z.looseObject({
   holders: z.array(HolderSchema),
   shared: z.boolean(),
   refusals: z.array(RefusalSchema).default([]),
+  /** Peers that held a replica and failed an audit: no longer counted, replaced by repair. */
+  failedAudits: z.array(z.looseObject({ nodeId: Hex64, at: z.number(), code: z.string() })).default([]),
 })
 export const ObjectListSchema = z.array(ObjectInfoSchema)
 

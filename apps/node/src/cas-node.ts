@@ -92,6 +92,8 @@ export class CasNode {
         },
         ...(config.replicationRate !== undefined && { replicationRate: config.replicationRate }),
         ...(config.minFreeDisk !== undefined && { minFreeDisk: config.minFreeDisk }),
+        ...(config.auditRate !== undefined && { auditRate: config.auditRate }),
+        ...(config.auditInterval !== undefined && { auditInterval: config.auditInterval }),
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
         ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
         ...(config.requestTimeout !== undefined && { fetchTimeout: config.requestTimeout }),
@@ -193,5 +195,6 @@ async function snapshotOf(server: FileServer, transport: TcpTransport): Promise<
     repair: status.repair,
     inbound: transport.inboundStats,
     chunksRead: server.counters().chunksRead,
+    audits: status.audits,
   }
 }

@@ -40,6 +40,10 @@ export interface NodeConfig {
   replicationRate: number | undefined
   /** Free disk kept for this node: stores for others are refused below it; undefined is the server default. */
   minFreeDisk: number | undefined
+  /** Bytes per second spent auditing holders (random chunks fetched and checked); 0 turns audits off. */
+  auditRate: number | undefined
+  /** Pause between audit rounds. */
+  auditInterval: number | undefined
   repairInterval: number | undefined
   /** How long a holder may be unreachable before its replicas are made elsewhere. */
   repairGrace: number | undefined
@@ -185,6 +189,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     zBytes,
     undefined,
     'free disk kept for this node: replicas for others are refused below it (default 256MiB)',
+  ),
+  opt(
+    'auditRate',
+    '--audit-rate',
+    'CAS_AUDIT_RATE',
+    'bytes per second, a size such as 64KiB; 0 turns audits off',
+    zBytes,
+    undefined,
+    'most bytes per second fetched to audit holders: a random chunk of each replica, checked (default 64KiB)',
+  ),
+  opt(
+    'auditInterval',
+    '--audit-interval',
+    'CAS_AUDIT_INTERVAL',
+    'a duration such as 600000, 30s or 10m',
+    zDuration,
+    undefined,
+    'pause between audit rounds, each auditing every holder once (default 10m)',
   ),
   opt(
     'repairInterval',

@@ -17,6 +17,8 @@ export interface MetricsSnapshot {
   inbound: { connections: number; pendingHandshakes: number; refused: number }
   /** Chunks read to serve gets, from the local store and from peers. */
   chunksRead: number
+  /** Audits of holders since start; undefined when audits are off. */
+  audits: { passed: number; failed: number; inconclusive: number; bytes: number } | undefined
 }
 
 /** The node's Prometheus metrics, in a registry of their own (served at GET /metrics). */
@@ -123,6 +125,30 @@ export class NodeMetrics {
       async collect() {
         this.reset()
         this.inc((await read()).chunksRead)
+      },
+    })
+    new Counter({
+      name: 'cas_audits_total',
+      help: 'Audits of holders (a random chunk of a replica fetched and checked) by result; a failed holder no longer counts and is replaced',
+      labelNames: ['result'],
+      registers,
+      async collect() {
+        this.reset()
+        const { audits } = await read()
+        if (!audits) return
+        this.inc({ result: 'passed' }, audits.passed)
+        this.inc({ result: 'failed' }, audits.failed)
+        this.inc({ result: 'inconclusive' }, audits.inconclusive)
+      },
+    })
+    new Counter({
+      name: 'cas_audit_bytes_total',
+      help: 'Bytes fetched by audits of holders (bounded by the audit rate)',
+      registers,
+      async collect() {
+        this.reset()
+        const { audits } = await read()
+        if (audits) this.inc(audits.bytes)
       },
     })
     new Gauge({

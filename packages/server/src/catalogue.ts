@@ -34,6 +34,13 @@ export interface ObjectRecord {
    * A holder leaves this list when it proves a replica good again.
    */
   damaged?: Record<string, number> | undefined
+  /** When each holder last passed an audit (a random chunk served and checked against the commit). */
+  audited?: Record<string, number> | undefined
+  /**
+   * Holders that failed an audit (ms, and the reason's code): removed from `holders`, so repair
+   * replaces their replica elsewhere, and not chosen for this object again unless one passes.
+   */
+  auditFailed?: Record<string, { at: number; code: string }> | undefined
 }
 
 /** The object format this catalogue describes; a catalogue without it holds format 1 data. */
@@ -174,14 +181,14 @@ export class Catalogue {
   async setHolders(cid: string, holders: string[]): Promise<void> {
     await this.#durably(() => {
       const prev = this.#objects.get(cid)
-      if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set(holders)] })
+      if (prev) this.#objects.put(cid, { ...prev, holders: trusted(prev, holders) })
     })
   }
 
   async addHolders(cid: string, holders: string[]): Promise<void> {
     await this.#durably(() => {
       const prev = this.#objects.get(cid)
-      if (prev) this.#objects.put(cid, { ...prev, holders: [...new Set([...prev.holders, ...holders])] })
+      if (prev) this.#objects.put(cid, { ...prev, holders: trusted(prev, [...prev.holders, ...holders]) })
     })
   }
 
@@ -221,6 +228,37 @@ export class Catalogue {
           delete damaged[nodeId]
         }
         this.#objects.put(cid, { ...prev, proven, damaged })
+      }
+    })
+  }
+
+  /**
+   * Records an audit of `nodeId`'s replica of `cid`. Passed: it is proven good now. Failed: it stops
+   * being a holder of `cid` (see ObjectRecord.auditFailed).
+   */
+  async recordAudit(
+    cid: string,
+    nodeId: string,
+    result: { passed: true; at: number } | { passed: false; at: number; code: string },
+  ): Promise<void> {
+    await this.#durably(() => {
+      const prev = this.#objects.get(cid)
+      if (!prev) return
+      const auditFailed = { ...prev.auditFailed }
+      if (result.passed) {
+        delete auditFailed[nodeId]
+        const damaged = { ...prev.damaged }
+        delete damaged[nodeId]
+        this.#objects.put(cid, {
+          ...prev,
+          audited: { ...prev.audited, [nodeId]: result.at },
+          proven: { ...prev.proven, [nodeId]: result.at },
+          damaged,
+          auditFailed,
+        })
+      } else {
+        auditFailed[nodeId] = { at: result.at, code: result.code }
+        this.#objects.put(cid, { ...prev, holders: prev.holders.filter((h) => h !== nodeId), auditFailed })
       }
     })
   }
@@ -336,4 +374,9 @@ export class Catalogue {
       for (const { key } of this.#held.getRange()) this.#held.remove(key)
     })
   }
+}
+
+/** `holders` once each, less those that failed an audit of the object (a pass that read it earlier may list them). */
+function trusted(rec: ObjectRecord, holders: string[]): string[] {
+  return [...new Set(holders)].filter((h) => rec.auditFailed?.[h] === undefined)
 }

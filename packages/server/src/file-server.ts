@@ -11,6 +11,7 @@ import {
 } from '@cas/crypto'
 import type { Peer, Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
+import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
@@ -33,6 +34,8 @@ import { assertName, nameProblem } from './names.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { readReplicaHead } from './object/replica-file.js'
 import {
+  DEFAULT_AUDIT_INTERVAL,
+  DEFAULT_AUDIT_RATE,
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
@@ -60,6 +63,7 @@ import { RateLimiter } from './rate-limiter.js'
 import { rebuildCatalogue } from './rebuild.js'
 import { Repairer } from './repair.js'
 import type {
+  AuditStatus,
   GetOptions,
   GetResult,
   NodeStatus,
@@ -119,6 +123,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
   #repairer: Repairer | undefined
+  #auditor: Auditor | undefined
   #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
   #scrubTimer: NodeJS.Timeout | undefined
@@ -201,6 +206,15 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       concurrency: DEFAULT_REPLICATE_CONCURRENCY,
       onStatus: (s: RepairStatus) => this.emit('repair', s),
     })
+    const auditRate = this.#o.auditRate ?? DEFAULT_AUDIT_RATE
+    if (auditRate > 0) {
+      this.#auditor = new Auditor(ctx, {
+        rate: auditRate,
+        interval: this.#o.auditInterval ?? DEFAULT_AUDIT_INTERVAL,
+        // The failed holder no longer counts: repair replaces its replica now, not at its next pass.
+        onFailed: () => this.#repairer?.rerun(),
+      })
+    }
     const discovery = new Discovery({
       transport: this.#transport,
       catalogue,
@@ -230,6 +244,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'running'
     await discovery.start()
     this.#repairer.start()
+    this.#auditor?.start()
     // Holders check their replicas without any key: damage found here is removed, and repair sends it again.
     const scrubEvery = this.#o.scrubInterval ?? DEFAULT_SCRUB_INTERVAL
     if (scrubEvery > 0) {
@@ -252,7 +267,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'stopping'
     clearInterval(this.#scrubTimer)
     this.#discovery?.stop()
-    await this.#repairer?.stop()
+    await Promise.all([this.#repairer?.stop(), this.#auditor?.stop()])
     const settled = Promise.allSettled([...this.#inflight])
     const timer = setTimeout(() => this.#lifetime.abort(), opts.timeout ?? DEFAULT_STOP_TIMEOUT)
     await settled
@@ -318,6 +333,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         holders: [],
         shared: false,
         refusals: [],
+        failedAudits: [],
       }
     }
     return this.#info(rec, local)
@@ -423,6 +439,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       bytes,
       held: this.#held.usage(),
       repair: (this.#repairer as Repairer).status,
+      ...(this.#auditor && { audits: this.#auditor.status }),
     }
   }
 
@@ -430,6 +447,12 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   async repair(): Promise<RepairStatus> {
     this.#running()
     return (this.#repairer as Repairer).run()
+  }
+
+  /** Runs one audit round now (every live holder of every object once); undefined when audits are off. */
+  async audit(): Promise<AuditStatus | undefined> {
+    this.#running()
+    return this.#auditor?.round()
   }
 
   /**
@@ -474,15 +497,18 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       holders: rec.holders.map((nodeId) => {
         const provenAt = rec.proven?.[nodeId]
         const damagedAt = rec.damaged?.[nodeId]
+        const auditedAt = rec.audited?.[nodeId]
         return {
           nodeId,
           live: live.has(nodeId),
           ...(provenAt !== undefined && { provenAt }),
           ...(damagedAt !== undefined && { damagedAt }),
+          ...(auditedAt !== undefined && { auditedAt }),
         }
       }),
       shared: rec.shared,
       refusals: rec.refusals ?? [],
+      failedAudits: Object.entries(rec.auditFailed ?? {}).map(([nodeId, f]) => ({ nodeId, ...f })),
     }
   }
 
@@ -576,6 +602,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #onPeer = (peer: Peer): void => {
     if (this.#state !== 'running') return
     this.#repairer?.noteUp(peer.nodeId)
+    // Objects short of holders (too few peers, or a holder dropped after a failed audit) get one now.
+    if ((this.#repairer?.status.underReplicated ?? 0) > 0) this.#repairer?.rerun()
     this.#discovery?.onPeer(peer)
     void this.#deleter
       ?.onPeer(peer)

@@ -54,6 +54,8 @@ export type { ObjectRef } from './object/object-ref.js'
 export { RECORD_CHUNK, RECORD_COMMIT, readRecords, recordHead } from './object/record-stream.js'
 export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './object/replica-file.js'
 export {
+  DEFAULT_AUDIT_INTERVAL,
+  DEFAULT_AUDIT_RATE,
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
@@ -94,6 +96,8 @@ export {
 export { RateLimiter } from './rate-limiter.js'
 export { rankNodes } from './rendezvous.js'
 export type {
+  AuditStatus,
+  FailedAudit,
   GetOptions,
   GetResult,
   HolderInfo,

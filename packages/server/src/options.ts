@@ -55,6 +55,13 @@ export const DEFAULT_HOLDER_STALL = 2_000
 export const DEFAULT_MIN_FREE_DISK = 256 * 1024 * 1024
 /** How often a node re-checks every replica it holds for others against its commit, in ms (a scrub). */
 export const DEFAULT_SCRUB_INTERVAL = 24 * 60 * 60_000
+/**
+ * Bytes per second a node spends auditing its holders (random chunks fetched and checked): 64 KiB/s,
+ * about 5 GiB a day over all holders, one 1 MiB chunk every 16 s. 0 turns audits off.
+ */
+export const DEFAULT_AUDIT_RATE = 64 * 1024
+/** Pause between two audit rounds (each audits every live holder of every object once), in ms. */
+export const DEFAULT_AUDIT_INTERVAL = 10 * 60_000
 /** Longest silence of a holder inside a chunk request of a get before its chunks go to another holder, in ms. */
 export const DEFAULT_CHUNK_STALL = 5_000
 
@@ -152,6 +159,10 @@ export interface FileServerOptions {
   replicationRate?: number
   /** Default DEFAULT_MIN_FREE_DISK (256 MiB); 0 turns the check off. */
   minFreeDisk?: number
+  /** Bytes per second spent on audits of holders; default DEFAULT_AUDIT_RATE (64 KiB/s); 0 turns audits off. */
+  auditRate?: number
+  /** Default DEFAULT_AUDIT_INTERVAL (10 min). */
+  auditInterval?: number
   logger?: Logger
 }
 
@@ -187,6 +198,8 @@ const numericOptions = z.object({
   scrubInterval: ms.optional(),
   replicationRate: z.number().int().positive().optional(),
   minFreeDisk: count.optional(),
+  auditRate: count.optional(),
+  auditInterval: ms.optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

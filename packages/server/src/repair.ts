@@ -26,6 +26,7 @@ export class Repairer {
   readonly #downSince = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #running: Promise<RepairStatus> | undefined
+  #again = false
   #status: RepairStatus = { healthy: 0, underReplicated: 0, repairing: 0, lastRun: undefined }
   readonly #abort = new AbortController()
 
@@ -62,8 +63,18 @@ export class Repairer {
   run(): Promise<RepairStatus> {
     this.#running ??= this.#pass().finally(() => {
       this.#running = undefined
+      if (this.#again && !this.#abort.signal.aborted) {
+        this.#again = false
+        void this.run().catch(() => {})
+      }
     })
     return this.#running
+  }
+
+  /** Runs a pass now, or right after the one in progress (which may have read the catalogue before a change). */
+  rerun(): void {
+    if (this.#running) this.#again = true
+    else void this.run().catch(() => {})
   }
 
   async #pass(): Promise<RepairStatus> {
@@ -142,7 +153,8 @@ export class Repairer {
       live,
       addressGroups(this.#ctx.transport),
       liveHolders,
-    ).filter((n) => !liveHolders.includes(n))
+      // A peer that failed an audit of this object is not trusted with it again.
+    ).filter((n) => !liveHolders.includes(n) && rec.auditFailed?.[n] === undefined)
     const found = await this.#probe(locator, candidates, need)
     const rest = candidates.filter((n) => !found.includes(n))
     const signal = this.#abort.signal

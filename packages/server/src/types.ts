@@ -78,6 +78,15 @@ export interface HolderInfo {
   provenAt?: number
   /** When its replica was last found damaged (it served bytes that failed their check), unless proven good since. */
   damagedAt?: number
+  /** When it last passed an audit (a random chunk served and checked). */
+  auditedAt?: number
+}
+
+/** A peer that held a replica and failed its audit: it no longer counts, and repair replaced its replica. */
+export interface FailedAudit {
+  nodeId: string
+  at: number
+  code: string
 }
 
 export interface ObjectInfo {
@@ -94,6 +103,8 @@ export interface ObjectInfo {
   shared: boolean
   /** The last refusal of each peer that would not take a replica and has not taken one since. */
   refusals: Refusal[]
+  /** Peers that held a replica and failed an audit (no longer counted in `holders`). */
+  failedAudits: FailedAudit[]
 }
 
 export interface PeerInfo {
@@ -112,6 +123,19 @@ export interface RepairStatus {
   pass?: { checked: number; total: number }
 }
 
+/** What the audits found since start (see audit.ts). */
+export interface AuditStatus {
+  passed: number
+  failed: number
+  /** Audits that said nothing (the holder busy, a timeout); three in a row count as a failure. */
+  inconclusive: number
+  /** Bytes the audits fetched (or were charged, at least 4 KiB each). */
+  bytes: number
+  /** Rounds completed (every live holder of every object audited once). */
+  rounds: number
+  lastRound: number | undefined
+}
+
 export interface NodeStatus {
   nodeId: string
   ownerId: string
@@ -125,4 +149,6 @@ export interface NodeStatus {
   bytes: number
   held: { owners: number; objects: number; bytes: number }
   repair: RepairStatus
+  /** Audits of holders; undefined when audits are off. */
+  audits?: AuditStatus | undefined
 }

@@ -36,6 +36,9 @@ export interface FakePeerOptions {
   from?: string
 }
 
+/** What the fake answers a request of the node's (see FakePeer.serve). */
+export type FakeAnswer = { body: unknown; data?: Buffer } | { code: string; message: string }
+
 /** What a request of the fake peer got back: the node's `res` (with any data) or its `error`. */
 export type FakeReply =
   | { kind: 'res'; body: unknown; data: Buffer }
@@ -66,7 +69,14 @@ export class FakePeer {
   readonly closed: Promise<string | undefined>
   /** Requests the node sent us (its gossip, replicas), each refused. */
   readonly incoming: { id: number; body: unknown }[] = []
+  /**
+   * Answers the node's requests when set (each with its upload, whole): a body (and data, sent as a
+   * stream), or an error. Unset, every request is refused, so the node never counts on this peer.
+   */
+  serve: ((req: { body: unknown; data: Buffer | undefined }) => FakeAnswer) | undefined
   private readonly pending = new Map<number, Pending>()
+  /** Uploads of the node's requests in progress (ids are the node's: even, as we dialled). */
+  private readonly uploads = new Map<number, { body: unknown; chunks: Buffer[] }>()
   private nextId = 1
   private closeReason: string | undefined
   private isClosed = false
@@ -282,6 +292,12 @@ export class FakePeer {
         return
       }
       case 'chunk': {
+        const upload = this.uploads.get(m.id)
+        if (upload) {
+          upload.chunks.push(Buffer.from(m.data))
+          this.sendMessage({ type: 'credit', id: m.id, n: m.data.length })
+          return
+        }
         const p = this.pending.get(m.id)
         if (!p) return
         p.chunks.push(Buffer.from(m.data))
@@ -290,23 +306,39 @@ export class FakePeer {
         return
       }
       case 'end': {
+        const upload = this.uploads.get(m.id)
+        if (upload) {
+          this.uploads.delete(m.id)
+          this.answer(m.id, upload.body, Buffer.concat(upload.chunks))
+          return
+        }
         const p = this.pending.get(m.id)
         if (p?.streaming) this.settle(m.id, { kind: 'res', body: p.body, data: Buffer.concat(p.chunks) })
         return
       }
       case 'req':
-        // The node asks something of us (gossip, a replica): refuse, so it relies on honest peers only.
         this.incoming.push({ id: m.id, body: m.body })
-        this.sendMessage({
-          type: 'error',
-          id: m.id,
-          code: 'ERR_FAKE_PEER',
-          message: 'a fake peer serves nothing',
-        })
+        if (this.serve && m.stream) this.uploads.set(m.id, { body: m.body, chunks: [] })
+        else this.answer(m.id, m.body, undefined)
         return
       default:
         return
     }
+  }
+
+  private answer(id: number, body: unknown, data: Buffer | undefined): void {
+    // Without a `serve`, refuse, so that the node relies on honest peers only.
+    const a = this.serve?.({ body, data }) ?? { code: 'ERR_FAKE_PEER', message: 'a fake peer serves nothing' }
+    if ('code' in a) {
+      this.sendMessage({ type: 'error', id, code: a.code, message: a.message })
+      return
+    }
+    this.sendMessage({ type: 'res', id, body: a.body, stream: a.data !== undefined })
+    if (a.data === undefined) return
+    for (let seq = 0; seq * PIECE < a.data.length; seq++) {
+      this.sendMessage({ type: 'chunk', id, seq, data: a.data.subarray(seq * PIECE, (seq + 1) * PIECE) })
+    }
+    this.sendMessage({ type: 'end', id })
   }
 
   private settle(id: number, reply: FakeReply): void {

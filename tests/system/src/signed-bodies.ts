@@ -108,7 +108,8 @@ export function fakePeerRecords(count: number, addr: string) {
     const { privateKey } = generateKeyPairSync('ed25519')
     const nodePub = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
     const nodeId = createHash('sha256').update(nodePub).digest('hex')
-    const payload = new TextEncoder().encode(['cas/peer/1', nodeId, String(seq), addr].join('\n'))
+    // The signed payload of a peer record (packages/server peer-record.ts): JSON of its fields.
+    const payload = new TextEncoder().encode(JSON.stringify(['cas/peer/2', nodeId, seq, [addr]]))
     records.push({ nodeId, addrs: [addr], seq, nodePub, sig: signRaw(null, payload, privateKey) })
   }
   return records

@@ -23,7 +23,12 @@ export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
         (h) =>
           `  ${h.nodeId}  ${h.live ? out.green('live') : out.red('unreachable')}` +
           (h.provenAt === undefined ? '' : `, proven good ${formatAgo(h.provenAt)}`) +
+          (h.auditedAt === undefined ? '' : `, passed an audit ${formatAgo(h.auditedAt)}`) +
           (h.damagedAt === undefined ? '' : `, ${out.red(`served damaged bytes ${formatAgo(h.damagedAt)}`)}`),
+      ),
+      ...info.failedAudits.map(
+        (f) =>
+          `  ${f.nodeId}  ${out.red(`failed an audit ${formatAgo(f.at)} (${f.code}): no longer counted`)}`,
       ),
       ...info.refusals.map(
         (r) =>
