@@ -286,7 +286,12 @@ describe('inbound budgets', () => {
       }
       return { body: 'ok' }
     })
-    return { held: () => waiting.length, release: () => waiting.splice(0).forEach((f) => f()) }
+    return {
+      held: () => waiting.length,
+      release: () => {
+        for (const f of waiting.splice(0)) f()
+      },
+    }
   }
 
   function openUploads(r: RawPeer, first: number, count: number): number[] {
