@@ -13,6 +13,7 @@ const objects = [
     holders: [holder(true), holder(true)],
     shared: false,
     refusals: [],
+    failedAudits: [],
   },
   {
     cid: `2${'0'.repeat(63)}`,
@@ -24,6 +25,7 @@ const objects = [
     holders: [holder(true)],
     shared: false,
     refusals: [],
+    failedAudits: [],
   },
   {
     cid: `3${'0'.repeat(63)}`,
@@ -35,6 +37,7 @@ const objects = [
     holders: [],
     shared: false,
     refusals: [],
+    failedAudits: [],
   },
 ]
 const cids = (list: { cid: string }[]) => list.map((o) => o.cid[0])
