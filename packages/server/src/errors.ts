@@ -93,10 +93,15 @@ export class QuotaExceededError extends ServerError {
 
 /** A replica refused because the disk would keep less than `minFreeDisk` free. */
 export class LowDiskError extends ServerError {
-  constructor(readonly minFree: number) {
+  constructor(
+    readonly minFree: number,
+    readonly minFreeInodes?: number,
+  ) {
     super(
       'ERR_DISK_FULL',
-      `this node keeps at least ${minFree} bytes of its disk free and takes no more replicas for others`,
+      minFreeInodes === undefined
+        ? `this node keeps at least ${minFree} bytes of its disk free and takes no more replicas for others`
+        : `this node keeps at least ${minFreeInodes} inodes of its disk free and takes no more replicas for others`,
     )
   }
 }

@@ -46,6 +46,7 @@ import {
   DEFAULT_MAX_CLOCK_SKEW,
   DEFAULT_MAX_PEERS,
   DEFAULT_MIN_FREE_DISK,
+  DEFAULT_MIN_FREE_INODES,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
@@ -574,8 +575,12 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   async #checkDisk(coming: number): Promise<void> {
     const minFree = this.#o.minFreeDisk ?? DEFAULT_MIN_FREE_DISK
     if (minFree === 0) return
-    const { bavail, bsize } = await statfs(this.#store.root)
+    const { bavail, bsize, ffree, files } = await statfs(this.#store.root)
     if (Number(bavail) * Number(bsize) - coming < minFree) throw new LowDiskError(minFree)
+    // Each replica costs inodes (a file and its folders) whatever its size; file systems without a
+    // fixed inode table report none (files 0) and are bounded by bytes alone.
+    const minInodes = this.#o.minFreeInodes ?? DEFAULT_MIN_FREE_INODES
+    if (Number(files) > 0 && Number(ffree) < minInodes) throw new LowDiskError(minFree, minInodes)
   }
 
   #liveIds(): string[] {

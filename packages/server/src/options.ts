@@ -53,6 +53,11 @@ export const DEFAULT_HOLDER_STALL = 2_000
  * so no peer (nor all of them together) can fill the disk, whatever the quotas say.
  */
 export const DEFAULT_MIN_FREE_DISK = 256 * 1024 * 1024
+/**
+ * Free inodes a node keeps on the store's file system: each replica takes a file and folders whatever
+ * its size, so a flood of empty replicas is refused here before the disk runs out of inodes.
+ */
+export const DEFAULT_MIN_FREE_INODES = 100_000
 /** How often a node re-checks every replica it holds for others against its commit, in ms (a scrub). */
 export const DEFAULT_SCRUB_INTERVAL = 24 * 60 * 60_000
 /**
@@ -157,8 +162,10 @@ export interface FileServerOptions {
    * the node's own fetches are not limited. Default unlimited.
    */
   replicationRate?: number
-  /** Default DEFAULT_MIN_FREE_DISK (256 MiB); 0 turns the check off. */
+  /** Default DEFAULT_MIN_FREE_DISK (256 MiB); 0 turns the check off (and that of inodes). */
   minFreeDisk?: number
+  /** Default DEFAULT_MIN_FREE_INODES (100,000); checked with minFreeDisk, where the file system counts inodes. */
+  minFreeInodes?: number
   /** Bytes per second spent on audits of holders; default DEFAULT_AUDIT_RATE (64 KiB/s); 0 turns audits off. */
   auditRate?: number
   /** Default DEFAULT_AUDIT_INTERVAL (10 min). */
@@ -198,6 +205,7 @@ const numericOptions = z.object({
   scrubInterval: ms.optional(),
   replicationRate: z.number().int().positive().optional(),
   minFreeDisk: count.optional(),
+  minFreeInodes: count.optional(),
   auditRate: count.optional(),
   auditInterval: ms.optional(),
 })

@@ -6,7 +6,7 @@ import { untilConnectedPeers } from '../src/connected-peers.js'
 import { type FakeAnswer, FakePeer } from '../src/fake-peer.js'
 import { evictLocal, getBytes } from '../src/object-io.js'
 import { commitChunkLengths } from '../src/signed-bodies.js'
-import { reportFigures } from '../src/suite-mode.js'
+import { amount, reportFigures } from '../src/suite-mode.js'
 import { cidOf, corruptBytes, putRandom } from './helpers/objects.js'
 
 /**
@@ -21,6 +21,8 @@ import { cidOf, corruptBytes, putRandom } from './helpers/objects.js'
 
 const SIZE = 200 * 1024
 const AUDIT_INTERVAL_MS = 500
+/** Objects the hollow holder takes. */
+const OBJECTS = amount(2, 20)
 
 const clusters: LocalCluster[] = []
 const fakes: FakePeer[] = []
@@ -94,12 +96,16 @@ async function setUp(auditRate: string) {
   fakes.push(fake)
   fake.serve = hollowHolder()
   await untilConnectedPeers(owner, 1, 20_000)
-  const put = await putRandom(owner, SIZE)
-  expect(put.replicas).toEqual([fake.nodeId])
+  const puts = []
+  for (let i = 0; i < OBJECTS; i++) {
+    const put = await putRandom(owner, SIZE)
+    expect(put.replicas).toEqual([fake.nodeId])
+    puts.push(put)
+  }
   const putAt = Date.now()
   const honest = await cluster.add({ name: 'honest' })
   await untilConnectedPeers(owner, 2, 20_000)
-  return { owner, honest, fake, put, putAt }
+  return { owner, honest, fake, puts, put: puts[0] as (typeof puts)[number], putAt }
 }
 
 const stat = (node: ClusterNode, cid: string) => node.client.json(Info, 'GET', `/v1/objects/${cid}/stat`)
@@ -108,7 +114,7 @@ describe('a hollow holder against a real owner node', () => {
   it('before: with audits off, the object counts as healthy while its only replica is gone', async () => {
     const { owner, fake, put } = await setUp('0')
     const repair = await owner.client.json(z.looseObject({ healthy: z.number() }), 'POST', '/v1/repair')
-    expect(repair.healthy).toBe(1)
+    expect(repair.healthy).toBe(OBJECTS)
     expect((await stat(owner, put.cid)).holders.map((h) => h.nodeId)).toEqual([fake.nodeId])
     // Once the owner's own copy is gone, nothing good is left.
     await evictLocal(owner, put.cid)
@@ -131,25 +137,34 @@ describe('a hollow holder against a real owner node', () => {
     })
   }, 120_000)
 
-  it('after: an audit finds the hollow holder, the object is replicated elsewhere and comes back intact', async () => {
-    const { owner, honest, fake, put, putAt } = await setUp('64MiB')
-    await until(
-      'a failed audit of the hollow holder',
-      async () => (await stat(owner, put.cid)).failedAudits.length > 0,
-      30_000,
-    )
+  it(`after: an audit finds the hollow holder of ${OBJECTS} objects, each is replicated elsewhere and comes back intact`, async () => {
+    const { owner, honest, fake, puts, putAt } = await setUp('64MiB')
+    const failed = async () => {
+      let n = 0
+      for (const p of puts) if ((await stat(owner, p.cid)).failedAudits.length > 0) n++
+      return n
+    }
+    await until('a failed audit of the hollow holder', async () => (await failed()) > 0, 30_000)
     const detectedMs = Date.now() - putAt
-    await until(
-      'the replica replaced on the honest node',
-      async () => (await stat(owner, put.cid)).holders.some((h) => h.nodeId === honest.process.info.nodeId),
-      30_000,
-    )
-    const info = await stat(owner, put.cid)
-    expect(info.failedAudits.map((f) => f.nodeId)).toEqual([fake.nodeId])
-    expect(info.holders.map((h) => h.nodeId)).toEqual([honest.process.info.nodeId])
-    await evictLocal(owner, put.cid)
-    const got = await getBytes(owner, put.cid)
-    expect(cidOf(got)).toBe(put.cid)
+    await until('a failed audit of every object', async () => (await failed()) === puts.length, 60_000)
+    const allDetectedMs = Date.now() - putAt
+    let corrupt = 0
+    let code = ''
+    for (const put of puts) {
+      await until(
+        'the replica replaced on the honest node',
+        async () => (await stat(owner, put.cid)).holders.some((h) => h.nodeId === honest.process.info.nodeId),
+        30_000,
+      )
+      const info = await stat(owner, put.cid)
+      expect(info.failedAudits.map((f) => f.nodeId)).toEqual([fake.nodeId])
+      expect(info.holders.map((h) => h.nodeId)).toEqual([honest.process.info.nodeId])
+      code = info.failedAudits[0]?.code ?? ''
+      await evictLocal(owner, put.cid)
+      const got = await getBytes(owner, put.cid)
+      expect(cidOf(got)).toBe(put.cid)
+      corrupt += corruptBytes(got, put.bytes)
+    }
     const metrics = await owner.client.send('GET', '/metrics')
     let text = ''
     for await (const c of metrics as AsyncIterable<Buffer>) text += c.toString()
@@ -157,12 +172,14 @@ describe('a hollow holder against a real owner node', () => {
     reportFigures({
       fault: 'hollow holder, audits on',
       iterations: 1,
-      objectsChecked: 1,
+      objectsChecked: puts.length,
       objectsLost: 0,
-      corruptBytesReturned: corruptBytes(got, put.bytes),
+      corruptBytesReturned: corrupt,
       detectedMs,
+      allDetectedMs,
       auditIntervalMs: AUDIT_INTERVAL_MS,
-      failedWith: info.failedAudits[0]?.code ?? '',
+      failedWith: code,
     })
-  }, 120_000)
+    expect(corrupt).toBe(0)
+  }, 180_000)
 })
