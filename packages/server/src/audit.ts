@@ -137,6 +137,7 @@ export class Auditor {
         { cid: rec.cid, nodeId, code: reason, err: message, ms: Date.now() - started },
         'a holder failed its audit: its replica no longer counts',
       )
+      this.#ctx.auditFailures.set(nodeId, Date.now())
       await this.#ctx.catalogue.recordAudit(rec.cid, nodeId, { passed: false, at: Date.now(), code: reason })
       this.#o.onFailed(rec.cid, nodeId)
     } finally {

@@ -39,6 +39,11 @@ export interface ServerContext {
    * temporaries on each holder, twice the bytes, and a replica that may be written twice).
    */
   readonly replicating: Map<string, number>
+  /**
+   * Peers that failed an audit of any object, and when: placement ranks them after every other
+   * candidate for a day (a peer that lost one replica is not the best home for the next).
+   */
+  readonly auditFailures: Map<string, number>
   /** Counts chunks read to serve gets (local and from peers), for metrics and tests. */
   readonly counters: { chunksRead: number }
   onTransfer(e: TransferEvent): void

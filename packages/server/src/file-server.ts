@@ -183,6 +183,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       replicationLimiter:
         this.#o.replicationRate === undefined ? undefined : new RateLimiter(this.#o.replicationRate),
       replicating: new Map(),
+      auditFailures: new Map(),
       counters: this.#counters,
       onDamagedReplica: (ownerId: string, locator: string) =>
         // Under the replica's lock, as stores and deletes account for it: a store replacing it at the

@@ -163,15 +163,7 @@ export class PeerBook {
       this.seen(nodeId, now)
       return
     }
-    this.#addUnverified({
-      nodeId,
-      addr,
-      record: undefined,
-      verified: false,
-      from: nodeId,
-      lastSeen: now,
-      failures: 0,
-    })
+    this.#addUnverified(unheardOf(nodeId, addr, now))
   }
 
   /**
@@ -181,15 +173,7 @@ export class PeerBook {
    */
   verify(nodeId: string, addr: string, now: number): void {
     const known = this.get(nodeId)
-    const entry: BookEntry = known ?? {
-      nodeId,
-      addr,
-      record: undefined,
-      verified: false,
-      from: nodeId,
-      lastSeen: now,
-      failures: 0,
-    }
+    const entry: BookEntry = known ?? unheardOf(nodeId, addr, now)
     entry.addr = addr
     entry.lastSeen = now
     entry.failures = 0
@@ -303,4 +287,9 @@ export class PeerBook {
     if (this.#closed) return
     op().catch((err: unknown) => this.#d.logger.debug({ err: String(err) }, 'peer book write failed'))
   }
+}
+
+/** A book entry for a node met directly, not through gossip: no record, told of by itself. */
+function unheardOf(nodeId: string, addr: string, now: number): BookEntry {
+  return { nodeId, addr, record: undefined, verified: false, from: nodeId, lastSeen: now, failures: 0 }
 }

@@ -37,19 +37,37 @@ export function rankedCandidates(
   live: Iterable<string>,
   groupOf: (nodeId: string) => string,
   holders: readonly string[] = [],
+  /** Peers to place last whatever their rank (see `distrusted`). */
+  demoted: (nodeId: string) => boolean = () => false,
 ): string[] {
   const used = new Set(holders.map(groupOf))
   const first: string[] = []
   const later: string[] = []
+  const last: string[] = []
   for (const nodeId of rankNodes(key, live)) {
     const group = groupOf(nodeId)
-    if (used.has(group)) later.push(nodeId)
+    if (demoted(nodeId)) last.push(nodeId)
+    else if (used.has(group)) later.push(nodeId)
     else {
       used.add(group)
       first.push(nodeId)
     }
   }
-  return [...first, ...later]
+  return [...first, ...later, ...last]
+}
+
+/** How long a peer that failed an audit is placed last. */
+export const AUDIT_FAILURE_DEMOTION = 24 * 60 * 60_000
+
+/** Peers that failed an audit in the last day: placed after every other candidate. */
+export function distrusted(
+  ctx: Pick<ServerContext, 'auditFailures'>,
+  now = Date.now(),
+): (nodeId: string) => boolean {
+  return (nodeId) => {
+    const at = ctx.auditFailures.get(nodeId)
+    return at !== undefined && now - at < AUDIT_FAILURE_DEMOTION
+  }
 }
 
 /** The address group of each connected peer, as its socket shows it; a peer not connected is its own group. */

@@ -6,7 +6,14 @@ import { MAX_CHUNKS, signCommit } from './object/commit.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { replicaTrailer } from './object/replica-file.js'
 import { DEFAULT_REPLICATE_CONCURRENCY } from './options.js'
-import { addressGroups, livePeers, putPlacementKey, rankedCandidates, wantedReplicas } from './placement.js'
+import {
+  addressGroups,
+  distrusted,
+  livePeers,
+  putPlacementKey,
+  rankedCandidates,
+  wantedReplicas,
+} from './placement.js'
 import { HolderUpload } from './protocol/store.js'
 import { failureOf, localRecords, noteRefusals, type ReplicateResult, replicate } from './replicate.js'
 import { iterate } from './stream-utils.js'
@@ -44,7 +51,7 @@ export async function putObject(
   let ingested = 0
   let sent = 0
   const uploads: HolderUpload[] = []
-  const ranked = rankedCandidates(putPlacementKey(), live, addressGroups(ctx.transport))
+  const ranked = rankedCandidates(putPlacementKey(), live, addressGroups(ctx.transport), [], distrusted(ctx))
   for (const nodeId of ranked.slice(0, wanted)) {
     const peer = ctx.transport.peer(nodeId)
     if (!peer) continue

@@ -2,7 +2,7 @@ import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
-import { addressGroups, rankedCandidates, wantedReplicas } from './placement.js'
+import { addressGroups, distrusted, rankedCandidates, wantedReplicas } from './placement.js'
 import { askHas } from './protocol/has.js'
 import { localRecords, noteRefusals, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
@@ -153,6 +153,7 @@ export class Repairer {
       live,
       addressGroups(this.#ctx.transport),
       liveHolders,
+      distrusted(this.#ctx),
       // A peer that failed an audit of this object is not trusted with it again.
     ).filter((n) => !liveHolders.includes(n) && rec.auditFailed?.[n] === undefined)
     const found = await this.#probe(locator, candidates, need)

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { open, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
-import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { askHas } from '../src/protocol/has.js'
 import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile } from './helpers/data.js'
+import { heldReplicaPath } from './helpers/replica.js'
 
 /**
  * Issue 14, item 5: a holder's `has: yes` is not proof. B holds A's only replica; its chunk bytes are
@@ -22,14 +21,6 @@ describe('audits of holders', () => {
   afterEach(async () => {
     await cluster.close()
   })
-
-  const replicaPath = (holder: TestNode, owner: TestNode, cid: string) =>
-    join(
-      holder.dataDir,
-      'store',
-      owner.ownerKey.ownerId,
-      casPathTransform(locatorOf(deriveOwnerSecrets(owner.ownerKey), cid)),
-    )
 
   /** Overwrites the chunk bytes of B's replica (all but its signed commit at the end) with random bytes. */
   async function hollowOut(path: string): Promise<void> {
@@ -47,7 +38,7 @@ describe('audits of holders', () => {
     const [a, b] = (await cluster.mesh(2, options)) as [TestNode, TestNode]
     const { cid, replicas } = await a.server.put(randomFile(SIZE))
     expect(replicas).toEqual([b.transport.nodeId])
-    const path = replicaPath(b, a, cid)
+    const path = heldReplicaPath(b, a, cid)
     expect((await stat(path)).size).toBeGreaterThan(SIZE)
     await hollowOut(path)
     const hollowedAt = Date.now()

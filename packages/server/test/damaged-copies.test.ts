@@ -1,10 +1,10 @@
 import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cluster, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
+import { heldReplicaPath } from './helpers/replica.js'
 
 /** A's local plaintext and B's ciphertext replica, damaged on disk behind the store's back (bit rot). */
 const exists = (path: string) =>
@@ -26,13 +26,6 @@ describe('damaged copies on disk', () => {
   }
 
   const localPath = (a: TestNode, cid: string) => join(a.dataDir, 'store', 'self', casPathTransform(cid))
-  const replicaPath = (b: TestNode, a: TestNode, cid: string) =>
-    join(
-      b.dataDir,
-      'store',
-      a.ownerKey.ownerId,
-      casPathTransform(locatorOf(deriveOwnerSecrets(a.ownerKey), cid)),
-    )
 
   async function flipBit(path: string, from = 0): Promise<void> {
     const bytes = await readFile(path)
@@ -83,7 +76,7 @@ describe('damaged copies on disk', () => {
     const { cid, replicas } = await a.server.put(file)
     expect(replicas).toHaveLength(2)
     const bad = [b, c].find((n) => n.server.nodeId === replicas[0]) as TestNode
-    const path = replicaPath(bad, a, cid)
+    const path = heldReplicaPath(bad, a, cid)
     const damaged = await readFile(path)
     const header = 4 + 1 + 2 + 64
     for (let k = 0; k < 10; k++) damaged[header + k * 1024 * 1024 + 7]! ^= 1
@@ -112,7 +105,7 @@ describe('damaged copies on disk', () => {
     const { cid, replicas } = await a.server.put(randomFile(3 * 1024 * 1024))
     expect(replicas).toHaveLength(2)
     for (const holder of [b, c]) {
-      const path = replicaPath(holder, a, cid)
+      const path = heldReplicaPath(holder, a, cid)
       const bytes = await readFile(path)
       for (let k = 0; k < 3; k++) bytes[k * 1024 * 1024 + 100]! ^= 1
       await writeFile(path, bytes)
@@ -123,7 +116,7 @@ describe('damaged copies on disk', () => {
     await expect(fetchAll()).rejects.toMatchObject({ code: 'ERR_INTEGRITY' })
     // Each holder drops the replica its serving found damaged: no copy is left anywhere.
     await waitFor(
-      async () => !(await exists(replicaPath(b, a, cid))) && !(await exists(replicaPath(c, a, cid))),
+      async () => !(await exists(heldReplicaPath(b, a, cid))) && !(await exists(heldReplicaPath(c, a, cid))),
       {
         what: 'both holders to drop their damaged replicas',
       },
@@ -148,7 +141,7 @@ describe('damaged copies on disk', () => {
     const status = await a.server.repair()
     expect(status.underReplicated).toBe(1)
     expect((await a.server.stat(cid)).holders).toEqual([])
-    await waitFor(async () => !(await exists(replicaPath(b, a, cid))), { what: 'no replica on B' })
+    await waitFor(async () => !(await exists(heldReplicaPath(b, a, cid))), { what: 'no replica on B' })
   })
 
   it('repair confirms holders and sends a replica again to one that lost it', async () => {
@@ -158,11 +151,11 @@ describe('damaged copies on disk', () => {
     const { cid, replicas } = await a.server.put(file)
     expect(replicas).toHaveLength(2)
     const lost = [b, c].find((n) => n.server.nodeId === replicas[1]) as TestNode
-    await rm(replicaPath(lost, a, cid))
+    await rm(heldReplicaPath(lost, a, cid))
 
     const status = await a.server.repair()
     expect(status).toMatchObject({ healthy: 1, underReplicated: 0 })
-    expect(await exists(replicaPath(lost, a, cid))).toBe(true)
+    expect(await exists(heldReplicaPath(lost, a, cid))).toBe(true)
     expect(new Set((await a.server.stat(cid)).holders.map((h) => h.nodeId))).toEqual(new Set(replicas))
     await a.server.evictLocal(cid)
     const other = [b, c].find((n) => n !== lost) as TestNode

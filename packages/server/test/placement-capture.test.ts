@@ -8,7 +8,7 @@ import {
   type TcpTransportOptions,
 } from '@cas/p2p'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { addressGroups, rankedCandidates } from '../src/placement.js'
+import { AUDIT_FAILURE_DEMOTION, addressGroups, distrusted, rankedCandidates } from '../src/placement.js'
 
 /**
  * Issue 14, item 4: one host that opens many connections under fresh node ids must not capture
@@ -116,4 +116,23 @@ describe('placement against one host posing as many peers', () => {
     expect(share.whole).toBe(0)
     expect(share.mostOnAttacker).toBe(1)
   }, 60_000)
+})
+
+describe('placement after a failed audit', () => {
+  it('places a peer that failed an audit after every other candidate, for a day', () => {
+    const nodes = Array.from({ length: 6 }, () => randomBytes(32).toString('hex'))
+    const ownGroup = (nodeId: string) => nodeId
+    const now = Date.now()
+    for (let i = 0; i < 200; i++) {
+      const key = randomBytes(32).toString('hex')
+      const plain = rankedCandidates(key, nodes, ownGroup)
+      const failed = plain[0]!
+      const ctx = { auditFailures: new Map([[failed, now - 60_000]]) }
+      const ranked = rankedCandidates(key, nodes, ownGroup, [], distrusted(ctx, now))
+      expect(ranked).toEqual([...plain.slice(1), failed])
+      // A day later the failure no longer counts against it.
+      const later = rankedCandidates(key, nodes, ownGroup, [], distrusted(ctx, now + AUDIT_FAILURE_DEMOTION))
+      expect(later).toEqual(plain)
+    }
+  })
 })

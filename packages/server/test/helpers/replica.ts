@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf, ObjectSealer, type OwnerKey, sealObjectKey } from '@cas/crypto'
+import { casPathTransform } from '@cas/store'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead, type SignedCommit, signCommit } from '../../src/index.js'
 
 /** A replica as its owner's put would make it: sealed chunks and the signed commit. */
@@ -52,4 +54,14 @@ export function tampered(chunks: readonly Buffer[], index = 0): Buffer[] {
 
 export async function* iterate(items: readonly Uint8Array[]): AsyncIterable<Uint8Array> {
   yield* items
+}
+
+/** Where `holder` keeps its replica of `owner`'s object `cid` (its store's file for the locator). */
+export function heldReplicaPath(
+  holder: { dataDir: string },
+  owner: { ownerKey: OwnerKey },
+  cid: string,
+): string {
+  const locator = locatorOf(deriveOwnerSecrets(owner.ownerKey), cid)
+  return join(holder.dataDir, 'store', owner.ownerKey.ownerId, casPathTransform(locator))
 }
