@@ -56,6 +56,8 @@ export class TcpTransport extends EventEmitter implements Transport {
   private readonly evicted = new WeakSet<Socket>()
   private refusedSinceLog = 0
   private lastRefusalLog = 0
+  private lastRefusal: { remote: string; limit: string } | undefined
+  private refusalLogTimer: NodeJS.Timeout | undefined
   private closing = false
 
   constructor(options: TcpTransportOptions) {
@@ -148,6 +150,7 @@ export class TcpTransport extends EventEmitter implements Transport {
 
   async close(): Promise<void> {
     this.closing = true
+    this.logRefusals()
     const server = this.server
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
     const conns = [...this.conns.values()]
@@ -269,16 +272,26 @@ export class TcpTransport extends EventEmitter implements Transport {
   ): void {
     this.refusedInbound++
     this.refusedSinceLog++
-    const now = Date.now()
-    if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL) {
-      this.opts.logger.warn(
-        { remote: remoteOf(socket), limit, refused: this.refusedSinceLog, refusedTotal: this.refusedInbound },
-        'inbound connection refused: limit reached',
-      )
-      this.lastRefusalLog = now
-      this.refusedSinceLog = 0
-    }
+    this.lastRefusal = { remote: remoteOf(socket), limit }
+    const wait = this.lastRefusalLog + REFUSAL_LOG_INTERVAL - Date.now()
+    if (wait <= 0) this.logRefusals()
+    else
+      // Refusals inside the interval are counted in one line at its end, not carried over to
+      // whenever the next refusal comes (perhaps never).
+      this.refusalLogTimer ??= setTimeout(() => this.logRefusals(), wait).unref()
     socket.destroy()
+  }
+
+  private logRefusals(): void {
+    clearTimeout(this.refusalLogTimer)
+    this.refusalLogTimer = undefined
+    if (this.refusedSinceLog === 0 || this.lastRefusal === undefined) return
+    this.opts.logger.warn(
+      { ...this.lastRefusal, refused: this.refusedSinceLog, refusedTotal: this.refusedInbound },
+      'inbound connection refused: limit reached',
+    )
+    this.lastRefusalLog = Date.now()
+    this.refusedSinceLog = 0
   }
 
   private track(socket: Socket): void {

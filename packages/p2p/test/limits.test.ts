@@ -67,6 +67,12 @@ describe('connection limits', () => {
     await Promise.all([first, ...flood.slice(0, -1)].map((r) => r.closed))
     expect(a.inboundStats.refused).toBe(50)
     expect(a.inboundStats.pendingHandshakes).toBe(1)
+    // Every refusal is counted in some line, the last ones at the end of their interval at the latest.
+    const counted = () =>
+      log.entries
+        .filter((e) => e.obj.limit === 'maxPendingHandshakes')
+        .reduce((n, e) => n + (e.obj.refused as number), 0)
+    await until(() => counted() === 50, 5_000, 'every refusal counted in a line')
     const lines = log.entries.filter((e) => e.obj.limit === 'maxPendingHandshakes')
     expect(lines.length).toBeGreaterThanOrEqual(1)
     expect(lines.length).toBeLessThan(10)

@@ -36,6 +36,12 @@ const HOLD_MS = amount(3, 10) * REQUEST_TIMEOUT_MS
 const RSS_BOUND = 400 * 1024 * 1024
 /** A replica of this many 1 MiB chunks, stored by the first fake peer and fetched by all. */
 const REPLICA_CHUNKS = 3
+/**
+ * Fetches each fake sends after it stops reading: more answer bytes (12 MiB) than loopback's socket
+ * buffers take, so every fake leaves the node a write that waits (else a fake that read all its
+ * answers before it stopped reading costs nothing and is, rightly, kept).
+ */
+const LATE_FETCHES = 4
 
 const clusters: LocalCluster[] = []
 const fakes: FakePeer[] = []
@@ -85,6 +91,11 @@ async function attack(victim: ClusterNode, perConnection: number) {
         await f.write({ type: 'req', id: f.takeRequestId(), body: fetch, stream: false })
       }
       f.stopReading()
+      // Answers sent while the fake still read are gone from the node's buffers; these few more,
+      // asked once it reads nothing, are what its write deadline must not hold on to.
+      for (let i = 0; i < LATE_FETCHES; i++) {
+        await f.write({ type: 'req', id: f.takeRequestId(), body: fetch, stream: false })
+      }
     }),
   )
 }
@@ -132,7 +143,7 @@ describe('memory floods against a real node', () => {
           objectsLost: 0,
           corruptBytesReturned: corruptBytes(got, fresh.bytes),
           connections: CONNECTIONS,
-          requestsPerConnection: perConnection * 2,
+          requestsPerConnection: perConnection * 2 + LATE_FETCHES,
           victimRssAtRestMiB: atRest,
           victimPeakRssMiB: mib(peak),
           victimRssAtEndMiB: held.atEndMiB,
