@@ -85,3 +85,10 @@ export class InvalidArgumentError extends CryptoError {
     super('ERR_INVALID_ARGUMENT', message)
   }
 }
+
+/** A recovery phrase with an unknown word, the wrong number of words or a checksum that does not match. */
+export class InvalidRecoveryPhraseError extends CryptoError {
+  constructor(readonly problem: string) {
+    super('ERR_INVALID_RECOVERY_PHRASE', `not a valid recovery phrase: ${problem}`)
+  }
+}

@@ -6,6 +6,7 @@ export {
   IntegrityError,
   type IntegrityReason,
   InvalidArgumentError,
+  InvalidRecoveryPhraseError,
   KeyFileError,
   KeyPermissionsError,
   PassphraseRequiredError,
@@ -51,6 +52,12 @@ export {
   ownerKeyFromPrivateKey,
   ownerKeyToPem,
 } from './owner-key.js'
+export {
+  newRecoveryPhrase,
+  normalizeRecoveryPhrase,
+  ownerKeyFromRecoveryPhrase,
+  RECOVERY_PHRASE_WORDS,
+} from './recovery-phrase.js'
 export { seal, unseal } from './seal.js'
 export {
   DEFAULT_CHUNK_SIZE,
