@@ -72,6 +72,7 @@ function exitCodeFor(code: string): number {
     case 'ERR_INVALID_NAME':
     case 'ERR_INVALID_CAPABILITY':
     case 'ERR_BAD_REQUEST':
+    case 'ERR_INVALID_RECOVERY_PHRASE':
       return EXIT_USAGE
     default:
       return EXIT_FAILURE

@@ -1,6 +1,12 @@
 /** Examples shown at the end of `cas <command> --help`, by command (`peers add` under its path). */
 export const HELP_EXAMPLES: Record<string, string[]> = {
-  init: ['cas init                      # create ~/.cas: owner key, node certificate, API token'],
+  init: [
+    'cas init                      # create ~/.cas: owner key (shows its recovery phrase once), certificate, token',
+    'cas init --recover            # on a new machine: type the recovery phrase (or pipe it in)',
+    'cas init --recover --key-file owner-backup.key',
+  ],
+  key: ['cas key export -o owner-backup.key'],
+  'key export': ['cas key export -o /media/usb/owner-backup.key  # asks for a passphrase twice'],
   put: [
     'cas put ./photo.jpg           # prints the cid; the name defaults to photo.jpg',
     'cas put ./big.iso -r 3        # want 3 replicas for this object',

@@ -38,8 +38,24 @@ function ctxOf(cmd: Command) {
 
 program
   .command('init')
-  .description('create the data directory: owner key, node certificate, API token')
-  .action(async (_opts, cmd: Command) => (await import('./commands/init.js')).init(ctxOf(cmd)))
+  .description(
+    'create the data directory: owner key (shown once as a recovery phrase), node certificate, API token',
+  )
+  .option('--recover', 'make the owner key again from its recovery phrase (read from stdin or typed)')
+  .option('--key-file <file>', 'with --recover: from a key file written by `cas key export`')
+  .action(async (opts: { recover?: boolean; keyFile?: string }, cmd: Command) =>
+    (await import('./commands/init.js')).init(ctxOf(cmd), opts),
+  )
+
+program
+  .command('key')
+  .description('the owner key; `key export -o FILE` writes it sealed with a passphrase')
+  .command('export')
+  .description('write the owner key to a file sealed with a passphrase (read from stdin or typed)')
+  .requiredOption('-o, --output <file>', 'the file to write (never overwritten)')
+  .action(async (opts: { output: string }, cmd: Command) =>
+    (await import('./commands/key.js')).exportKey(ctxOf(cmd), opts),
+  )
 
 program
   .command('put')

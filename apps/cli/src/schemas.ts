@@ -104,4 +104,10 @@ export const InitResultSchema = z.object({
   ownerId: Hex64,
   nodeId: Hex64,
   created: z.object({ ownerKey: z.boolean(), token: z.boolean() }),
+  /** Shown once, when `init` made a new owner key from it. */
+  recoveryPhrase: z.string().optional(),
+  /** `init --recover` set this folder up with a recovered key. */
+  recovered: z.literal(true).optional(),
 })
+
+export const KeyExportResultSchema = z.object({ ownerId: Hex64, file: z.string() })

@@ -18,11 +18,23 @@ export interface DataDir {
   created: { ownerKey: boolean; token: boolean }
 }
 
+export interface PrepareDataDirOptions {
+  /** Seals a new owner key with it, and opens a sealed one. Default: none (a plain PKCS#8 PEM). */
+  passphrase?: string
+  /** Makes the owner key when the folder has none. Default `generateOwnerKey` (random). */
+  createOwnerKey?: () => OwnerKey
+  /**
+   * Recovering an owner: this key is written when the folder has none, and a folder that holds
+   * another owner's key is refused (`ERR_DATA_DIR`), never overwritten.
+   */
+  ownerKey?: OwnerKey
+}
+
 /**
  * Creates what a node needs in `home` on first use (owner key, node certificate, API token)
  * and loads it on every later one. Safe to call from `cas init` and from the daemon.
  */
-export async function prepareDataDir(home: string, opts: { passphrase?: string } = {}): Promise<DataDir> {
+export async function prepareDataDir(home: string, opts: PrepareDataDirOptions = {}): Promise<DataDir> {
   try {
     await mkdir(home, { recursive: true, mode: 0o700 })
     const info = await stat(home)
@@ -44,8 +56,14 @@ export async function prepareDataDir(home: string, opts: { passphrase?: string }
       keyPath,
       opts.passphrase !== undefined ? { passphrase: opts.passphrase } : {},
     )
+    if (opts.ownerKey !== undefined && opts.ownerKey.ownerId !== ownerKey.ownerId) {
+      throw new DataDirError(
+        `${keyPath} holds the key of owner ${ownerKey.ownerId}, not of ${opts.ownerKey.ownerId} being recovered; ` +
+          'recover into another folder (--home), or move that key away first (without it, its objects cannot be read)',
+      )
+    }
   } else {
-    ownerKey = generateOwnerKey()
+    ownerKey = opts.ownerKey ?? (opts.createOwnerKey ?? generateOwnerKey)()
     await saveOwnerKey(
       keyPath,
       ownerKey,

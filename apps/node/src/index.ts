@@ -13,7 +13,13 @@ export {
   type OptionSpec,
 } from './config-options.js'
 export { type HostPort, parseBytes, parseDuration, parseHostPort } from './config-values.js'
-export { assertNotRunning, type DataDir, OWNER_KEY_FILE, prepareDataDir } from './data-dir.js'
+export {
+  assertNotRunning,
+  type DataDir,
+  OWNER_KEY_FILE,
+  type PrepareDataDirOptions,
+  prepareDataDir,
+} from './data-dir.js'
 export {
   ConfigError,
   DataDirError,

@@ -275,10 +275,9 @@ export class TcpTransport extends EventEmitter implements Transport {
     this.lastRefusal = { remote: remoteOf(socket), limit }
     const wait = this.lastRefusalLog + REFUSAL_LOG_INTERVAL - Date.now()
     if (wait <= 0) this.logRefusals()
-    else
-      // Refusals inside the interval are counted in one line at its end, not carried over to
-      // whenever the next refusal comes (perhaps never).
-      this.refusalLogTimer ??= setTimeout(() => this.logRefusals(), wait).unref()
+    // Refusals inside the interval are counted in one line at its end, not carried over to
+    // whenever the next refusal comes (perhaps never).
+    else this.refusalLogTimer ??= setTimeout(() => this.logRefusals(), wait).unref()
     socket.destroy()
   }
 
