@@ -73,6 +73,7 @@ function exitCodeFor(code: string): number {
     case 'ERR_INVALID_CAPABILITY':
     case 'ERR_BAD_REQUEST':
     case 'ERR_INVALID_RECOVERY_PHRASE':
+    case 'ERR_AMBIGUOUS':
       return EXIT_USAGE
     default:
       return EXIT_FAILURE

@@ -14,7 +14,7 @@ export const EXIT_CODE_MEANINGS: readonly { code: number; short: string; long: s
   {
     code: EXIT_USAGE,
     short: 'usage',
-    long: 'bad arguments, an unknown command or option, a malformed cid, a refused name or capability',
+    long: 'bad arguments, an unknown command or option, a refused name or capability, a ref that fits several objects',
   },
   { code: EXIT_NOT_FOUND, short: 'not found', long: 'no such object, name or capability' },
   {

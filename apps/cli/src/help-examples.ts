@@ -25,7 +25,10 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
     'cas ls --sort size --reverse  # largest first',
     'cas ls --under-replicated     # what repair still has to do',
   ],
-  stat: ['cas stat <cid>                # size, names, each holder and when it last proved its copy'],
+  stat: [
+    'cas stat <cid>                # size, names, each holder and when it last proved its copy',
+    'cas stat photo.jpg            # by name; or by the first hex digits of the cid: cas stat 3fa9c1',
+  ],
   peers: ['cas peers', 'cas peers add 192.168.1.20:3000'],
   'peers add': ['cas peers add 192.168.1.20:3000'],
   share: [

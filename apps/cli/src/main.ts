@@ -71,7 +71,7 @@ program
 program
   .command('get')
   .description('fetch an object (from the network if needed) to stdout or a file')
-  .argument('<ref>', 'a cid, a name or a capability')
+  .argument('<ref>', 'a cid, a name, the start of a cid (at least 4 hex digits), or a capability')
   .option(
     '-o, --output <path>',
     'write to this file, or into this folder under the stored name (else the cid), instead of stdout',
@@ -83,7 +83,7 @@ program
 program
   .command('rm')
   .description('delete an object here and on every peer')
-  .argument('<cid>')
+  .argument('<ref>', 'a cid, a name, or the start of a cid (at least 4 hex digits)')
   .option('--local', 'remove only the local copy; replicas stay on peers')
   .action(async (cid: string, opts: { local?: boolean }, cmd: Command) =>
     (await import('./commands/rm.js')).rm(ctxOf(cmd), cid, opts),
@@ -106,7 +106,7 @@ program
 program
   .command('stat')
   .description('one object: size, names, replica holders wanted vs live')
-  .argument('<cid>')
+  .argument('<ref>', 'a cid, a name, or the start of a cid (at least 4 hex digits)')
   .action(async (cid: string, _opts, cmd: Command) =>
     (await import('./commands/stat.js')).stat(ctxOf(cmd), cid),
   )
@@ -126,7 +126,7 @@ peers
 program
   .command('share')
   .description('print a capability that lets anyone fetch and decrypt this one object')
-  .argument('<cid>')
+  .argument('<ref>', 'a cid, a name, or the start of a cid (at least 4 hex digits)')
   .action(async (cid: string, _opts, cmd: Command) =>
     (await import('./commands/share.js')).share(ctxOf(cmd), cid),
   )

@@ -167,7 +167,7 @@ describe('cas against three running nodes', () => {
   })
 
   it('exits with the documented codes: usage 2, not found 3, no node 5, bad token 6', async () => {
-    expect((await cas(['stat', 'nope'], { env: cluster.envFor(n3) })).code).toBe(EXIT_USAGE)
+    expect((await cas(['stat', 'nope'], { env: cluster.envFor(n3) })).code).toBe(EXIT_NOT_FOUND)
     expect((await cas(['frobnicate'], { env: cluster.envFor(n3) })).code).toBe(EXIT_USAGE)
     const missing = await cas(['get', 'f'.repeat(64)], { env: cluster.envFor(n3) })
     expect(missing.code).toBe(EXIT_NOT_FOUND)
@@ -185,6 +185,32 @@ describe('cas against three running nodes', () => {
       env: { CAS_TOKEN: await cluster.token(n1) },
     })
     expect(parseJson(StatusSchema, r.text).nodeId).toBe(n1.info.nodeId)
+  })
+
+  it('takes a name or the start of a cid wherever a cid goes, and lists the candidates of an ambiguous one', async () => {
+    const env = cluster.envFor(n3)
+    const byName = parseJson(ObjectInfoSchema, (await cas(['--json', 'stat', 'photo.jpg'], { env })).text)
+    expect(byName.cid).toBe(cid)
+    const byPrefix = parseJson(
+      ShareResultSchema,
+      (await cas(['--json', 'share', cid.slice(0, 7)], { env })).text,
+    )
+    expect(byPrefix.cid).toBe(cid)
+    // An object named like the start of photo.jpg's cid: that ref now fits both, and rm removes neither.
+    const clash = cid.slice(0, 9)
+    const other = await cas(['--json', 'put', '-', '--name', clash], { env, input: randomBytes(100) })
+    const otherCid = parseJson(PutResultSchema, other.text).cid
+    const ambiguous = await cas(['rm', clash], { env })
+    expect(ambiguous.code).toBe(EXIT_USAGE)
+    expect(ambiguous.stderr).toContain(cid)
+    expect(ambiguous.stderr).toContain(`${otherCid} (${clash})`)
+    const list = parseJson(ObjectListSchema, (await cas(['--json', 'ls'], { env })).text)
+    expect(list.map((o) => o.cid)).toEqual(expect.arrayContaining([cid, otherCid]))
+    const removed = parseJson(
+      DeleteResultSchema,
+      (await cas(['--json', 'rm', otherCid.slice(0, 12)], { env })).text,
+    )
+    expect(removed.cid).toBe(otherCid)
   })
 
   it('deletes it everywhere with rm; a later get is not found', async () => {

@@ -21,6 +21,8 @@ export interface NodeBackend {
   stat(cid: string): Promise<{ names: string[] }>
   list(): Promise<object[]>
   resolveName(name: string): Promise<string | undefined>
+  /** A cid, a name stored here or the start of a known cid, to its cid (ERR_NOT_FOUND, ERR_AMBIGUOUS). */
+  resolveRef(ref: string): Promise<string>
   delete(cid: string): Promise<{ local: boolean; peers: number }>
   /** Drops only the local plaintext; replicas stay, so a later get fetches it back. */
   evictLocal(cid: string): Promise<boolean>

@@ -120,10 +120,33 @@ describe('HTTP API objects', () => {
     expect(res.json()).toMatchObject({ error: { code: 'ERR_NOT_FOUND' } })
   })
 
-  it('answers a malformed cid with 400 ERR_INVALID_ID', async () => {
-    const res = await http(`${api}/v1/objects/not-a-cid/stat`, { headers: auth(node) })
-    expect(res.status).toBe(400)
-    expect(res.json()).toMatchObject({ error: { code: 'ERR_INVALID_ID' } })
+  it('takes a name or a cid prefix wherever a cid goes; nothing matching is 404, two are 409', async () => {
+    const missing = await http(`${api}/v1/objects/not-a-cid/stat`, { headers: auth(node) })
+    expect(missing.status).toBe(404)
+    expect(missing.json()).toMatchObject({ error: { code: 'ERR_NOT_FOUND' } })
+    const put = async (body: string, name: string) => {
+      const res = await http(`${api}/v1/objects?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        headers: auth(node),
+        body: Buffer.from(body),
+      })
+      return (res.json() as { cid: string }).cid
+    }
+    const cid = await put(`refs ${Date.now()}`, 'refs-test.txt')
+    for (const ref of ['refs-test.txt', cid.slice(0, 10)]) {
+      const stat = await http(`${api}/v1/objects/${ref}/stat`, { headers: auth(node) })
+      expect(stat.status).toBe(200)
+      expect(stat.json()).toMatchObject({ cid })
+    }
+    // A name that is the start of another object's cid: both fit, nothing is shared.
+    await put(`clash ${Date.now()}`, cid.slice(0, 8))
+    const both = await http(`${api}/v1/objects/${cid.slice(0, 8)}/share`, {
+      method: 'POST',
+      headers: auth(node),
+    })
+    expect(both.status).toBe(409)
+    expect(both.json()).toMatchObject({ error: { code: 'ERR_AMBIGUOUS' } })
+    expect((both.json() as { error: { message: string } }).error.message).toContain(cid)
   })
 
   it('answers malformed percent-encoding, a bad capability and an invalid name with 400, not 500', async () => {

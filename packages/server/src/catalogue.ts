@@ -289,6 +289,14 @@ export class Catalogue {
     return this.#names.get(name)
   }
 
+  /** Up to `limit` objects whose cid starts with `prefix` (lowercase hex), in cid order. */
+  cidsWithPrefix(prefix: string, limit: number): string[] {
+    const out: string[] = []
+    // Keys are lowercase hex: every key with the prefix sorts between it and the prefix followed by 'g'.
+    for (const key of this.#objects.getKeys({ start: prefix, end: `${prefix}g`, limit })) out.push(key)
+    return out
+  }
+
   getHeld(ownerId: string, locator: string): HeldRecord | undefined {
     return this.#held.get(`${ownerId}/${locator}`)
   }

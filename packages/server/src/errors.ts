@@ -239,3 +239,17 @@ export function errorCode(err: unknown): string | undefined {
   if (typeof e.remoteCode === 'string') return e.remoteCode
   return typeof e.code === 'string' ? e.code : undefined
 }
+
+/** A name or cid prefix that matches more than one object: the candidates are listed, nothing is done. */
+export class AmbiguousRefError extends ServerError {
+  constructor(
+    readonly ref: string,
+    readonly candidates: { cid: string; names: string[] }[],
+  ) {
+    super(
+      'ERR_AMBIGUOUS',
+      `${JSON.stringify(ref.slice(0, 80))} matches ${candidates.length} objects; use more of the cid: ` +
+        candidates.map((c) => `${c.cid}${c.names.length > 0 ? ` (${c.names.join(', ')})` : ''}`).join('; '),
+    )
+  }
+}

@@ -18,6 +18,7 @@ import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
 import {
+  AmbiguousRefError,
   LowDiskError,
   NotFoundError,
   NotRunningError,
@@ -27,7 +28,7 @@ import {
 import { type GetTuning, Getter } from './get-object.js'
 import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
-import { assertId } from './ids.js'
+import { assertId, ID_PATTERN } from './ids.js'
 import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
 import { assertName, nameProblem } from './names.js'
@@ -79,6 +80,11 @@ import type {
 import { verifyHeld, verifyLocal } from './verify.js'
 
 /** How long stop() lets transfers in progress finish before it aborts them, in ms. */
+/** The fewest hex digits a cid prefix needs: fewer would match by chance in a large catalogue. */
+export const MIN_CID_PREFIX = 4
+/** Candidates an ambiguous ref lists. */
+const MAX_AMBIGUOUS_LISTED = 10
+
 export const DEFAULT_STOP_TIMEOUT = 5_000
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -348,6 +354,35 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       out.push(this.#info(rec, await this.#store.has(rec.cid, { namespace: 'self' })))
     }
     return out
+  }
+
+  /**
+   * The cid a user's ref stands for: a whole cid as it is; else a name stored here, or the start of
+   * a cid (at least MIN_CID_PREFIX hex digits) of an object this node knows. A ref that fits more than
+   * one object is an AmbiguousRefError listing them (a name and another object's cid prefix
+   * included); one that fits none is a NotFoundError.
+   */
+  async resolveRef(ref: string): Promise<string> {
+    if (ID_PATTERN.test(ref)) return ref
+    const catalogue = this.#running().catalogue
+    const found = new Set<string>()
+    const named = nameProblem(ref) === undefined ? catalogue.resolveName(ref) : undefined
+    if (named !== undefined) found.add(named)
+    if (ref.length >= MIN_CID_PREFIX && /^[0-9a-f]+$/.test(ref)) {
+      for (const cid of catalogue.cidsWithPrefix(ref, MAX_AMBIGUOUS_LISTED)) found.add(cid)
+    }
+    const [only, ...others] = found
+    if (only === undefined) {
+      throw new NotFoundError(
+        ref,
+        `no object, name or cid prefix here matches ${JSON.stringify(ref.slice(0, 80))}`,
+      )
+    }
+    if (others.length === 0) return only
+    throw new AmbiguousRefError(
+      ref,
+      [...found].map((cid) => ({ cid, names: catalogue.getObject(cid)?.names ?? [] })),
+    )
   }
 
   async resolveName(name: string): Promise<string | undefined> {

@@ -9,6 +9,7 @@ export type { HeldRecord, ObjectRecord, PeerBookEntry } from './catalogue.js'
 export { Catalogue } from './catalogue.js'
 export type { BadPeerEvent, TransferEvent } from './context.js'
 export {
+  AmbiguousRefError,
   BadRequestError,
   DamagedObjectError,
   DamagedReplicasError,
@@ -34,7 +35,7 @@ export {
   UnauthorizedError,
   UnsupportedFormatError,
 } from './errors.js'
-export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents } from './file-server.js'
+export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents, MIN_CID_PREFIX } from './file-server.js'
 export { HELD_REPLICA_OVERHEAD } from './held-replicas.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
 export { type Logger, noopLogger } from './logger.js'

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { generateOwnerKey } from '@cas/crypto'
 import { createNodeIdentity, TcpTransport } from '@cas/p2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FileServer, MAX_NAME_BYTES, nameProblem } from '../src/index.js'
+import { Catalogue } from '../src/catalogue.js'
+import { AmbiguousRefError, FileServer, MAX_NAME_BYTES, MIN_CID_PREFIX, nameProblem } from '../src/index.js'
 
 describe('object names', () => {
   it('takes names up to MAX_NAME_BYTES of UTF-8, without control characters', () => {
@@ -50,5 +51,74 @@ describe('object names', () => {
       expect(await server.resolveName(long)).toBeUndefined()
       expect(await server.resolveName('x'.repeat(10_000))).toBeUndefined()
     })
+
+    it('resolves a ref by cid, name or cid prefix, and lists the candidates of an ambiguous one', async () => {
+      dir = await mkdtemp(join(tmpdir(), 'cas-refs-'))
+      const identity = await createNodeIdentity()
+      server = new FileServer({
+        dataDir: dir,
+        ownerKey: generateOwnerKey(),
+        identity,
+        transport: new TcpTransport({ identity }),
+      })
+      await server.start()
+      const photo = await server.put(Buffer.from('photo bytes'), { name: 'photo.jpg' })
+      const other = await server.put(Buffer.from('other bytes'))
+      expect(await server.resolveRef(photo.cid)).toBe(photo.cid)
+      expect(await server.resolveRef('photo.jpg')).toBe(photo.cid)
+      expect(await server.resolveRef(photo.cid.slice(0, 8))).toBe(photo.cid)
+      expect(await server.resolveRef(other.cid.slice(0, MIN_CID_PREFIX))).toBe(other.cid)
+      // A whole cid passes through even when unknown here (a get or delete may find it on peers).
+      const unknown = 'f'.repeat(64)
+      expect(await server.resolveRef(unknown)).toBe(unknown)
+      for (const ref of [photo.cid.slice(0, MIN_CID_PREFIX - 1), 'nothing.txt', photo.cid.toUpperCase()]) {
+        await expect(server.resolveRef(ref)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
+      }
+      // A name that is also the start of another object's cid fits two objects: both are listed.
+      const clash = other.cid.slice(0, 6)
+      const named = await server.put(Buffer.from('named like a cid'), { name: clash })
+      const err = await server.resolveRef(clash).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(AmbiguousRefError)
+      expect((err as AmbiguousRefError).code).toBe('ERR_AMBIGUOUS')
+      expect((err as AmbiguousRefError).candidates.map((c) => c.cid).sort()).toEqual(
+        [named.cid, other.cid].sort(),
+      )
+      expect((err as Error).message).toContain(`${named.cid} (${clash})`)
+    })
+  })
+})
+
+describe('cid prefixes in the catalogue', () => {
+  let dir: string | undefined
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('finds every cid with a prefix, in order, up to the limit, and nothing past it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cas-prefix-'))
+    const catalogue = await Catalogue.open(dir)
+    try {
+      const cids = ['abcd', 'abcd', 'abce', 'abcf', 'abc0'].map(
+        (p, i) => `${p}${String(i).repeat(64 - p.length)}`,
+      )
+      for (const cid of cids) {
+        await catalogue.putObject({
+          cid,
+          size: 1,
+          names: [],
+          created: 0,
+          replication: 1,
+          holders: [],
+          shared: false,
+        })
+      }
+      expect(catalogue.cidsWithPrefix('abcd', 10)).toEqual([cids[0], cids[1]])
+      expect(catalogue.cidsWithPrefix('abc', 10)).toEqual([cids[4], cids[0], cids[1], cids[2], cids[3]])
+      expect(catalogue.cidsWithPrefix('abc', 2)).toHaveLength(2)
+      expect(catalogue.cidsWithPrefix('abcde', 10)).toEqual([])
+      expect(catalogue.cidsWithPrefix(cids[2] as string, 10)).toEqual([cids[2]])
+    } finally {
+      await catalogue.close()
+    }
   })
 })

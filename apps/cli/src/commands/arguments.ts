@@ -1,11 +1,8 @@
 import { UsageError } from '../errors.js'
 
-const CID = /^[0-9a-f]{64}$/
-
-export function parseCid(value: string): string {
-  if (!CID.test(value))
-    throw new UsageError(`not a cid (64 lowercase hex characters): ${JSON.stringify(value)}`)
-  return value
+/** The API path of an object by ref: a cid, a name, or the start of a cid (the node resolves it). */
+export function objectPath(ref: string): string {
+  return `/v1/objects/${encodeURIComponent(ref)}`
 }
 
 export function parseReplication(value: string): number | 'all' {

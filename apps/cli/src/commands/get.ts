@@ -9,6 +9,7 @@ import type { CommandContext } from '../context.js'
 import { CliError, IntegrityError, UsageError } from '../errors.js'
 import { formatBytes } from '../output.js'
 import { ProgressBar } from '../progress.js'
+import { objectPath } from './arguments.js'
 
 export interface GetOptions {
   output?: string
@@ -28,7 +29,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   // Checked before anything is fetched: where the bytes will go must exist.
   const into = opts.output === undefined || opts.output === '-' ? undefined : await outputTarget(opts.output)
   const client = await ctx.client()
-  const res = await client.send('GET', `/v1/objects/${encodeURIComponent(ref)}`)
+  const res = await client.send('GET', objectPath(ref))
   const cid = String(res.headers['x-cas-cid'] ?? '')
   const size = Number(res.headers['content-length'])
   const storedName = headerName(res.headers['x-cas-name'])

@@ -1,13 +1,13 @@
 import type { CommandContext } from '../context.js'
 import { DeleteResultSchema } from '../schemas.js'
-import { parseCid } from './arguments.js'
+import { objectPath } from './arguments.js'
 
-/** `cas rm <cid>`: deletes the object here and on every peer (`--local`: only the local copy). */
-export async function rm(ctx: CommandContext, cidArg: string, opts: { local?: boolean }): Promise<void> {
-  const cid = parseCid(cidArg)
+/** `cas rm <ref>` (a cid, a name or the start of a cid): deletes the object here and on every peer (`--local`: only the local copy). */
+export async function rm(ctx: CommandContext, ref: string, opts: { local?: boolean }): Promise<void> {
   const client = await ctx.client()
   const query = opts.local ? '?local=1' : ''
-  const result = await client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${cid}${query}`)
+  const result = await client.json(DeleteResultSchema, 'DELETE', `${objectPath(ref)}${query}`)
+  const { cid } = result
   ctx.out.result(result, () => cid)
   ctx.out.info(
     opts.local

@@ -1,13 +1,12 @@
 import type { CommandContext } from '../context.js'
 import { formatAgo, formatBytes } from '../output.js'
 import { ObjectInfoSchema } from '../schemas.js'
-import { parseCid } from './arguments.js'
+import { objectPath } from './arguments.js'
 
-/** `cas stat <cid>`: size, names, and the replica holders wanted versus live. */
-export async function stat(ctx: CommandContext, cidArg: string): Promise<void> {
-  const cid = parseCid(cidArg)
+/** `cas stat <ref>` (a cid, a name or the start of a cid): size, names, and the replica holders wanted versus live. */
+export async function stat(ctx: CommandContext, ref: string): Promise<void> {
   const client = await ctx.client()
-  const info = await client.json(ObjectInfoSchema, 'GET', `/v1/objects/${cid}/stat`)
+  const info = await client.json(ObjectInfoSchema, 'GET', `${objectPath(ref)}/stat`)
   const { out } = ctx
   out.result(info, () => {
     const live = info.holders.filter((h) => h.live).length

@@ -35,6 +35,8 @@ export function statusForCode(code: string | undefined): number {
       return 413
     case 'ERR_UNAUTHORIZED':
       return 403
+    case 'ERR_AMBIGUOUS':
+      return 409
     case 'ERR_QUOTA':
     case 'ERR_DISK_FULL':
       return 507

@@ -48,11 +48,9 @@ const PutQuery = z.object({
 })
 const ConnectBody = z.object({ addr: z.string().regex(/^.{1,255}:\d{1,5}$/) })
 
-function cidParam(ctx: RouteContext): string {
-  const cid = ctx.params[0] ?? ''
-  if (!CID.test(cid))
-    throw new HttpError(400, 'ERR_INVALID_ID', `not a cid (64 lowercase hex): ${JSON.stringify(cid)}`)
-  return cid
+/** The object a path names: a cid, a name stored here, or the start of a known cid. */
+function refParam(ctx: RouteContext): Promise<string> {
+  return ctx.backend.resolveRef(ctx.params[0] ?? '')
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -84,13 +82,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data
 }
 
-/** A ref is a cid, a capability (`cas-cap2:…`), or else a name this node knows. */
+/** A ref is a capability (`cas-cap2:…`), or else a cid, a name or a cid prefix this node knows. */
 async function resolveRef(backend: NodeBackend, ref: string): Promise<string> {
-  if (CID.test(ref) || ref.startsWith(CAPABILITY_PREFIX)) return ref
-  const cid = await backend.resolveName(ref)
-  if (!cid)
-    throw new HttpError(404, 'ERR_NOT_FOUND', `no object, name or capability matches ${JSON.stringify(ref)}`)
-  return cid
+  return ref.startsWith(CAPABILITY_PREFIX) ? ref : backend.resolveRef(ref)
 }
 
 async function putObject(ctx: RouteContext): Promise<void> {
@@ -201,14 +195,14 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     pattern: /^\/v1\/objects\/([^/]+)\/stat$/,
     name: 'stat',
-    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.stat(cidParam(ctx))),
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.stat(await refParam(ctx))),
   },
   {
     method: 'POST',
     pattern: /^\/v1\/objects\/([^/]+)\/share$/,
     name: 'share',
     handler: async (ctx) => {
-      const cid = cidParam(ctx)
+      const cid = await refParam(ctx)
       await ctx.backend.stat(cid) // throws ERR_NOT_FOUND for an object this node does not know
       sendJson(ctx.res, 200, { cid, capability: ctx.backend.share(cid) })
     },
@@ -220,7 +214,7 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/objects\/([^/]+)$/,
     name: 'delete',
     handler: async (ctx) => {
-      const cid = cidParam(ctx)
+      const cid = await refParam(ctx)
       const localOnly = ['1', 'true'].includes(ctx.query.get('local') ?? '')
       const result = localOnly
         ? { local: await ctx.backend.evictLocal(cid), peers: 0 }
