@@ -1,0 +1,163 @@
+import { z } from 'zod'
+import { ID_PATTERN } from './ids.js'
+import { MAX_NAME_BYTES } from './names.js'
+
+/**
+ * The owner's catalogue as a log of operations that every device of the owner can merge in any
+ * order and reach the same state (an observed-remove set of puts, and a multi-value register per
+ * name). A put of an object adds it, under a name or none; a later put of the same name *replaces*
+ * the bindings of that name its device had seen; a delete *removes* the puts of that object its
+ * device had seen. What no device had seen survives: a name written on two devices apart keeps both
+ * objects (a conflict, visible), and a re-put on one device outlives a concurrent delete on another.
+ */
+
+/** `<device>:<counter>`: a device's 16-hex id and its count of operations, so ids never collide. */
+export const OP_ID_PATTERN = /^[0-9a-f]{16}:\d{1,15}$/
+/** Most op ids one operation may name: bounds what a forged or runaway op can make a device read. */
+export const MAX_OP_REFS = 1024
+
+const opId = z.string().regex(OP_ID_PATTERN)
+const cid = z.string().regex(ID_PATTERN)
+const at = z.number().int().nonnegative()
+
+/** One operation; the schema is the contract for ops read back from the network. */
+export const catalogueOpSchema = z.discriminatedUnion('t', [
+  z.object({
+    t: z.literal('put'),
+    id: opId,
+    cid,
+    size: z.number().int().nonnegative(),
+    at,
+    replication: z.union([z.number().int().min(1).max(64), z.literal('all')]),
+    name: z
+      .string()
+      .min(1)
+      .refine((n) => Buffer.byteLength(n) <= MAX_NAME_BYTES, 'name too long')
+      .optional(),
+    replaces: z.array(opId).max(MAX_OP_REFS),
+  }),
+  z.object({ t: z.literal('delete'), id: opId, cid, at, removes: z.array(opId).max(MAX_OP_REFS) }),
+])
+export type CatalogueOp = z.infer<typeof catalogueOpSchema>
+export type PutOp = Extract<CatalogueOp, { t: 'put' }>
+export type DeleteOp = Extract<CatalogueOp, { t: 'delete' }>
+
+/** An object as the merged log lists it. */
+export interface LoggedObject {
+  cid: string
+  size: number
+  /** The earliest put of it that still stands. */
+  created: number
+  replication: number | 'all'
+  /** Names bound to it and not replaced, sorted. */
+  names: string[]
+}
+
+/** The device part of an op id, from a node id: the first 16 hex digits. */
+export function deviceOf(nodeId: string): string {
+  return nodeId.slice(0, 16)
+}
+
+/**
+ * The merged state of every op applied, whatever their order. `apply` is idempotent; the views
+ * are computed from the sets, so two states holding the same ops list the same objects and names.
+ */
+export class CatalogueState {
+  readonly #ops = new Map<string, CatalogueOp>()
+  readonly #removed = new Set<string>()
+  readonly #replaced = new Set<string>()
+  // Indexes of what stands, so that a device making an op finds what it names without a scan.
+  readonly #putsByCid = new Map<string, Set<string>>()
+  readonly #bindings = new Map<string, Set<string>>()
+
+  get size(): number {
+    return this.#ops.size
+  }
+
+  has(id: string): boolean {
+    return this.#ops.has(id)
+  }
+
+  /** Every op, in no particular order. */
+  ops(): Iterable<CatalogueOp> {
+    return this.#ops.values()
+  }
+
+  apply(op: CatalogueOp): void {
+    if (this.#ops.has(op.id)) return
+    this.#ops.set(op.id, op)
+    if (op.t === 'delete') {
+      for (const id of op.removes) {
+        this.#removed.add(id)
+        const put = this.#ops.get(id)
+        if (put?.t !== 'put') continue
+        this.#putsByCid.get(put.cid)?.delete(id)
+        if (put.name !== undefined) this.#bindings.get(put.name)?.delete(id)
+      }
+      return
+    }
+    for (const id of op.replaces) {
+      this.#replaced.add(id)
+      const put = this.#ops.get(id)
+      if (put?.t === 'put' && put.name !== undefined) this.#bindings.get(put.name)?.delete(id)
+    }
+    // An op can arrive after the one that removed or replaced it: then it never stands.
+    if (this.#removed.has(op.id)) return
+    add(this.#putsByCid, op.cid, op.id)
+    if (op.name !== undefined && !this.#replaced.has(op.id)) add(this.#bindings, op.name, op.id)
+  }
+
+  /** Puts not removed by any delete. */
+  *#livePuts(): Iterable<PutOp> {
+    for (const op of this.#ops.values()) if (op.t === 'put' && !this.#removed.has(op.id)) yield op
+  }
+
+  objects(): Map<string, LoggedObject> {
+    const out = new Map<string, LoggedObject>()
+    for (const op of this.#livePuts()) {
+      const prev = out.get(op.cid)
+      const obj = prev ?? {
+        cid: op.cid,
+        size: op.size,
+        created: op.at,
+        replication: op.replication,
+        names: [],
+      }
+      obj.created = Math.min(obj.created, op.at)
+      if (op.name !== undefined && !this.#replaced.has(op.id) && !obj.names.includes(op.name))
+        obj.names.push(op.name)
+      out.set(op.cid, obj)
+    }
+    for (const obj of out.values()) obj.names.sort()
+    return out
+  }
+
+  /** Each name with the objects bound to it; more than one is a conflict to show, not to pick from. */
+  names(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const op of this.#livePuts()) {
+      if (op.name === undefined || this.#replaced.has(op.id)) continue
+      const cids = out.get(op.name) ?? []
+      if (!cids.includes(op.cid)) cids.push(op.cid)
+      out.set(op.name, cids)
+    }
+    for (const cids of out.values()) cids.sort()
+    return out
+  }
+
+  /** The ops a device names in a put of `name`: the bindings of that name it has seen. */
+  bindingsOf(name: string): string[] {
+    return [...(this.#bindings.get(name) ?? [])].sort()
+  }
+
+  /** The ops a device names in a delete of `cid`: the puts of it it has seen. */
+  putsOf(cid: string): string[] {
+    return [...(this.#putsByCid.get(cid) ?? [])].sort()
+  }
+}
+
+function add(index: Map<string, Set<string>>, key: string, id: string): void {
+  let ids = index.get(key)
+  if (!ids) index.set(key, (ids = new Set()))
+  ids.add(id)
+}
