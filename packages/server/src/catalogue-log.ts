@@ -157,7 +157,61 @@ export class CatalogueState {
 }
 
 function add(index: Map<string, Set<string>>, key: string, id: string): void {
-  let ids = index.get(key)
-  if (!ids) index.set(key, (ids = new Set()))
+  const ids = index.get(key) ?? new Set<string>()
   ids.add(id)
+  index.set(key, ids)
+}
+
+/**
+ * This device's side of the log: makes its ops from what its state has seen, with ids that count
+ * on from the highest it has written. An op is applied to the state when made, so a second put of
+ * a name at the same moment replaces the first instead of standing beside it.
+ */
+export class DeviceLog {
+  #counter = 0
+
+  constructor(
+    readonly device: string,
+    readonly state: CatalogueState,
+  ) {
+    const prefix = `${device}:`
+    for (const op of state.ops()) {
+      if (op.id.startsWith(prefix))
+        this.#counter = Math.max(this.#counter, Number(op.id.slice(prefix.length)))
+    }
+  }
+
+  put(obj: { cid: string; size: number; replication: number | 'all'; name?: string | undefined }): PutOp {
+    const op: PutOp = {
+      t: 'put',
+      id: this.#nextId(),
+      cid: obj.cid,
+      size: obj.size,
+      at: Date.now(),
+      replication: obj.replication,
+      ...(obj.name !== undefined && { name: obj.name }),
+      replaces: obj.name === undefined ? [] : this.state.bindingsOf(obj.name).slice(0, MAX_OP_REFS),
+    }
+    this.state.apply(op)
+    return op
+  }
+
+  /** The delete of every put of `cid` this device has seen; undefined when it has seen none. */
+  delete(cid: string): DeleteOp | undefined {
+    const removes = this.state.putsOf(cid)
+    if (removes.length === 0) return undefined
+    const op: DeleteOp = {
+      t: 'delete',
+      id: this.#nextId(),
+      cid,
+      at: Date.now(),
+      removes: removes.slice(0, MAX_OP_REFS),
+    }
+    this.state.apply(op)
+    return op
+  }
+
+  #nextId(): string {
+    return `${this.device}:${++this.#counter}`
+  }
 }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Database, open, type RootDatabase } from 'lmdb'
+import type { CatalogueOp } from './catalogue-log.js'
 import type { PeerRecord } from './protocol/messages.js'
 import type { Refusal, Replication } from './types.js'
 
@@ -92,6 +93,7 @@ export class Catalogue {
   readonly #tombstones: Database<number, string>
   readonly #pendingDeletes: Database<PendingDelete, string>
   readonly #meta: Database<number, string>
+  readonly #journal: Database<CatalogueOp, string>
 
   private constructor(root: RootDatabase) {
     this.#root = root
@@ -102,6 +104,7 @@ export class Catalogue {
     this.#tombstones = root.openDB<number, string>({ name: 'tombstones' })
     this.#pendingDeletes = root.openDB<PendingDelete, string>({ name: 'pending-deletes' })
     this.#meta = root.openDB<number, string>({ name: 'meta' })
+    this.#journal = root.openDB<CatalogueOp, string>({ name: 'journal' })
   }
 
   /**
@@ -157,9 +160,26 @@ export class Catalogue {
     return this.#objects.getCount() === 0 && this.#held.getCount() === 0
   }
 
-  /** Adds or merges an object record, and points each of its names at it. */
-  async putObject(rec: ObjectRecord): Promise<void> {
+  /** The owner's catalogue log as this node has it (its own ops and, later, other devices'). */
+  *journalOps(): Iterable<CatalogueOp> {
+    for (const { value } of this.#journal.getRange()) yield value
+  }
+
+  /** Writes ops to the log (on their own, as when a catalogue from before the log is seeded). */
+  async appendOps(ops: readonly CatalogueOp[]): Promise<void> {
+    if (ops.length === 0) return
     await this.#durably(() => {
+      for (const op of ops) this.#journal.put(op.id, op)
+    })
+  }
+
+  /**
+   * Adds or merges an object record, and points each of its names at it; `ops` (this device's put
+   * of it) go to the log in the same transaction, so the log never lacks what the tables list.
+   */
+  async putObject(rec: ObjectRecord, ops: readonly CatalogueOp[] = []): Promise<void> {
+    await this.#durably(() => {
+      for (const op of ops) this.#journal.put(op.id, op)
       const prev = this.#objects.get(rec.cid)
       const merged: ObjectRecord = prev
         ? {
@@ -275,8 +295,9 @@ export class Catalogue {
     })
   }
 
-  async removeObject(cid: string): Promise<boolean> {
+  async removeObject(cid: string, ops: readonly CatalogueOp[] = []): Promise<boolean> {
     return this.#durably(() => {
+      for (const op of ops) this.#journal.put(op.id, op)
       const prev = this.#objects.get(cid)
       if (!prev) return false
       for (const name of prev.names) if (this.#names.get(name) === cid) this.#names.remove(name)

@@ -2,6 +2,7 @@ import type { OwnerKey, OwnerSecrets } from '@cas/crypto'
 import type { Transport } from '@cas/p2p'
 import type { Store } from '@cas/store'
 import type { Catalogue } from './catalogue.js'
+import type { DeviceLog } from './catalogue-log.js'
 import type { Logger } from './logger.js'
 import type { RateLimiter } from './rate-limiter.js'
 
@@ -44,6 +45,8 @@ export interface ServerContext {
    * candidate for a day (a peer that lost one replica is not the best home for the next).
    */
   readonly auditFailures: Map<string, number>
+  /** The owner's catalogue log; this node's puts and deletes are recorded in it as ops. */
+  readonly log: DeviceLog
   /** Counts chunks read to serve gets (local and from peers), for metrics and tests. */
   readonly counters: { chunksRead: number }
   onTransfer(e: TransferEvent): void

@@ -14,6 +14,7 @@ import { Store } from '@cas/store'
 import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
+import { type CatalogueOp, CatalogueState, DeviceLog, deviceOf } from './catalogue-log.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
@@ -177,7 +178,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     }
     await catalogue.setFormat(CATALOGUE_FORMAT)
     this.#held.load(catalogue)
+    const log = await loadDeviceLog(catalogue, deviceOf(this.nodeId))
     const ctx: ServerContext = {
+      log,
       store: this.#store,
       catalogue,
       transport: this.#transport,
@@ -401,7 +404,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return this.#track(async () => {
       const rec = ctx.catalogue.getObject(cid)
       const local = await this.#store.delete(cid, { namespace: 'self' })
-      await ctx.catalogue.removeObject(cid)
+      const op = ctx.log.delete(cid)
+      await ctx.catalogue.removeObject(cid, op === undefined ? [] : [op])
       const peers = await (this.#deleter as Deleter).delete(locatorOf(this.#secrets, cid), rec?.holders ?? [])
       if (!rec && !local && peers === 0) {
         throw new NotFoundError(cid, `no object ${cid} here or on any connected peer: nothing was removed`)
@@ -665,4 +669,26 @@ function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefin
   const info: PeerInfo = { nodeId, addr: addr ?? peer?.listenAddr, connected: peer !== undefined }
   if (peer?.ownerPub) info.ownerId = ownerIdOf(peer.ownerPub)
   return info
+}
+
+/**
+ * The device log from the catalogue's journal. A catalogue from before the log is seeded with one
+ * put per name of each of the owner's objects (one without a name for a nameless object), so that
+ * everything it lists is in the log that other devices and a restore will read.
+ */
+async function loadDeviceLog(catalogue: Catalogue, device: string): Promise<DeviceLog> {
+  const state = new CatalogueState()
+  for (const op of catalogue.journalOps()) state.apply(op)
+  const log = new DeviceLog(device, state)
+  if (state.size > 0) return log
+  const seeded: CatalogueOp[] = []
+  for (const rec of catalogue.objects()) {
+    if (rec.shared) continue
+    const names: (string | undefined)[] = rec.names.length > 0 ? rec.names : [undefined]
+    for (const name of names) {
+      seeded.push(log.put({ cid: rec.cid, size: rec.size, replication: rec.replication, name }))
+    }
+  }
+  await catalogue.appendOps(seeded)
+  return log
 }

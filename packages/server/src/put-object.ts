@@ -117,16 +117,19 @@ export async function putObject(
     ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
     marked = true
     const prev = ctx.catalogue.getObject(cid)
-    await ctx.catalogue.putObject({
-      cid,
-      size: object.size,
-      names: opts.name === undefined ? [] : [opts.name],
-      created: Date.now(),
-      replication,
-      holders: [],
-      shared: false,
-      objectKey: object.objectKey,
-    })
+    await ctx.catalogue.putObject(
+      {
+        cid,
+        size: object.size,
+        names: opts.name === undefined ? [] : [opts.name],
+        created: Date.now(),
+        replication,
+        holders: [],
+        shared: false,
+        objectKey: object.objectKey,
+      },
+      [ctx.log.put({ cid, size: object.size, replication, name: opts.name })],
+    )
     const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
     const acked: string[] = []
     const failed: ReplicateResult['failed'] = []
