@@ -145,6 +145,37 @@ export class CatalogueState {
     return out
   }
 
+  get(id: string): CatalogueOp | undefined {
+    return this.#ops.get(id)
+  }
+
+  /** One object as the log lists it, or undefined when no put of it stands. */
+  object(cid: string): LoggedObject | undefined {
+    const ids = this.#putsByCid.get(cid)
+    if (!ids || ids.size === 0) return undefined
+    let obj: LoggedObject | undefined
+    for (const id of ids) {
+      const op = this.#ops.get(id)
+      if (op?.t !== 'put') continue
+      obj ??= { cid, size: op.size, created: op.at, replication: op.replication, names: [] }
+      obj.created = Math.min(obj.created, op.at)
+      if (op.name !== undefined && !this.#replaced.has(id) && !obj.names.includes(op.name))
+        obj.names.push(op.name)
+    }
+    obj?.names.sort()
+    return obj
+  }
+
+  /** The objects a name is bound to (more than one: a conflict). */
+  cidsNamed(name: string): string[] {
+    const cids = new Set<string>()
+    for (const id of this.#bindings.get(name) ?? []) {
+      const op = this.#ops.get(id)
+      if (op?.t === 'put') cids.add(op.cid)
+    }
+    return [...cids].sort()
+  }
+
   /** The ops a device names in a put of `name`: the bindings of that name it has seen. */
   bindingsOf(name: string): string[] {
     return [...(this.#bindings.get(name) ?? [])].sort()

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Database, open, type RootDatabase } from 'lmdb'
-import type { CatalogueOp } from './catalogue-log.js'
+import type { SignedHead } from './catalogue-head.js'
+import type { CatalogueOp, LoggedObject } from './catalogue-log.js'
 import type { PeerRecord } from './protocol/messages.js'
 import type { Refusal, Replication } from './types.js'
 
@@ -16,6 +17,8 @@ export interface ObjectRecord {
   holders: string[]
   /** Read through another owner's capability: never replicated from here. */
   shared: boolean
+  /** 'catalogue': a segment of the owner's catalogue log, not listed as a file. */
+  kind?: 'catalogue' | undefined
   /** The object key of the local copy's upload (format 2): shares and reads need no trip to a holder. */
   objectKey?: Uint8Array | undefined
   /** For an object read through a capability: its owner and locator, so a get by cid finds it again. */
@@ -94,6 +97,8 @@ export class Catalogue {
   readonly #pendingDeletes: Database<PendingDelete, string>
   readonly #meta: Database<number, string>
   readonly #journal: Database<CatalogueOp, string>
+  readonly #heads: Database<SignedHead, string>
+  readonly #sync: Database<unknown, string>
 
   private constructor(root: RootDatabase) {
     this.#root = root
@@ -105,6 +110,8 @@ export class Catalogue {
     this.#pendingDeletes = root.openDB<PendingDelete, string>({ name: 'pending-deletes' })
     this.#meta = root.openDB<number, string>({ name: 'meta' })
     this.#journal = root.openDB<CatalogueOp, string>({ name: 'journal' })
+    this.#heads = root.openDB<SignedHead, string>({ name: 'heads' })
+    this.#sync = root.openDB<unknown, string>({ name: 'catalogue-sync' })
   }
 
   /**
@@ -136,7 +143,7 @@ export class Catalogue {
 
   static async open(dir: string): Promise<Catalogue> {
     await mkdir(dir, { recursive: true })
-    return new Catalogue(open({ path: join(dir, 'catalogue.lmdb'), maxDbs: 12, compression: false }))
+    return new Catalogue(open({ path: join(dir, 'catalogue.lmdb'), maxDbs: 16, compression: false }))
   }
 
   async close(): Promise<void> {
@@ -158,6 +165,42 @@ export class Catalogue {
   /** No objects and no held replicas: a new node, or a catalogue lost and worth rebuilding. */
   isEmpty(): boolean {
     return this.#objects.getCount() === 0 && this.#held.getCount() === 0
+  }
+
+  /** A catalogue head this node holds for an owner (any owner's: heads are held like replicas). */
+  getHead(ownerId: string, headId: string): SignedHead | undefined {
+    return this.#heads.get(`${ownerId}/${headId}`)
+  }
+
+  /** The heads held for one owner. */
+  headsOf(ownerId: string): SignedHead[] {
+    const out: SignedHead[] = []
+    // Owner ids are hex: every key of this owner sorts between `<ownerId>/` and `<ownerId>0`.
+    for (const { value } of this.#heads.getRange({ start: `${ownerId}/`, end: `${ownerId}0` }))
+      out.push(value)
+    return out
+  }
+
+  /** Every head held, for accounting at start. */
+  *heads(): Iterable<SignedHead> {
+    for (const { value } of this.#heads.getRange()) yield value
+  }
+
+  async putHead(head: SignedHead): Promise<void> {
+    await this.#durably(() => {
+      this.#heads.put(`${head.ownerId}/${head.headId}`, head)
+    })
+  }
+
+  /** What this device's catalogue sync keeps between runs (its own head, segments applied, …). */
+  syncState<T>(key: string): T | undefined {
+    return this.#sync.get(key) as T | undefined
+  }
+
+  async setSyncState(entries: Record<string, unknown>): Promise<void> {
+    await this.#durably(() => {
+      for (const [key, value] of Object.entries(entries)) this.#sync.put(key, value)
+    })
   }
 
   /** The owner's catalogue log as this node has it (its own ops and, later, other devices'). */
@@ -195,6 +238,42 @@ export class Catalogue {
         : rec
       this.#objects.put(rec.cid, merged)
       for (const name of rec.names) this.#names.put(name, rec.cid)
+    })
+  }
+
+  /**
+   * Sets an object's record to what the merged log lists (its names exactly, not merged with the
+   * old ones), creating it for an object another device put; points each name at it.
+   */
+  async putLogged(obj: LoggedObject): Promise<void> {
+    await this.#durably(() => {
+      const prev = this.#objects.get(obj.cid)
+      for (const name of prev?.names ?? []) {
+        if (!obj.names.includes(name) && this.#names.get(name) === obj.cid) this.#names.remove(name)
+      }
+      this.#objects.put(
+        obj.cid,
+        prev
+          ? { ...prev, names: obj.names }
+          : {
+              cid: obj.cid,
+              size: obj.size,
+              names: obj.names,
+              created: obj.created,
+              replication: obj.replication,
+              holders: [],
+              shared: false,
+            },
+      )
+      for (const name of obj.names) this.#names.put(name, obj.cid)
+    })
+  }
+
+  /** Marks an object (fetched by cid) as a segment of the catalogue log. */
+  async markCatalogueSegment(cid: string): Promise<void> {
+    await this.#durably(() => {
+      const prev = this.#objects.get(cid)
+      if (prev && prev.kind !== 'catalogue') this.#objects.put(cid, { ...prev, kind: 'catalogue', names: [] })
     })
   }
 

@@ -15,6 +15,7 @@ import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
 import { type CatalogueOp, CatalogueState, DeviceLog, deviceOf } from './catalogue-log.js'
+import { CatalogueSync, type SyncResult } from './catalogue-sync.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
@@ -23,6 +24,7 @@ import {
   LowDiskError,
   NotFoundError,
   NotRunningError,
+  ObjectTooLargeError,
   UnauthorizedError,
   UnsupportedFormatError,
 } from './errors.js'
@@ -38,6 +40,8 @@ import { readReplicaHead } from './object/replica-file.js'
 import {
   DEFAULT_AUDIT_INTERVAL,
   DEFAULT_AUDIT_RATE,
+  DEFAULT_CATALOGUE_PUBLISH_DELAY,
+  DEFAULT_CATALOGUE_SYNC_INTERVAL,
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,
@@ -132,6 +136,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   #discovery: Discovery | undefined
   #repairer: Repairer | undefined
   #auditor: Auditor | undefined
+  #catalogueSync: CatalogueSync | undefined
+  #catalogueTimer: NodeJS.Timeout | undefined
+  #catalogueSynced = false
   #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
   #scrubTimer: NodeJS.Timeout | undefined
@@ -226,6 +233,36 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         onFailed: () => this.#repairer?.rerun(),
       })
     }
+    this.#catalogueSync = new CatalogueSync(
+      ctx,
+      {
+        put: async (bytes) =>
+          (
+            await putObject(
+              ctx,
+              this.#deleter as Deleter,
+              bytes,
+              { signal: this.#lifetime.signal, internal: true },
+              this.#replication,
+              this.#putTuning,
+            )
+          ).cid,
+        get: async (cid, max) => {
+          const got = await this.#getter.get(
+            ctx,
+            this.#resolveRef(cid),
+            { signal: this.#lifetime.signal },
+            this.#replication,
+            this.#getTuning,
+          )
+          return readAtMost(got.stream, max)
+        },
+        evict: async (cid) => {
+          await this.#store.delete(cid, { namespace: 'self' })
+        },
+      },
+      { publishDelay: this.#o.cataloguePublishDelay ?? DEFAULT_CATALOGUE_PUBLISH_DELAY },
+    )
     const discovery = new Discovery({
       transport: this.#transport,
       catalogue,
@@ -256,6 +293,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     await discovery.start()
     this.#repairer.start()
     this.#auditor?.start()
+    const syncEvery = this.#o.catalogueSyncInterval ?? DEFAULT_CATALOGUE_SYNC_INTERVAL
+    if (syncEvery > 0) {
+      this.#catalogueTimer = setInterval(() => void this.#syncQuietly(), syncEvery)
+      this.#catalogueTimer.unref()
+    }
+    // Ops made before a stop that found no peer to take them.
+    this.#catalogueSync.noteChange()
     // Holders check their replicas without any key: damage found here is removed, and repair sends it again.
     const scrubEvery = this.#o.scrubInterval ?? DEFAULT_SCRUB_INTERVAL
     if (scrubEvery > 0) {
@@ -278,7 +322,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'stopping'
     clearInterval(this.#scrubTimer)
     this.#discovery?.stop()
-    await Promise.all([this.#repairer?.stop(), this.#auditor?.stop()])
+    clearInterval(this.#catalogueTimer)
+    await Promise.all([this.#repairer?.stop(), this.#auditor?.stop(), this.#catalogueSync?.stop()])
     const settled = Promise.allSettled([...this.#inflight])
     const timer = setTimeout(() => this.#lifetime.abort(), opts.timeout ?? DEFAULT_STOP_TIMEOUT)
     await settled
@@ -303,7 +348,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
           { ...opts, signal },
           opts.replication ?? this.#replication,
           this.#putTuning,
-        ),
+        ).finally(() => this.#catalogueSync?.noteChange()),
       opts.signal,
     )
   }
@@ -354,6 +399,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const ctx = this.#running()
     const out: ObjectInfo[] = []
     for (const rec of ctx.catalogue.objects()) {
+      if (rec.kind === 'catalogue') continue
       out.push(this.#info(rec, await this.#store.has(rec.cid, { namespace: 'self' })))
     }
     return out
@@ -369,8 +415,12 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     if (ID_PATTERN.test(ref)) return ref
     const catalogue = this.#running().catalogue
     const found = new Set<string>()
-    const named = nameProblem(ref) === undefined ? catalogue.resolveName(ref) : undefined
-    if (named !== undefined) found.add(named)
+    if (nameProblem(ref) === undefined) {
+      const named = catalogue.resolveName(ref)
+      if (named !== undefined) found.add(named)
+      // A name written on two devices apart names both objects: the user picks by cid.
+      for (const cid of this.#running().log.state.cidsNamed(ref)) found.add(cid)
+    }
     if (ref.length >= MIN_CID_PREFIX && /^[0-9a-f]+$/.test(ref)) {
       for (const cid of catalogue.cidsWithPrefix(ref, MAX_AMBIGUOUS_LISTED)) found.add(cid)
     }
@@ -406,6 +456,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       const local = await this.#store.delete(cid, { namespace: 'self' })
       const op = ctx.log.delete(cid)
       await ctx.catalogue.removeObject(cid, op === undefined ? [] : [op])
+      if (op) this.#catalogueSync?.noteChange()
       const peers = await (this.#deleter as Deleter).delete(locatorOf(this.#secrets, cid), rec?.holders ?? [])
       if (!rec && !local && peers === 0) {
         throw new NotFoundError(cid, `no object ${cid} here or on any connected peer: nothing was removed`)
@@ -463,6 +514,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     let objects = 0
     let bytes = 0
     for (const rec of ctx.catalogue.objects()) {
+      if (rec.kind === 'catalogue') continue
       objects++
       bytes += rec.size
     }
@@ -481,6 +533,34 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       held: this.#held.usage(),
       repair: (this.#repairer as Repairer).status,
       ...(this.#auditor && { audits: this.#auditor.status }),
+      catalogue: (this.#catalogueSync as CatalogueSync).status(),
+    }
+  }
+
+  /**
+   * Gathers the catalogue heads of every device of this owner from the connected peers and merges
+   * what is new: on a new machine with only the owner key, this brings the names back.
+   */
+  async syncCatalogue(): Promise<SyncResult> {
+    this.#running()
+    const result = await (this.#catalogueSync as CatalogueSync).sync()
+    this.#catalogueSynced = true
+    return result
+  }
+
+  /** Publishes this device's catalogue changes now (they are published a moment after each change anyway). */
+  async publishCatalogue(): Promise<number> {
+    this.#running()
+    return (this.#catalogueSync as CatalogueSync).publish()
+  }
+
+  async #syncQuietly(): Promise<void> {
+    if (this.#state !== 'running') return
+    try {
+      const r = await this.syncCatalogue()
+      if (r.ops > 0) this.#logger.info({ ...r }, 'merged catalogue changes of other devices')
+    } catch (err) {
+      this.#logger.warn({ err: String(err) }, 'catalogue sync failed; the next one retries')
     }
   }
 
@@ -650,6 +730,12 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     // Objects short of holders (too few peers, or a holder dropped after a failed audit) get one now.
     if ((this.#repairer?.status.underReplicated ?? 0) > 0) this.#repairer?.rerun()
     this.#discovery?.onPeer(peer)
+    this.#catalogueSync?.notePeer()
+    // The first peer of this run: other devices' changes (or, on a new machine, the whole catalogue).
+    if (!this.#catalogueSynced) {
+      this.#catalogueSynced = true
+      setImmediate(() => void this.#syncQuietly())
+    }
     void this.#deleter
       ?.onPeer(peer)
       .catch((err) => this.#logger.warn({ err: String(err) }, 'resending deletes failed'))
@@ -691,4 +777,16 @@ async function loadDeviceLog(catalogue: Catalogue, device: string): Promise<Devi
   }
   await catalogue.appendOps(seeded)
   return log
+}
+
+/** A stream's bytes, refused past `max` (a segment is small; a larger object is not one). */
+async function readAtMost(stream: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream) {
+    size += chunk.byteLength
+    if (size > max) throw new ObjectTooLargeError(max)
+    parts.push(Buffer.from(chunk))
+  }
+  return Buffer.concat(parts)
 }

@@ -33,6 +33,8 @@ export class HeldReplicas {
     this.#total = 0
     this.#count = 0
     for (const { ownerId, rec } of catalogue.held()) this.#add(ownerId, chargeOf(rec.size), 1)
+    // Catalogue heads held for owners count against the same quotas (but are not replicas).
+    for (const head of catalogue.heads()) this.#add(head.ownerId, chargeOf(head.box.byteLength), 0)
   }
 
   usage(): { owners: number; objects: number; bytes: number } {

@@ -7,6 +7,14 @@ export {
 } from './capability.js'
 export type { HeldRecord, ObjectRecord, PeerBookEntry } from './catalogue.js'
 export { Catalogue } from './catalogue.js'
+export { MAX_HEAD_BOX_BYTES, MAX_HEADS_PER_OWNER } from './catalogue-head.js'
+export { type CatalogueOp, catalogueOpSchema, type LoggedObject } from './catalogue-log.js'
+export {
+  type CatalogueSyncStatus,
+  COMPACT_AT_SEGMENTS,
+  HEAD_HOLDERS,
+  type SyncResult,
+} from './catalogue-sync.js'
 export type { BadPeerEvent, TransferEvent } from './context.js'
 export {
   AmbiguousRefError,
@@ -57,6 +65,8 @@ export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './
 export {
   DEFAULT_AUDIT_INTERVAL,
   DEFAULT_AUDIT_RATE,
+  DEFAULT_CATALOGUE_PUBLISH_DELAY,
+  DEFAULT_CATALOGUE_SYNC_INTERVAL,
   DEFAULT_CHUNK_STALL,
   DEFAULT_FETCH_TIMEOUT,
   DEFAULT_GOSSIP_FANOUT,

@@ -67,6 +67,13 @@ export const DEFAULT_SCRUB_INTERVAL = 24 * 60 * 60_000
 export const DEFAULT_AUDIT_RATE = 64 * 1024
 /** Pause between two audit rounds (each audits every live holder of every object once), in ms. */
 export const DEFAULT_AUDIT_INTERVAL = 10 * 60_000
+/**
+ * Pause between two syncs of the owner's catalogue from the heads the peers hold (other devices'
+ * changes arrive within it), in ms. A sync also runs when the first peer connects.
+ */
+export const DEFAULT_CATALOGUE_SYNC_INTERVAL = 60_000
+/** Wait after a change to the catalogue before it is published, so that changes made together share a segment. */
+export const DEFAULT_CATALOGUE_PUBLISH_DELAY = 1_000
 /** Longest silence of a holder inside a chunk request of a get before its chunks go to another holder, in ms. */
 export const DEFAULT_CHUNK_STALL = 5_000
 
@@ -170,6 +177,10 @@ export interface FileServerOptions {
   auditRate?: number
   /** Default DEFAULT_AUDIT_INTERVAL (10 min). */
   auditInterval?: number
+  /** Default DEFAULT_CATALOGUE_SYNC_INTERVAL (1 min). */
+  catalogueSyncInterval?: number
+  /** Default DEFAULT_CATALOGUE_PUBLISH_DELAY (1 s). */
+  cataloguePublishDelay?: number
   logger?: Logger
 }
 
@@ -208,6 +219,8 @@ const numericOptions = z.object({
   minFreeInodes: count.optional(),
   auditRate: count.optional(),
   auditInterval: ms.optional(),
+  catalogueSyncInterval: ms.optional(),
+  cataloguePublishDelay: z.number().int().nonnegative().max(60_000).optional(),
 })
 
 /** Checks the plain-data options; the objects (keys, transport, store) are typed already. */

@@ -41,7 +41,7 @@ export async function putObject(
   ctx: ServerContext,
   deleter: Deleter,
   source: Source,
-  opts: PutOptions & { signal: AbortSignal },
+  opts: PutOptions & { signal: AbortSignal; internal?: boolean },
   replication: Replication,
   tuning: PutTuning,
 ): Promise<PutResult> {
@@ -117,6 +117,10 @@ export async function putObject(
     ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
     marked = true
     const prev = ctx.catalogue.getObject(cid)
+    const op =
+      opts.internal === true
+        ? undefined
+        : ctx.log.put({ cid, size: object.size, replication, name: opts.name })
     await ctx.catalogue.putObject(
       {
         cid,
@@ -127,9 +131,17 @@ export async function putObject(
         holders: [],
         shared: false,
         objectKey: object.objectKey,
+        ...(opts.internal === true && { kind: 'catalogue' as const }),
       },
-      [ctx.log.put({ cid, size: object.size, replication, name: opts.name })],
+      // A segment of the log is not itself in the log.
+      op === undefined ? [] : [op],
     )
+    // The objects this put's name was taken from keep their other names, not this one.
+    for (const id of op?.t === 'put' ? op.replaces : []) {
+      const other = ctx.log.state.get(id)?.cid
+      const listed = other === undefined || other === cid ? undefined : ctx.log.state.object(other)
+      if (listed) await ctx.catalogue.putLogged(listed)
+    }
     const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
     const acked: string[] = []
     const failed: ReplicateResult['failed'] = []

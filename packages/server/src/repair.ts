@@ -90,18 +90,20 @@ export class Repairer {
     const { missing, confirmed } = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
     await this.#ctx.catalogue.markProven(confirmed)
     for (const rec of records) {
+      // Segments of the catalogue log are repaired like any object but not counted as the user's.
+      const counted = rec.kind === 'catalogue' ? 0 : 1
       if (this.#abort.signal.aborted) break
       if (checked > 0) this.#status = { ...this.#status, pass: { checked, total: records.length } }
       checked++
       // A put still sending this object's replicas: its holders are not known yet, and sending again races it.
       if (this.#ctx.replicating.has(rec.cid)) {
-        under++
+        under += counted
         continue
       }
       const wanted = wantedReplicas(rec.replication, live.size)
       const liveHolders = rec.holders.filter((h) => live.has(h) && !missing.get(rec.cid)?.has(h))
       if (liveHolders.length >= wanted) {
-        healthy++
+        healthy += counted
         continue
       }
       // Holders gone for less than the grace period still count: they may come back.
@@ -111,7 +113,7 @@ export class Repairer {
       const need = Math.min(wanted, live.size) - liveHolders.length - waiting.length
       const local = await this.#ctx.store.has(rec.cid, { namespace: 'self' })
       if (need <= 0 || (!local && liveHolders.length === 0)) {
-        under++
+        under += counted
         continue
       }
       this.#status = { ...this.#status, repairing: this.#status.repairing + 1 }
@@ -123,8 +125,8 @@ export class Repairer {
         },
       )
       this.#status = { ...this.#status, repairing: this.#status.repairing - 1 }
-      if (fixed) healthy++
-      else under++
+      if (fixed) healthy += counted
+      else under += counted
     }
     // The pass is over: its progress is no longer shown.
     this.#status = { healthy, underReplicated: under, repairing: 0, lastRun: Date.now() }

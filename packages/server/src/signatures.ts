@@ -7,16 +7,19 @@ import { UnauthorizedError } from './errors.js'
  * hex or a decimal integer, so the encoding is unambiguous) with a purpose
  * label, so a signature for one purpose can never be replayed as another.
  */
-export type SignedAction = 'delete'
+export type SignedAction = 'delete' | 'head'
 
 export interface ActionFields {
   ownerId: string
   locator: string
   issuedAt: number
+  /** SHA-256 (hex) of the bytes the statement covers, for actions that carry some (a head's box). */
+  digest?: string
 }
 
 export function actionPayload(action: SignedAction, f: ActionFields): Uint8Array {
   const parts = [`cas/${action}/1`, f.ownerId, f.locator, String(f.issuedAt)]
+  if (f.digest !== undefined) parts.push(f.digest)
   return new TextEncoder().encode(parts.join('\n'))
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { CatalogueSyncStatus } from './catalogue-sync.js'
 
 /** What the API accepts wherever bytes come in. */
 export type Source = Readable | AsyncIterable<Uint8Array> | Uint8Array
@@ -151,4 +152,6 @@ export interface NodeStatus {
   repair: RepairStatus
   /** Audits of holders; undefined when audits are off. */
   audits?: AuditStatus | undefined
+  /** The owner's catalogue log: its ops, what of this device's is not yet published, its head. */
+  catalogue: CatalogueSyncStatus
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_HEAD_BOX_BYTES, MAX_HEADS_PER_OWNER } from '../catalogue-head.js'
 import { ID_PATTERN } from '../ids.js'
 
 /** Most peer records one gossip message may carry. */
@@ -23,6 +24,17 @@ export const peerRecordSchema = z.object({
   sig: bytes(512),
 })
 export type PeerRecord = z.infer<typeof peerRecordSchema>
+
+/** An owner-signed catalogue head, as sent to holders and served back (see catalogue-head.ts). */
+const signedHeadFields = {
+  ownerId: id,
+  headId: id,
+  seq: timestamp,
+  box: bytes(MAX_HEAD_BOX_BYTES),
+  ownerPub: bytes(512),
+  sig: bytes(512),
+}
+export const signedHeadSchema = z.object(signedHeadFields)
 
 /** Requests between FileServers, carried as the opaque `body` of a p2p request. */
 export const requestSchema = z.discriminatedUnion('op', [
@@ -52,6 +64,10 @@ export const requestSchema = z.discriminatedUnion('op', [
     sig: bytes(512),
   }),
   z.object({ op: z.literal('gossip'), records: z.array(peerRecordSchema).max(MAX_GOSSIP_RECORDS) }),
+  /** Hold this owner-signed catalogue head (replacing an older one of the same head id). */
+  z.object({ op: z.literal('head'), ...signedHeadFields }),
+  /** The catalogue heads held for this owner. */
+  z.object({ op: z.literal('heads'), ownerId: id }),
 ])
 export type Request = z.infer<typeof requestSchema>
 export type StoreRequest = Extract<Request, { op: 'store' }>
@@ -59,9 +75,13 @@ export type FetchRequest = Extract<Request, { op: 'fetch' }>
 export type HasRequest = Extract<Request, { op: 'has' }>
 export type DeleteRequest = Extract<Request, { op: 'delete' }>
 export type GossipRequest = Extract<Request, { op: 'gossip' }>
+export type HeadRequest = Extract<Request, { op: 'head' }>
+export type HeadsRequest = Extract<Request, { op: 'heads' }>
 
 export const storeResponseSchema = z.object({ stored: z.literal(true), size: z.number().int().nonnegative() })
 export const fetchResponseSchema = z.object({ size: z.number().int().nonnegative() })
 export const hasResponseSchema = z.object({ present: z.array(z.boolean()).max(MAX_HAS_LOCATORS) })
 export const deleteResponseSchema = z.object({ deleted: z.boolean() })
 export const gossipResponseSchema = z.object({ records: z.array(peerRecordSchema).max(MAX_GOSSIP_RECORDS) })
+export const headResponseSchema = z.object({ stored: z.boolean() })
+export const headsResponseSchema = z.object({ heads: z.array(signedHeadSchema).max(MAX_HEADS_PER_OWNER) })

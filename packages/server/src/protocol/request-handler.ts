@@ -7,6 +7,7 @@ import { handleDelete } from './delete.js'
 import { handleFetch } from './fetch.js'
 import { handleGossip } from './gossip.js'
 import { handleHas } from './has.js'
+import { handleHead, handleHeads } from './heads.js'
 import { requestSchema } from './messages.js'
 import { handleStore } from './store.js'
 
@@ -77,6 +78,10 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
       return { body: await handleDelete(owned, body) }
     case 'gossip':
       return { body: handleGossip(deps.discovery, req, body) }
+    case 'head':
+      return { body: await handleHead(owned, body) }
+    case 'heads':
+      return { body: handleHeads(deps.ctx, body) }
   }
 }
 
