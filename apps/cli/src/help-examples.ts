@@ -6,6 +6,10 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
     'cas init --recover --key-file owner-backup.key',
   ],
   key: ['cas key export -o owner-backup.key'],
+  restore: [
+    'cas restore                   # the names and folders come back; then cas ls, cas get NAME',
+    'cas restore -o ~/restored     # and every file, under its stored name',
+  ],
   'key export': ['cas key export -o /media/usb/owner-backup.key  # asks for a passphrase twice'],
   put: [
     'cas put ./photo.jpg           # prints the cid; the name defaults to photo.jpg',

@@ -48,6 +48,16 @@ program
   )
 
 program
+  .command('restore')
+  .description(
+    "bring the owner's catalogue back from the peers (after `init --recover`); -o DIR also fetches every file into DIR",
+  )
+  .option('-o, --output <dir>', 'write every object into this folder under its stored name')
+  .action(async (opts: { output?: string }, cmd: Command) =>
+    (await import('./commands/restore.js')).restore(ctxOf(cmd), opts),
+  )
+
+program
   .command('key')
   .description('the owner key; `key export -o FILE` writes it sealed with a passphrase')
   .command('export')

@@ -88,6 +88,15 @@ export const StatusSchema = z.looseObject({
   uptimeSeconds: z.number(),
 })
 
+export const CatalogueSyncSchema = z.looseObject({
+  peers: z.number().int().nonnegative(),
+  devices: z.number().int().nonnegative(),
+  segments: z.number().int().nonnegative(),
+  ops: z.number().int().nonnegative(),
+  objects: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+})
+
 export const VerifyResultSchema = z.looseObject({
   checked: z.number().int().nonnegative(),
   damaged: z.array(Hex64),

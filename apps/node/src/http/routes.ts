@@ -251,6 +251,12 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'POST',
+    pattern: /^\/v1\/catalogue\/sync$/,
+    name: 'catalogue-sync',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.syncCatalogue()),
+  },
+  {
+    method: 'POST',
     pattern: /^\/v1\/repair$/,
     name: 'repair',
     handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.repair()),
