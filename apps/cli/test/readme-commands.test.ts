@@ -27,6 +27,9 @@ interface Run {
   binDir: string
   photo: Buffer
   cid?: string
+  /** What `cas init` showed, for `cas init --recover`. */
+  phrase?: string
+  ownerId?: string | undefined
   daemons: Map<string, Daemon>
 }
 
@@ -70,7 +73,12 @@ function cwdOf(line: string, run: Run): string {
 }
 
 function sh(line: string, run: Run): Promise<ShResult> {
-  return shell(line, cwdOf(line, run), envOf(run))
+  return shell(line, cwdOf(line, run), envOf(run), INPUTS[line]?.(run))
+}
+
+/** What a line gets on stdin (what the README tells the user to type). */
+const INPUTS: Record<string, (run: Run) => string> = {
+  'cas init --recover': (run) => `${run.phrase ?? ''}\n`,
 }
 
 /** The README's `<cid>` placeholder is the cid the put before it printed. */
@@ -133,6 +141,26 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
     expect(await readlink(join(run.binDir, 'cas'))).toMatch(/apps\/cli\/bin\/cas\.js$/)
     expect(await readlink(join(run.binDir, 'cas-node'))).toMatch(/apps\/node\/bin\/cas-node\.js$/)
   },
+  'cas init': async (r, run) => {
+    expect(r.stdout).toContain('recovery phrase (shown this once):')
+    const words = [...r.stdout.matchAll(/\b\d+\. ([a-z]+)/g)].map((m) => m[1])
+    expect(words).toHaveLength(24)
+    run.phrase = words.join(' ')
+    run.ownerId = /^owner\s+([0-9a-f]{64})$/m.exec(r.stdout)?.[1]
+    expect(run.ownerId).toBeDefined()
+  },
+  'cas stop && rm -rf ~/.cas': async (_r, run) => {
+    expect(await run.daemons.get('cas-node')?.exited).toBe(0)
+    await expect(readFile(join(run.home, '.cas', 'owner.key'))).rejects.toMatchObject({ code: 'ENOENT' })
+  },
+  'cas init --recover': async (r, run) => {
+    expect(r.stdout).toMatch(new RegExp(`^owner\\s+${run.ownerId}$`, 'm'))
+    expect(r.stdout).not.toContain('recovery phrase')
+  },
+  'cas restore -o ~/restored': async (r, run) => {
+    expect(r.stdout).toMatch(/^1 file\(s\) written to /)
+    expect((await readFile(join(run.home, 'restored', 'photo.jpg'))).equals(run.photo)).toBe(true)
+  },
   'cas put ./photo.jpg': async (r, run) => {
     run.cid = cidOf(run.photo)
     expect(r.stdout).toBe(`${run.cid}\n`)
@@ -164,7 +192,7 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
 }
 
 /** Lines whose result settles a moment after the line before (gossip): run again until the check holds. */
-const SETTLING = new Set(['CAS_HOME=~/.cas-b cas status'])
+const SETTLING = new Set(['CAS_HOME=~/.cas-b cas status', 'cas restore -o ~/restored'])
 
 async function runBlocks(blocks: string[][], run: Run): Promise<string[]> {
   const ran: string[] = []
@@ -269,12 +297,13 @@ describe.skipIf(busy.length > 0)('every command block of the READMEs, as written
     expect(ci.trimEnd().split('\n').at(-1)).toBe(setUp?.[1])
   })
 
-  it('README.md: one node, put, get, ls; two more nodes join; repair; stop', async () => {
+  it('README.md: init, one node, put, get, ls; two more nodes join; repair; lose the first, recover, restore; stop', async () => {
     const run = await newRun()
     const blocks = shBlocks(await readFile(join(ROOT, 'README.md'), 'utf8')).slice(1)
     const ran = await runBlocks(blocks, run)
     expect(ran).toContain('cas put ./photo.jpg')
-    expect(run.daemons.size).toBe(3)
+    expect(ran).toContain('cas restore -o ~/restored')
+    expect(run.daemons.size).toBe(4)
   }, 240_000)
 
   it('apps/cli/README.md: link, a node in the background, put, ls, get by name, stop, demo', async () => {

@@ -22,7 +22,9 @@ describe('restore from a recovery phrase', () => {
   it('brings the names and the bytes back on a new machine from the phrase and one peer', async () => {
     const dir = await cluster.dir()
     const laptopHome = join(dir, 'laptop')
-    const init = InitResultSchema.parse(JSON.parse((await cas(['--json', '--home', laptopHome, 'init'])).text))
+    const init = InitResultSchema.parse(
+      JSON.parse((await cas(['--json', '--home', laptopHome, 'init'])).text),
+    )
     const phrase = init.recoveryPhrase ?? ''
     const h1 = await cluster.add({ name: 'h1' })
     await cluster.add({ name: 'h2' })
@@ -56,7 +58,9 @@ describe('restore from a recovery phrase', () => {
     await rm(laptopHome, { recursive: true, force: true })
 
     const newHome = join(dir, 'new')
-    const recovered = await cas(['--json', '--home', newHome, 'init', '--recover'], { input: Buffer.from(phrase) })
+    const recovered = await cas(['--json', '--home', newHome, 'init', '--recover'], {
+      input: Buffer.from(phrase),
+    })
     expect(InitResultSchema.parse(JSON.parse(recovered.text)).ownerId).toBe(init.ownerId)
     const started = Date.now()
     await cluster.add({ name: 'new', bootstrap: [h1.p2p] })
@@ -73,7 +77,9 @@ describe('restore from a recovery phrase', () => {
     const after = ObjectListSchema.parse(JSON.parse((await cas(['--json', 'ls'], { env: newEnv })).text))
     expect(after.map((o) => [o.cid, o.names]).sort()).toEqual(before.map((o) => [o.cid, o.names]).sort())
     for (const [name, bytes] of files) expect(sha(await readFile(join(out, name)))).toBe(sha(bytes))
-    console.log(`[figures] restore: 9 names and their bytes back ${seconds.toFixed(1)} s after the new node started`)
+    console.log(
+      `[figures] restore: 9 names and their bytes back ${seconds.toFixed(1)} s after the new node started`,
+    )
     // By name, as on the lost machine.
     const byName = await cas(['get', 'docs/1.bin'], { env: newEnv })
     expect(byName.stdout.equals(files.get('docs/1.bin') as Buffer)).toBe(true)

@@ -48,9 +48,15 @@ export interface ShellResult {
 }
 
 /** Runs a command line through `sh` in `cwd`, as a user types it, and collects its output. */
-export function shell(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ShellResult> {
+export function shell(
+  line: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', line], { cwd, env })
+    child.stdin.end(input)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => {
