@@ -25,6 +25,7 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
     'cas rm <cid>                  # here and on every peer',
     'cas rm --local <cid>          # only the local copy',
   ],
+  mv: ['cas mv notes.txt notes-2026.txt   # a catalogue change only: nothing is sent again'],
   ls: [
     'cas ls --sort size --reverse  # largest first',
     'cas ls --under-replicated     # what repair still has to do',

@@ -100,6 +100,15 @@ program
   )
 
 program
+  .command('mv')
+  .description('rename an object: a name moves; a cid gives all its names way to the new one')
+  .argument('<ref>', 'a name, a cid, or the start of a cid')
+  .argument('<name>', 'the new name')
+  .action(async (ref: string, name: string, _opts, cmd: Command) =>
+    (await import('./commands/mv.js')).mv(ctxOf(cmd), ref, name),
+  )
+
+program
   .command('ls')
   .description('list objects with their replica health')
   .option('--sort <key>', 'order by name, size, date or replicas (least healthy first)')

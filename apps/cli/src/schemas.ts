@@ -88,6 +88,8 @@ export const StatusSchema = z.looseObject({
   uptimeSeconds: z.number(),
 })
 
+export const RenameResultSchema = z.object({ cid: Hex64, names: z.array(z.string()) })
+
 export const CatalogueSyncSchema = z.looseObject({
   peers: z.number().int().nonnegative(),
   devices: z.number().int().nonnegative(),

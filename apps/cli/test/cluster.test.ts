@@ -16,6 +16,7 @@ import {
   ObjectListSchema,
   PeerListSchema,
   PutResultSchema,
+  RenameResultSchema,
   ShareResultSchema,
   StatusSchema,
   VerifyResultSchema,
@@ -211,6 +212,21 @@ describe('cas against three running nodes', () => {
       (await cas(['--json', 'rm', otherCid.slice(0, 12)], { env })).text,
     )
     expect(removed.cid).toBe(otherCid)
+  })
+
+  it('renames with mv: the new name finds it, the old one does not, nothing is sent again', async () => {
+    const env = cluster.envFor(n3)
+    const moved = parseJson(
+      RenameResultSchema,
+      (await cas(['--json', 'mv', 'photo.jpg', 'holiday.jpg'], { env })).text,
+    )
+    expect(moved).toEqual({ cid, names: ['holiday.jpg'] })
+    const byNew = parseJson(ObjectInfoSchema, (await cas(['--json', 'stat', 'holiday.jpg'], { env })).text)
+    expect(byNew.cid).toBe(cid)
+    expect((await cas(['stat', 'photo.jpg'], { env })).code).toBe(EXIT_NOT_FOUND)
+    const back = await cas(['mv', cid.slice(0, 10), 'photo.jpg'], { env })
+    expect(back.code).toBe(0)
+    expect(back.stdout.toString()).toBe(`${cid}  photo.jpg\n`)
   })
 
   it('deletes it everywhere with rm; a later get is not found', async () => {

@@ -31,6 +31,8 @@ export interface NodeBackend {
   connect(addr: string): Promise<object>
   status(): Promise<object>
   verify(): Promise<object>
+  /** Renames an object (a name moves; a cid's names give way); `{ cid, names }`. */
+  rename(ref: string, to: string): Promise<object>
   /** Gathers the owner's catalogue from the peers' heads and merges what is new (`cas restore`). */
   syncCatalogue(): Promise<object>
   /** Runs one repair pass now and resolves with its result. */

@@ -227,6 +227,32 @@ export class DeviceLog {
     return op
   }
 
+  /**
+   * Gives `cid` the name `to` in place of the names in `from` (those bound to this object): one put
+   * that replaces those bindings, and any of `to`, as a put of that name would. Undefined when the
+   * log does not list the object.
+   */
+  rename(cid: string, from: readonly string[], to: string): PutOp | undefined {
+    const obj = this.state.object(cid)
+    if (!obj) return undefined
+    const replaces = new Set(this.state.bindingsOf(to))
+    for (const name of from) {
+      for (const id of this.state.bindingsOf(name)) if (this.state.get(id)?.cid === cid) replaces.add(id)
+    }
+    const op: PutOp = {
+      t: 'put',
+      id: this.#nextId(),
+      cid,
+      size: obj.size,
+      at: Date.now(),
+      replication: obj.replication,
+      name: to,
+      replaces: [...replaces].sort().slice(0, MAX_OP_REFS),
+    }
+    this.state.apply(op)
+    return op
+  }
+
   /** The delete of every put of `cid` this device has seen; undefined when it has seen none. */
   delete(cid: string): DeleteOp | undefined {
     const removes = this.state.putsOf(cid)

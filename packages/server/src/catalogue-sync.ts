@@ -67,6 +67,8 @@ export interface CatalogueSyncStatus {
   /** Sequence number of this device's head, and how many peers took it at its last publish. */
   seq: number
   headHolders: number
+  /** A publish is scheduled or running: segments and heads may still be on their way to peers. */
+  publishing: boolean
   lastSync: number | undefined
 }
 
@@ -77,6 +79,7 @@ export class CatalogueSync {
   #chain: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #headHolders = 0
+  #publishing = 0
   #lastSync: number | undefined
   #stopped = false
 
@@ -128,13 +131,17 @@ export class CatalogueSync {
       unpublished: this.#unpublished(own.published).length,
       seq: own.seq,
       headHolders: this.#headHolders,
+      publishing: this.#timer !== undefined || this.#publishing > 0,
       lastSync: this.#lastSync,
     }
   }
 
   /** Writes this device's new ops to a segment and sends its head to the peers ranked for the owner. */
   publish(): Promise<number> {
-    return this.#serial(() => this.#publish())
+    this.#publishing++
+    return this.#serial(() => this.#publish()).finally(() => {
+      this.#publishing--
+    })
   }
 
   /** Gathers every device's head from the connected peers and merges what is new. */

@@ -438,6 +438,30 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     )
   }
 
+  /**
+   * Renames an object: `ref` a name (that name moves) or a cid or its start (every name of the
+   * object gives way to the new one). The new name leaves any object it named before, as a put under
+   * it would. NotFoundError when the catalogue does not list the object.
+   */
+  async rename(ref: string, to: string): Promise<{ cid: string; names: string[] }> {
+    const ctx = this.#running()
+    assertName(to)
+    const cid = await this.resolveRef(ref)
+    const listed = ctx.log.state.object(cid)
+    if (!listed) throw new NotFoundError(cid, `object ${cid} is not in this owner's catalogue`)
+    const from = listed.names.includes(ref) ? [ref] : listed.names
+    const losing = ctx.log.state.cidsNamed(to).filter((c) => c !== cid)
+    const op = ctx.log.rename(cid, from, to)
+    if (!op) throw new NotFoundError(cid, `object ${cid} is not in this owner's catalogue`)
+    await ctx.catalogue.appendOps([op])
+    for (const c of [cid, ...losing]) {
+      const obj = ctx.log.state.object(c)
+      if (obj) await ctx.catalogue.putLogged(obj)
+    }
+    this.#catalogueSync?.noteChange()
+    return { cid, names: ctx.log.state.object(cid)?.names ?? [to] }
+  }
+
   async resolveName(name: string): Promise<string | undefined> {
     const catalogue = this.#running().catalogue
     // No object can carry an invalid name; looking one up could only fail in the catalogue.

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { type CatalogueOp, CatalogueState, catalogueOpSchema, MAX_OP_REFS } from '../src/catalogue-log.js'
+import {
+  type CatalogueOp,
+  CatalogueState,
+  catalogueOpSchema,
+  DeviceLog,
+  MAX_OP_REFS,
+  type PutOp,
+} from '../src/catalogue-log.js'
 
 /** A device of one owner: makes ops from what its own state has seen, and takes in others'. */
 class Device {
@@ -44,6 +51,19 @@ class Device {
     catalogueOpSchema.parse(op)
     this.state.apply(op)
     this.made.push(op)
+    return op
+  }
+}
+
+/** The DeviceLog view of a test Device: its ops are recorded as the device's own. */
+class DeviceLogFor {
+  readonly #log: DeviceLog
+  constructor(readonly device: Device) {
+    this.#log = new DeviceLog(device.id, device.state)
+  }
+  rename(cid: string, from: string[], to: string): PutOp | undefined {
+    const op = this.#log.rename(cid, from, to)
+    if (op) this.device.made.push(op)
     return op
   }
 }
@@ -139,6 +159,25 @@ describe('the catalogue log', () => {
     a.receive(b.made)
     expect(a.state.objects().has(cidOf(9))).toBe(false)
     expect(a.state.names().size).toBe(0)
+  })
+
+  it('renames: the name moves, the object stays; two renames apart leave both new names', () => {
+    const a = new Device('a'.repeat(16))
+    const b = new Device('b'.repeat(16))
+    a.put(cidOf(5), 'draft.md')
+    a.put(cidOf(6), 'final.md')
+    b.receive(a.made)
+    const renamed = a.state
+    const op = new DeviceLogFor(a).rename(cidOf(5), ['draft.md'], 'final.md')
+    expect(op?.replaces.length).toBe(2) // draft.md's binding, and final.md's of the other object
+    expect(renamed.names()).toEqual(new Map([['final.md', [cidOf(5)]]]))
+    expect(renamed.objects().has(cidOf(6))).toBe(true)
+    // Apart, b renames the same object to another name: after they meet it has both.
+    new DeviceLogFor(b).rename(cidOf(5), ['draft.md'], 'v2.md')
+    a.receive(b.made)
+    b.receive(a.made)
+    expect(view(a.state)).toEqual(view(b.state))
+    expect(a.state.object(cidOf(5))?.names).toEqual(['final.md', 'v2.md'])
   })
 
   it('refuses ops that break the contract: bad ids, too many references, names over the limit', () => {

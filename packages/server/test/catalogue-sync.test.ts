@@ -65,7 +65,7 @@ describe('the catalogue in the network', () => {
     await expect(d.server.resolveRef('music/file-2.bin')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
   })
 
-  it('merges two machines of one owner that changed it apart: nothing lost, a conflict shown', async () => {
+  it('merges two machines of one owner that changed it apart (add, rename, delete, one name on both): nothing lost, a conflict shown', async () => {
     cluster = new Cluster('plain')
     // R = 2 with three nodes: every object also lands on the node that is not of this owner (a node
     // does not yet read a replica it holds for its own owner, as it reads its local copy).
@@ -78,15 +78,20 @@ describe('the catalogue in the network', () => {
     })
     const shared = await laptop.server.put(randomFile(4_000), { name: 'shared.txt' })
     const old = await laptop.server.put(randomFile(4_000), { name: 'old.txt' })
+    const draft = await laptop.server.put(randomFile(4_000), { name: 'draft.md' })
     expect(await laptop.server.publishCatalogue()).toBeGreaterThanOrEqual(1)
     const first = await desktop.server.syncCatalogue()
-    expect(first).toMatchObject({ ops: 2, devices: 1 })
-    expect((await listing(desktop)).map((o) => o.cid).sort()).toEqual([shared.cid, old.cid].sort())
+    expect(first).toMatchObject({ ops: 3, devices: 1 })
+    expect((await listing(desktop)).map((o) => o.cid).sort()).toEqual([shared.cid, old.cid, draft.cid].sort())
 
     // Apart (neither syncs): both add, one deletes, both write notes.txt.
     const onLaptop = await laptop.server.put(randomFile(5_000), { name: 'from-laptop.txt' })
     const notesL = await laptop.server.put(randomFile(5_000), { name: 'notes.txt' })
     await laptop.server.delete(old.cid)
+    expect(await laptop.server.rename('draft.md', 'final.md')).toEqual({
+      cid: draft.cid,
+      names: ['final.md'],
+    })
     const onDesktop = await desktop.server.put(randomFile(5_000), { name: 'from-desktop.txt' })
     const notesD = await desktop.server.put(randomFile(5_000), { name: 'notes.txt' })
     await desktop.server.put(randomFile(1_000), { name: 'shared.txt' }) // replaces shared.txt there
@@ -108,6 +113,9 @@ describe('the catalogue in the network', () => {
         [notesL.cid, notesD.cid].sort(),
       )
     }
+    // The rename reached the desktop: the object under its new name only.
+    expect(l.find((o) => o.cid === draft.cid)?.names).toEqual(['final.md'])
+    await expect(desktop.server.resolveRef('draft.md')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
     // The desktop wrote shared.txt having seen the laptop's: the name moved, the old object stays.
     expect(l.find((o) => o.cid === shared.cid)?.names).toEqual([])
   })

@@ -23,6 +23,20 @@ describe('object names', () => {
   describe('through a FileServer', () => {
     let server: FileServer | undefined
     let dir: string | undefined
+    /** A lone FileServer in a new temp folder (removed after the test). */
+    async function startServer(prefix: string): Promise<FileServer> {
+      dir = await mkdtemp(join(tmpdir(), prefix))
+      const identity = await createNodeIdentity()
+      const s = new FileServer({
+        dataDir: dir,
+        ownerKey: generateOwnerKey(),
+        identity,
+        transport: new TcpTransport({ identity }),
+      })
+      await s.start()
+      return s
+    }
+
     afterEach(async () => {
       await server?.stop()
       if (dir) await rm(dir, { recursive: true, force: true })
@@ -31,15 +45,7 @@ describe('object names', () => {
     })
 
     it('refuses a put with an invalid name before storing anything, and finds nothing by it', async () => {
-      dir = await mkdtemp(join(tmpdir(), 'cas-names-'))
-      const identity = await createNodeIdentity()
-      server = new FileServer({
-        dataDir: dir,
-        ownerKey: generateOwnerKey(),
-        identity,
-        transport: new TcpTransport({ identity }),
-      })
-      await server.start()
+      server = await startServer('cas-names-')
       const long = '€'.repeat(1_000)
       await expect(server.put(Buffer.from('x'), { name: long })).rejects.toMatchObject({
         code: 'ERR_INVALID_NAME',
@@ -53,15 +59,7 @@ describe('object names', () => {
     })
 
     it('resolves a ref by cid, name or cid prefix, and lists the candidates of an ambiguous one', async () => {
-      dir = await mkdtemp(join(tmpdir(), 'cas-refs-'))
-      const identity = await createNodeIdentity()
-      server = new FileServer({
-        dataDir: dir,
-        ownerKey: generateOwnerKey(),
-        identity,
-        transport: new TcpTransport({ identity }),
-      })
-      await server.start()
+      server = await startServer('cas-refs-')
       const photo = await server.put(Buffer.from('photo bytes'), { name: 'photo.jpg' })
       const other = await server.put(Buffer.from('other bytes'))
       expect(await server.resolveRef(photo.cid)).toBe(photo.cid)

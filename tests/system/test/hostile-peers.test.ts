@@ -7,6 +7,7 @@ import { deriveOwnerSecrets, loadOwnerKey, locatorOf, type OwnerKey } from '@cas
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT_REQUESTS } from '@cas/p2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { untilCataloguePublished } from '../src/catalogue-published.js'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { FakePeer, type FakeReply } from '../src/fake-peer.js'
 import { type LogLine, readLog, waitForLog } from '../src/node-log.js'
@@ -283,6 +284,8 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
     name: 'a replica over one the victim holds, in a namespace the fake peer does not own',
     async run(from) {
       const f = await fake()
+      // The honest node's catalogue segments and head go to the victim a moment after its puts.
+      await untilCataloguePublished(honest)
       const before = await victim.client.json(HeldStatusSchema, 'GET', '/v1/status')
       const garbage = [Buffer.alloc(4096, 0x5a)]
       for (const o of heldForHonest) {

@@ -47,6 +47,7 @@ const PutQuery = z.object({
     .optional(),
 })
 const ConnectBody = z.object({ addr: z.string().regex(/^.{1,255}:\d{1,5}$/) })
+const RenameBody = z.object({ name: z.string().min(1).max(4096) })
 
 /** The object a path names: a cid, a name stored here, or the start of a known cid. */
 function refParam(ctx: RouteContext): Promise<string> {
@@ -205,6 +206,15 @@ export const ROUTES: readonly Route[] = [
       const cid = await refParam(ctx)
       await ctx.backend.stat(cid) // throws ERR_NOT_FOUND for an object this node does not know
       sendJson(ctx.res, 200, { cid, capability: ctx.backend.share(cid) })
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/objects\/([^/]+)\/rename$/,
+    name: 'rename',
+    handler: async (ctx) => {
+      const { name } = parse(RenameBody, await readJson(ctx.req), 'body')
+      sendJson(ctx.res, 200, await ctx.backend.rename(ctx.params[0] ?? '', name))
     },
   },
   { method: 'GET', pattern: /^\/v1\/objects\/([^/]+)$/, name: 'get', handler: getObject },

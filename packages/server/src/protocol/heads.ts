@@ -2,7 +2,8 @@ import type { Peer } from '@cas/p2p'
 import { MAX_HEADS_PER_OWNER, type SignedHead, verifyHead } from '../catalogue-head.js'
 import type { ServerContext } from '../context.js'
 import { BadRequestError } from '../errors.js'
-import { chargeOf, type HeldReplicas } from '../held-replicas.js'
+import { chargeOf } from '../held-replicas.js'
+import type { DeleteDeps } from './delete.js'
 import { type HeadRequest, type HeadsRequest, headResponseSchema, headsResponseSchema } from './messages.js'
 
 /**
@@ -12,11 +13,8 @@ import { type HeadRequest, type HeadsRequest, headResponseSchema, headsResponseS
  * for the owner, so only its own nodes can read them.
  */
 
-export interface HeadDeps {
-  ctx: ServerContext
-  held: HeldReplicas
-  checkFresh: (issuedAt: number) => void
-}
+/** What an owner-signed request needs on the holder: the same as a delete. */
+export type HeadDeps = DeleteDeps
 
 export async function handleHead(deps: HeadDeps, body: HeadRequest): Promise<{ stored: boolean }> {
   const { ctx, held } = deps
