@@ -11,7 +11,10 @@ import { MAX_NAME_BYTES } from './names.js'
  * objects (a conflict, visible), and a re-put on one device outlives a concurrent delete on another.
  */
 
-/** `<device>:<counter>`: a device's 16-hex id and its count of operations, so ids never collide. */
+/**
+ * `<device>:<counter>`: a device's id (16 random hex digits, made with its catalogue) and its count
+ * of operations, so ids never collide.
+ */
 export const OP_ID_PATTERN = /^[0-9a-f]{16}:\d{1,15}$/
 /** Most op ids one operation may name: bounds what a forged or runaway op can make a device read. */
 export const MAX_OP_REFS = 1024
@@ -51,11 +54,6 @@ export interface LoggedObject {
   replication: number | 'all'
   /** Names bound to it and not replaced, sorted. */
   names: string[]
-}
-
-/** The device part of an op id, from a node id: the first 16 hex digits. */
-export function deviceOf(nodeId: string): string {
-  return nodeId.slice(0, 16)
 }
 
 /**

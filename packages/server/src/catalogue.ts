@@ -197,6 +197,11 @@ export class Catalogue {
     return this.#sync.get(key) as T | undefined
   }
 
+  /** The cids of the catalogue segments this device wrote or applied. */
+  *segmentCids(): Iterable<string> {
+    for (const key of this.#sync.getKeys({ start: 'seg/', end: 'seg0' })) yield key.slice('seg/'.length)
+  }
+
   async setSyncState(entries: Record<string, unknown>): Promise<void> {
     await this.#durably(() => {
       for (const [key, value] of Object.entries(entries)) this.#sync.put(key, value)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { statfs } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ import { Store } from '@cas/store'
 import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
-import { type CatalogueOp, CatalogueState, DeviceLog, deviceOf } from './catalogue-log.js'
+import { type CatalogueOp, CatalogueState, DeviceLog } from './catalogue-log.js'
 import { CatalogueSync, type SyncResult } from './catalogue-sync.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
@@ -185,7 +186,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     }
     await catalogue.setFormat(CATALOGUE_FORMAT)
     this.#held.load(catalogue)
-    const log = await loadDeviceLog(catalogue, deviceOf(this.nodeId))
+    const log = await loadDeviceLog(catalogue)
     const ctx: ServerContext = {
       log,
       store: this.#store,
@@ -625,6 +626,10 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return this.#track(async () => {
       await ctx.catalogue.clearContent()
       const counts = await rebuildCatalogue(this.#store, ctx.catalogue, this.#secrets)
+      // The log (kept apart from the tables) knows what the store cannot: names, objects held only
+      // by peers, and which local objects are catalogue segments.
+      for (const obj of ctx.log.state.objects().values()) await ctx.catalogue.putLogged(obj)
+      for (const cid of ctx.catalogue.segmentCids()) await ctx.catalogue.markCatalogueSegment(cid)
       this.#held.load(ctx.catalogue)
       return counts
     })
@@ -786,7 +791,14 @@ function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefin
  * put per name of each of the owner's objects (one without a name for a nameless object), so that
  * everything it lists is in the log that other devices and a restore will read.
  */
-async function loadDeviceLog(catalogue: Catalogue, device: string): Promise<DeviceLog> {
+async function loadDeviceLog(catalogue: Catalogue): Promise<DeviceLog> {
+  // A random device id per catalogue, kept in it: a node whose catalogue was lost writes as a new
+  // device, so its new ops can never take the ids of ops it wrote before (still in the network).
+  let device = catalogue.syncState<string>('device')
+  if (device === undefined) {
+    device = randomBytes(8).toString('hex')
+    await catalogue.setSyncState({ device })
+  }
   const state = new CatalogueState()
   for (const op of catalogue.journalOps()) state.apply(op)
   const log = new DeviceLog(device, state)

@@ -58,16 +58,20 @@ describe('catalogue', () => {
     expect(again?.provenAt).toBeGreaterThan(first)
   })
 
-  it('is rebuilt from the store: owned objects, and replicas held for others with the quota usage', async () => {
+  it('is rebuilt from the store and the log: owned objects with their names, and replicas held for others with the quota usage', async () => {
     cluster = new Cluster('plain')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const put = await a!.server.put(randomFile(3_000), { name: 'kept' })
+    // The catalogue's segment (an object of A's, replicated to B) and its head (held by B).
+    expect(await a!.server.publishCatalogue()).toBe(1)
     const heldBefore = (await b!.server.status()).held
-    expect(await a!.server.rebuildCatalogue()).toEqual({ objects: 1, held: 0 })
-    expect(await b!.server.rebuildCatalogue()).toEqual({ objects: 0, held: 1 })
+    expect(await a!.server.rebuildCatalogue()).toEqual({ objects: 2, held: 0 })
+    expect(await b!.server.rebuildCatalogue()).toEqual({ objects: 0, held: 2 })
     expect((await b!.server.status()).held).toEqual(heldBefore)
+    // The segment is still not listed, and the name came back from the log.
+    expect((await a!.server.list()).map((o) => o.cid)).toEqual([put.cid])
     const info = await a!.server.stat(put.cid)
-    expect(info).toMatchObject({ size: 3_000, local: true, names: [] })
+    expect(info).toMatchObject({ size: 3_000, local: true, names: ['kept'] })
     // Holders are forgotten by a rebuild; a repair pass asks the ranked peers and learns them back.
     expect(info.holders).toEqual([])
     await a!.server.repair()
