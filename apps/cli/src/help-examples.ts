@@ -27,6 +27,7 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
   ],
   mv: ['cas mv notes.txt notes-2026.txt   # a catalogue change only: nothing is sent again'],
   ls: [
+    'cas ls photos                 # names under photos/ (and the folders in it)',
     'cas ls --sort size --reverse  # largest first',
     'cas ls --under-replicated     # what repair still has to do',
   ],

@@ -110,16 +110,20 @@ program
 
 program
   .command('ls')
-  .description('list objects with their replica health')
+  .description(
+    'list objects with their replica health; with a path, those under it (names with / are folders)',
+  )
+  .argument('[path]', 'a folder (as in a name like photos/2026/a.jpg) or a name')
   .option('--sort <key>', 'order by name, size, date or replicas (least healthy first)')
   .option('--reverse', 'reverse the order')
   .option('--match <text>', 'only objects with a name containing the text, or a cid starting with it')
   .option('--under-replicated', 'only objects with fewer live replicas than wanted')
   .action(
     async (
+      path: string | undefined,
       opts: { sort?: string; reverse?: boolean; match?: string; underReplicated?: boolean },
       cmd: Command,
-    ) => (await import('./commands/ls.js')).ls(ctxOf(cmd), opts),
+    ) => (await import('./commands/ls.js')).ls(ctxOf(cmd), path === undefined ? opts : { ...opts, path }),
   )
 
 program

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { selectObjects } from '../src/commands/ls.js'
+import { isUnder, selectObjects, subfolders } from '../src/commands/ls.js'
 
 const holder = (live: boolean) => ({ nodeId: 'b'.repeat(64), live })
 const objects = [
@@ -62,6 +62,42 @@ describe('cas ls selection', () => {
   it('refuses an unknown sort key as a usage error', () => {
     expect(() => selectObjects(objects, { sort: 'colour' })).toThrow(
       /--sort takes one of name, size, date, replicas/,
+    )
+  })
+})
+
+describe('cas ls PATH', () => {
+  it('takes the names at a path or under it as a folder, not those that only start alike', () => {
+    expect(isUnder('photos/a.jpg', 'photos')).toBe(true)
+    expect(isUnder('photos/2026/b.jpg', 'photos/')).toBe(true)
+    expect(isUnder('photos', 'photos')).toBe(true)
+    expect(isUnder('photos-old/c.jpg', 'photos')).toBe(false)
+    expect(isUnder('docs/a.txt', '')).toBe(true)
+    const named = (names: string[]) => ({ ...objects[0]!, names })
+    const list = [
+      named(['photos/a.jpg']),
+      named(['photos-old/c.jpg']),
+      named(['docs/x', 'photos/2026/b.jpg']),
+    ]
+    expect(selectObjects(list, { path: 'photos' }).map((o) => o.names)).toEqual([
+      ['photos/a.jpg'],
+      ['docs/x', 'photos/2026/b.jpg'],
+    ])
+  })
+
+  it('names the folders directly under a path, with how many names each holds', () => {
+    const names = ['photos/a.jpg', 'photos/2026/b.jpg', 'photos/2026/c.jpg', 'photos/2025/x/y.jpg', 'docs/z']
+    expect(subfolders(names, 'photos')).toEqual(
+      new Map([
+        ['2026', 2],
+        ['2025', 1],
+      ]),
+    )
+    expect(subfolders(names, '')).toEqual(
+      new Map([
+        ['photos', 4],
+        ['docs', 1],
+      ]),
     )
   })
 })

@@ -80,6 +80,11 @@ describe('restore from a recovery phrase', () => {
     console.log(
       `[figures] restore: 9 names and their bytes back ${seconds.toFixed(1)} s after the new node started`,
     )
+    // Browsed by folder: the names under photos/.
+    const photos = ObjectListSchema.parse(
+      JSON.parse((await cas(['--json', 'ls', 'photos'], { env: newEnv })).text),
+    )
+    expect(photos.flatMap((o) => o.names).sort()).toEqual(['photos/0.bin', 'photos/3.bin', 'photos/6.bin'])
     // By name, as on the lost machine.
     const byName = await cas(['get', 'docs/1.bin'], { env: newEnv })
     expect(byName.stdout.equals(files.get('docs/1.bin') as Buffer)).toBe(true)

@@ -17,6 +17,28 @@ export interface LsOptions {
   match?: string
   /** Only objects with fewer live replicas than wanted. */
   underReplicated?: boolean
+  /** Only objects with a name at this path or under it as a folder (`photos` takes `photos/…`). */
+  path?: string
+}
+
+/** Whether `name` is `path` or lies under it, `/` separating folders. */
+export function isUnder(name: string, path: string): boolean {
+  const folder = path.replace(/\/+$/, '')
+  return folder === '' || name === folder || name.startsWith(`${folder}/`)
+}
+
+/** The folders directly under `path` among these names, with how many names each holds. */
+export function subfolders(names: string[], path: string): Map<string, number> {
+  const folder = path.replace(/\/+$/, '')
+  const prefix = folder === '' ? '' : `${folder}/`
+  const out = new Map<string, number>()
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue
+    const rest = name.slice(prefix.length)
+    const slash = rest.indexOf('/')
+    if (slash > 0) out.set(rest.slice(0, slash), (out.get(rest.slice(0, slash)) ?? 0) + 1)
+  }
+  return out
 }
 
 const liveOf = (o: ObjectInfo) => o.holders.filter((h) => h.live).length
@@ -46,7 +68,8 @@ export function selectObjects(objects: ObjectInfo[], opts: LsOptions): ObjectInf
       (needle === undefined ||
         o.cid.startsWith(needle) ||
         o.names.some((n) => n.toLowerCase().includes(needle))) &&
-      (!opts.underReplicated || liveOf(o) < o.wanted),
+      (!opts.underReplicated || liveOf(o) < o.wanted) &&
+      (opts.path === undefined || o.names.some((n) => isUnder(n, opts.path as string))),
   )
   if (sort) out = [...out].sort(ORDER[sort])
   if (opts.reverse) out = [...out].reverse()
@@ -78,5 +101,15 @@ export async function ls(ctx: CommandContext, opts: LsOptions = {}): Promise<voi
     return formatTable(['CID', 'SIZE', 'REPLICAS', 'PROVEN', 'LOCAL', 'NAMES'], rows)
   })
   if (all.length === 0) out.info('no objects yet; store one with `cas put <file>`')
-  else if (objects.length === 0) out.info(`none of the ${all.length} objects matches`)
+  if (opts.path !== undefined) {
+    const folders = subfolders(
+      all.flatMap((o) => o.names),
+      opts.path,
+    )
+    if (folders.size > 0) {
+      out.info(`folders: ${[...folders].map(([f, n]) => `${f}/ (${n})`).join(', ')}`)
+    } else if (objects.length === 0) {
+      out.info(`nothing is stored under ${JSON.stringify(opts.path)}`)
+    }
+  } else if (objects.length === 0) out.info(`none of the ${all.length} objects matches`)
 }
