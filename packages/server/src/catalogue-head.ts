@@ -52,6 +52,11 @@ function headKey(secrets: OwnerSecrets): Buffer {
   return Buffer.from(hkdfSync('sha256', secrets.encKey, Buffer.alloc(0), HEAD_KEY_LABEL, 32))
 }
 
+/** What the box's cipher binds it to, so that a box cannot be moved to another head or sequence number. */
+function boundFields(ownerId: string, headId: string, seq: number): Buffer {
+  return Buffer.from(`${ownerId}/${headId}/${seq}`)
+}
+
 function digestOf(box: Uint8Array): string {
   return createHash('sha256').update(box).digest('hex')
 }
@@ -66,7 +71,7 @@ export function makeHead(
   const headId = headIdOf(secrets, content.device)
   const iv = randomBytes(IV_BYTES)
   const cipher = createCipheriv('aes-256-gcm', headKey(secrets), iv)
-  cipher.setAAD(Buffer.from(`${key.ownerId}/${headId}/${seq}`))
+  cipher.setAAD(boundFields(key.ownerId, headId, seq))
   const body = Buffer.concat([cipher.update(JSON.stringify(content)), cipher.final(), cipher.getAuthTag()])
   const box = new Uint8Array(Buffer.concat([iv, body]))
   const fields = { ownerId: key.ownerId, locator: headId, issuedAt: seq, digest: digestOf(box) }
@@ -98,7 +103,7 @@ export function openHead(secrets: OwnerSecrets, head: SignedHead): HeadContent |
   if (box.length < IV_BYTES + TAG_BYTES) return undefined
   try {
     const decipher = createDecipheriv('aes-256-gcm', headKey(secrets), box.subarray(0, IV_BYTES))
-    decipher.setAAD(Buffer.from(`${head.ownerId}/${head.headId}/${head.seq}`))
+    decipher.setAAD(boundFields(head.ownerId, head.headId, head.seq))
     decipher.setAuthTag(box.subarray(box.length - TAG_BYTES))
     const plain = Buffer.concat([
       decipher.update(box.subarray(IV_BYTES, box.length - TAG_BYTES)),

@@ -105,41 +105,17 @@ export class CatalogueState {
     if (op.name !== undefined && !this.#replaced.has(op.id)) add(this.#bindings, op.name, op.id)
   }
 
-  /** Puts not removed by any delete. */
-  *#livePuts(): Iterable<PutOp> {
-    for (const op of this.#ops.values()) if (op.t === 'put' && !this.#removed.has(op.id)) yield op
-  }
-
   objects(): Map<string, LoggedObject> {
-    const out = new Map<string, LoggedObject>()
-    for (const op of this.#livePuts()) {
-      const prev = out.get(op.cid)
-      const obj = prev ?? {
-        cid: op.cid,
-        size: op.size,
-        created: op.at,
-        replication: op.replication,
-        names: [],
-      }
-      obj.created = Math.min(obj.created, op.at)
-      if (op.name !== undefined && !this.#replaced.has(op.id) && !obj.names.includes(op.name))
-        obj.names.push(op.name)
-      out.set(op.cid, obj)
-    }
-    for (const obj of out.values()) obj.names.sort()
-    return out
+    return new Map(this.listed(this.#putsByCid.keys()).map((obj) => [obj.cid, obj]))
   }
 
   /** Each name with the objects bound to it; more than one is a conflict to show, not to pick from. */
   names(): Map<string, string[]> {
     const out = new Map<string, string[]>()
-    for (const op of this.#livePuts()) {
-      if (op.name === undefined || this.#replaced.has(op.id)) continue
-      const cids = out.get(op.name) ?? []
-      if (!cids.includes(op.cid)) cids.push(op.cid)
-      out.set(op.name, cids)
+    for (const name of this.#bindings.keys()) {
+      const cids = this.cidsNamed(name)
+      if (cids.length > 0) out.set(name, cids)
     }
-    for (const cids of out.values()) cids.sort()
     return out
   }
 
@@ -164,6 +140,16 @@ export class CatalogueState {
     return obj
   }
 
+  /** Of these objects, those the log lists, as it lists them. */
+  listed(cids: Iterable<string>): LoggedObject[] {
+    const out: LoggedObject[] = []
+    for (const cid of cids) {
+      const obj = this.object(cid)
+      if (obj) out.push(obj)
+    }
+    return out
+  }
+
   /** The objects a name is bound to (more than one: a conflict). */
   cidsNamed(name: string): string[] {
     const cids = new Set<string>()
@@ -172,6 +158,16 @@ export class CatalogueState {
       if (op?.t === 'put') cids.add(op.cid)
     }
     return [...cids].sort()
+  }
+
+  /** The objects an op changes: its own, and those of the ops it replaces or removes. */
+  touchedBy(op: CatalogueOp): Set<string> {
+    const cids = new Set([op.cid])
+    for (const id of op.t === 'put' ? op.replaces : op.removes) {
+      const ref = this.#ops.get(id)
+      if (ref) cids.add(ref.cid)
+    }
+    return cids
   }
 
   /** The ops a device names in a put of `name`: the bindings of that name it has seen. */
@@ -264,6 +260,11 @@ export class DeviceLog {
     }
     this.state.apply(op)
     return op
+  }
+
+  /** How many ops this device has made: its ids are `<device>:1` to `<device>:<count>`. */
+  get count(): number {
+    return this.#counter
   }
 
   #nextId(): string {

@@ -124,11 +124,16 @@ export class CatalogueSync {
     if (this.#headHolders === 0) this.noteChange()
   }
 
+  /** How many of this device's ops no segment holds yet (its op ids are numbered without gaps). */
+  #unpublishedCount(): number {
+    return this.#ctx.log.count - this.#own().published
+  }
+
   status(): CatalogueSyncStatus {
     const own = this.#own()
     return {
       ops: this.#ctx.log.state.size,
-      unpublished: this.#unpublished(own.published).length,
+      unpublished: this.#unpublishedCount(),
       seq: own.seq,
       headHolders: this.#headHolders,
       publishing: this.#timer !== undefined || this.#publishing > 0,
@@ -154,7 +159,7 @@ export class CatalogueSync {
     this.#stopped = true
     clearTimeout(this.#timer)
     this.#timer = undefined
-    if (livePeers(this.#ctx).length > 0 && this.#unpublished(this.#own().published).length > 0) {
+    if (livePeers(this.#ctx).length > 0 && this.#unpublishedCount() > 0) {
       await this.publish().catch(() => undefined)
     }
     await this.#chain.catch(() => undefined)
@@ -251,7 +256,7 @@ export class CatalogueSync {
         }
         segments++
         applied[`seg/${cid}`] = true
-        for (const op of ops) if (!ctx.log.state.has(op.id)) fresh.push(op)
+        fresh.push(...ops)
       }
     }
     const ops = await this.#merge(fresh)
@@ -274,23 +279,21 @@ export class CatalogueSync {
   /** Applies ops of other devices to the log and sets the tables to what the merged log lists. */
   async #merge(ops: CatalogueOp[]): Promise<number> {
     const { state } = this.#ctx.log
-    const fresh = ops.filter((op) => !state.has(op.id))
+    // Once each (a compacted segment repeats the ops of the segments before it), and only new ones.
+    const fresh = [...new Map(ops.filter((op) => !state.has(op.id)).map((op) => [op.id, op])).values()]
     if (fresh.length === 0) return 0
     const touched = new Set<string>()
     for (const op of fresh) {
       state.apply(op)
-      touched.add(op.cid)
-      for (const id of op.t === 'put' ? op.replaces : op.removes) {
-        const ref = state.get(id)
-        if (ref) touched.add(ref.cid)
-      }
+      for (const cid of state.touchedBy(op)) touched.add(cid)
     }
-    await this.#ctx.catalogue.appendOps(fresh)
+    const listed = state.listed(touched)
+    await this.#ctx.catalogue.putLogged(listed, fresh)
+    const stands = new Set(listed.map((obj) => obj.cid))
     for (const cid of touched) {
-      const listed = state.object(cid)
+      if (stands.has(cid)) continue
       const rec = this.#ctx.catalogue.getObject(cid)
-      if (listed) await this.#ctx.catalogue.putLogged(listed)
-      else if (rec && !rec.shared && rec.kind !== 'catalogue') {
+      if (rec && !rec.shared && rec.kind !== 'catalogue') {
         // Another device deleted it (and told the holders); drop what is left of it here.
         await this.#ctx.catalogue.removeObject(cid)
         await this.#io.evict(cid)

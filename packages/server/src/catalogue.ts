@@ -213,14 +213,6 @@ export class Catalogue {
     for (const { value } of this.#journal.getRange()) yield value
   }
 
-  /** Writes ops to the log (on their own, as when a catalogue from before the log is seeded). */
-  async appendOps(ops: readonly CatalogueOp[]): Promise<void> {
-    if (ops.length === 0) return
-    await this.#durably(() => {
-      for (const op of ops) this.#journal.put(op.id, op)
-    })
-  }
-
   /**
    * Adds or merges an object record, and points each of its names at it; `ops` (this device's put
    * of it) go to the log in the same transaction, so the log never lacks what the tables list.
@@ -247,30 +239,35 @@ export class Catalogue {
   }
 
   /**
-   * Sets an object's record to what the merged log lists (its names exactly, not merged with the
-   * old ones), creating it for an object another device put; points each name at it.
+   * Sets objects' records to what the merged log lists (their names exactly, not merged with the
+   * old ones), creating them for objects another device put, and points each name at its object;
+   * `ops` go to the log in the same transaction (alone, as when an older catalogue is seeded).
    */
-  async putLogged(obj: LoggedObject): Promise<void> {
+  async putLogged(objs: readonly LoggedObject[], ops: readonly CatalogueOp[] = []): Promise<void> {
+    if (objs.length === 0 && ops.length === 0) return
     await this.#durably(() => {
-      const prev = this.#objects.get(obj.cid)
-      for (const name of prev?.names ?? []) {
-        if (!obj.names.includes(name) && this.#names.get(name) === obj.cid) this.#names.remove(name)
+      for (const op of ops) this.#journal.put(op.id, op)
+      for (const obj of objs) {
+        const prev = this.#objects.get(obj.cid)
+        for (const name of prev?.names ?? []) {
+          if (!obj.names.includes(name) && this.#names.get(name) === obj.cid) this.#names.remove(name)
+        }
+        this.#objects.put(
+          obj.cid,
+          prev
+            ? { ...prev, names: obj.names }
+            : {
+                cid: obj.cid,
+                size: obj.size,
+                names: obj.names,
+                created: obj.created,
+                replication: obj.replication,
+                holders: [],
+                shared: false,
+              },
+        )
+        for (const name of obj.names) this.#names.put(name, obj.cid)
       }
-      this.#objects.put(
-        obj.cid,
-        prev
-          ? { ...prev, names: obj.names }
-          : {
-              cid: obj.cid,
-              size: obj.size,
-              names: obj.names,
-              created: obj.created,
-              replication: obj.replication,
-              holders: [],
-              shared: false,
-            },
-      )
-      for (const name of obj.names) this.#names.put(name, obj.cid)
     })
   }
 

@@ -85,12 +85,12 @@ import type {
 } from './types.js'
 import { verifyHeld, verifyLocal } from './verify.js'
 
-/** How long stop() lets transfers in progress finish before it aborts them, in ms. */
 /** The fewest hex digits a cid prefix needs: fewer would match by chance in a large catalogue. */
 export const MIN_CID_PREFIX = 4
 /** Candidates an ambiguous ref lists. */
 const MAX_AMBIGUOUS_LISTED = 10
 
+/** How long stop() lets transfers in progress finish before it aborts them, in ms. */
 export const DEFAULT_STOP_TIMEOUT = 5_000
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -414,13 +414,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
    */
   async resolveRef(ref: string): Promise<string> {
     if (ID_PATTERN.test(ref)) return ref
-    const catalogue = this.#running().catalogue
+    const { catalogue, log } = this.#running()
     const found = new Set<string>()
     if (nameProblem(ref) === undefined) {
       const named = catalogue.resolveName(ref)
       if (named !== undefined) found.add(named)
       // A name written on two devices apart names both objects: the user picks by cid.
-      for (const cid of this.#running().log.state.cidsNamed(ref)) found.add(cid)
+      for (const cid of log.state.cidsNamed(ref)) found.add(cid)
     }
     if (ref.length >= MIN_CID_PREFIX && /^[0-9a-f]+$/.test(ref)) {
       for (const cid of catalogue.cidsWithPrefix(ref, MAX_AMBIGUOUS_LISTED)) found.add(cid)
@@ -451,14 +451,10 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     const listed = ctx.log.state.object(cid)
     if (!listed) throw new NotFoundError(cid, `object ${cid} is not in this owner's catalogue`)
     const from = listed.names.includes(ref) ? [ref] : listed.names
-    const losing = ctx.log.state.cidsNamed(to).filter((c) => c !== cid)
     const op = ctx.log.rename(cid, from, to)
     if (!op) throw new NotFoundError(cid, `object ${cid} is not in this owner's catalogue`)
-    await ctx.catalogue.appendOps([op])
-    for (const c of [cid, ...losing]) {
-      const obj = ctx.log.state.object(c)
-      if (obj) await ctx.catalogue.putLogged(obj)
-    }
+    // This object, and any the new name was taken from, as the log now lists them.
+    await ctx.catalogue.putLogged(ctx.log.state.listed(ctx.log.state.touchedBy(op)), [op])
     this.#catalogueSync?.noteChange()
     return { cid, names: ctx.log.state.object(cid)?.names ?? [to] }
   }
@@ -628,7 +624,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       const counts = await rebuildCatalogue(this.#store, ctx.catalogue, this.#secrets)
       // The log (kept apart from the tables) knows what the store cannot: names, objects held only
       // by peers, and which local objects are catalogue segments.
-      for (const obj of ctx.log.state.objects().values()) await ctx.catalogue.putLogged(obj)
+      await ctx.catalogue.putLogged([...ctx.log.state.objects().values()])
       for (const cid of ctx.catalogue.segmentCids()) await ctx.catalogue.markCatalogueSegment(cid)
       this.#held.load(ctx.catalogue)
       return counts
@@ -811,7 +807,7 @@ async function loadDeviceLog(catalogue: Catalogue): Promise<DeviceLog> {
       seeded.push(log.put({ cid: rec.cid, size: rec.size, replication: rec.replication, name }))
     }
   }
-  await catalogue.appendOps(seeded)
+  await catalogue.putLogged([], seeded)
   return log
 }
 

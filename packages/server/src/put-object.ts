@@ -137,10 +137,9 @@ export async function putObject(
       op === undefined ? [] : [op],
     )
     // The objects this put's name was taken from keep their other names, not this one.
-    for (const id of op?.t === 'put' ? op.replaces : []) {
-      const other = ctx.log.state.get(id)?.cid
-      const listed = other === undefined || other === cid ? undefined : ctx.log.state.object(other)
-      if (listed) await ctx.catalogue.putLogged(listed)
+    if (op) {
+      const others = [...ctx.log.state.touchedBy(op)].filter((other) => other !== cid)
+      await ctx.catalogue.putLogged(ctx.log.state.listed(others))
     }
     const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
     const acked: string[] = []

@@ -18,12 +18,7 @@ export type HeadDeps = DeleteDeps
 
 export async function handleHead(deps: HeadDeps, body: HeadRequest): Promise<{ stored: boolean }> {
   const { ctx, held } = deps
-  const head: SignedHead = {
-    ...body,
-    box: copy(body.box),
-    ownerPub: copy(body.ownerPub),
-    sig: copy(body.sig),
-  }
+  const head = detached(body)
   verifyHead(head)
   deps.checkFresh(head.seq)
   return held.exclusive(head.ownerId, `head/${head.headId}`, async () => {
@@ -61,7 +56,7 @@ export async function askHeads(ctx: ServerContext, peer: Peer): Promise<SignedHe
   const heads: SignedHead[] = []
   for (const h of headsResponseSchema.parse(res.body).heads) {
     if (h.ownerId !== ctx.ownerId) continue
-    const head = { ...h, box: copy(h.box), ownerPub: copy(h.ownerPub), sig: copy(h.sig) }
+    const head = detached(h)
     try {
       verifyHead(head)
     } catch {
@@ -72,7 +67,17 @@ export async function askHeads(ctx: ServerContext, peer: Peer): Promise<SignedHe
   return heads
 }
 
-/** A copy detached from the decoded frame (msgpack binary fields are views into it). */
-function copy(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes)
+/**
+ * The head's own fields, copied out of the decoded frame (msgpack binary fields are views into it),
+ * without the request's `op`: what is stored and served back.
+ */
+function detached(h: SignedHead): SignedHead {
+  return {
+    ownerId: h.ownerId,
+    headId: h.headId,
+    seq: h.seq,
+    box: new Uint8Array(h.box),
+    ownerPub: new Uint8Array(h.ownerPub),
+    sig: new Uint8Array(h.sig),
+  }
 }
