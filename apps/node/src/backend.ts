@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import type { SnapshotEntry } from '@cas/server'
 
 /**
  * What the HTTP API needs from a node: the @cas/server FileServer satisfies it. Results
@@ -35,6 +36,11 @@ export interface NodeBackend {
   rename(ref: string, to: string): Promise<object>
   /** Gathers the owner's catalogue from the peers' heads and merges what is new (`cas restore`). */
   syncCatalogue(): Promise<object>
+  /** Records a snapshot of a folder whose files are already put (`cas put -r`). */
+  putSnapshot(root: string, entries: SnapshotEntry[]): Promise<object>
+  snapshots(): object[]
+  /** One snapshot, by id or the start of one, with its entries (`cas get -r`). */
+  snapshot(ref: string): Promise<object>
   /** Runs one repair pass now and resolves with its result. */
   repair(): Promise<object>
 }

@@ -40,10 +40,24 @@ export const catalogueOpSchema = z.discriminatedUnion('t', [
     replaces: z.array(opId).max(MAX_OP_REFS),
   }),
   z.object({ t: z.literal('delete'), id: opId, cid, at, removes: z.array(opId).max(MAX_OP_REFS) }),
+  // A folder as it was at `at`: its tree (an internal object, one per folder) and totals to list.
+  z.object({
+    t: z.literal('snapshot'),
+    id: opId,
+    at,
+    root: z
+      .string()
+      .min(1)
+      .refine((n) => Buffer.byteLength(n) <= MAX_NAME_BYTES, 'root too long'),
+    tree: cid,
+    files: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+  }),
 ])
 export type CatalogueOp = z.infer<typeof catalogueOpSchema>
 export type PutOp = Extract<CatalogueOp, { t: 'put' }>
 export type DeleteOp = Extract<CatalogueOp, { t: 'delete' }>
+export type SnapshotOp = Extract<CatalogueOp, { t: 'snapshot' }>
 
 /** An object as the merged log lists it. */
 export interface LoggedObject {
@@ -67,6 +81,7 @@ export class CatalogueState {
   // Indexes of what stands, so that a device making an op finds what it names without a scan.
   readonly #putsByCid = new Map<string, Set<string>>()
   readonly #bindings = new Map<string, Set<string>>()
+  readonly #snapshots = new Map<string, SnapshotOp>()
 
   get size(): number {
     return this.#ops.size
@@ -84,6 +99,10 @@ export class CatalogueState {
   apply(op: CatalogueOp): void {
     if (this.#ops.has(op.id)) return
     this.#ops.set(op.id, op)
+    if (op.t === 'snapshot') {
+      this.#snapshots.set(op.id, op)
+      return
+    }
     if (op.t === 'delete') {
       for (const id of op.removes) {
         this.#removed.add(id)
@@ -117,6 +136,11 @@ export class CatalogueState {
       if (cids.length > 0) out.set(name, cids)
     }
     return out
+  }
+
+  /** Every snapshot, oldest first (ties by id, so every device lists them in one order). */
+  snapshots(): SnapshotOp[] {
+    return [...this.#snapshots.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
   }
 
   get(id: string): CatalogueOp | undefined {
@@ -162,10 +186,12 @@ export class CatalogueState {
 
   /** The objects an op changes: its own, and those of the ops it replaces or removes. */
   touchedBy(op: CatalogueOp): Set<string> {
+    // A snapshot lists objects; it changes none of them.
+    if (op.t === 'snapshot') return new Set()
     const cids = new Set([op.cid])
     for (const id of op.t === 'put' ? op.replaces : op.removes) {
       const ref = this.#ops.get(id)
-      if (ref) cids.add(ref.cid)
+      if (ref && ref.t !== 'snapshot') cids.add(ref.cid)
     }
     return cids
   }
@@ -231,7 +257,10 @@ export class DeviceLog {
     if (!obj) return undefined
     const replaces = new Set(this.state.bindingsOf(to))
     for (const name of from) {
-      for (const id of this.state.bindingsOf(name)) if (this.state.get(id)?.cid === cid) replaces.add(id)
+      for (const id of this.state.bindingsOf(name)) {
+        const put = this.state.get(id)
+        if (put?.t === 'put' && put.cid === cid) replaces.add(id)
+      }
     }
     const op: PutOp = {
       t: 'put',
@@ -258,6 +287,13 @@ export class DeviceLog {
       at: Date.now(),
       removes: removes.slice(0, MAX_OP_REFS),
     }
+    this.state.apply(op)
+    return op
+  }
+
+  /** Records a snapshot of a folder whose tree is already stored. */
+  snapshot(snap: { root: string; tree: string; files: number; bytes: number }): SnapshotOp {
+    const op: SnapshotOp = { t: 'snapshot', id: this.#nextId(), at: Date.now(), ...snap }
     this.state.apply(op)
     return op
   }

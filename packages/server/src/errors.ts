@@ -245,10 +245,11 @@ export class AmbiguousRefError extends ServerError {
   constructor(
     readonly ref: string,
     readonly candidates: { cid: string; names: string[] }[],
+    what = 'objects; use more of the cid',
   ) {
     super(
       'ERR_AMBIGUOUS',
-      `${JSON.stringify(ref.slice(0, 80))} matches ${candidates.length} objects; use more of the cid: ` +
+      `${JSON.stringify(ref.slice(0, 80))} matches ${candidates.length} ${what}: ` +
         candidates.map((c) => `${c.cid}${c.names.length > 0 ? ` (${c.names.join(', ')})` : ''}`).join('; '),
     )
   }

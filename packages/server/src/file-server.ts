@@ -15,7 +15,7 @@ import { Store } from '@cas/store'
 import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
 import { CATALOGUE_FORMAT, Catalogue, type ObjectRecord } from './catalogue.js'
-import { type CatalogueOp, CatalogueState, DeviceLog } from './catalogue-log.js'
+import { type CatalogueOp, CatalogueState, DeviceLog, type SnapshotOp } from './catalogue-log.js'
 import { CatalogueSync, type SyncResult } from './catalogue-sync.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
@@ -70,6 +70,7 @@ import { type PutTuning, putObject } from './put-object.js'
 import { RateLimiter } from './rate-limiter.js'
 import { rebuildCatalogue } from './rebuild.js'
 import { Repairer } from './repair.js'
+import { readTrees, type SnapshotEntry, storeTrees } from './snapshot-tree.js'
 import type {
   AuditStatus,
   GetOptions,
@@ -81,6 +82,7 @@ import type {
   PutResult,
   RepairStatus,
   Replication,
+  SnapshotInfo,
   Source,
 } from './types.js'
 import { verifyHeld, verifyLocal } from './verify.js'
@@ -237,27 +239,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#catalogueSync = new CatalogueSync(
       ctx,
       {
-        put: async (bytes) =>
-          (
-            await putObject(
-              ctx,
-              this.#deleter as Deleter,
-              bytes,
-              { signal: this.#lifetime.signal, internal: true },
-              this.#replication,
-              this.#putTuning,
-            )
-          ).cid,
-        get: async (cid, max) => {
-          const got = await this.#getter.get(
-            ctx,
-            this.#resolveRef(cid),
-            { signal: this.#lifetime.signal },
-            this.#replication,
-            this.#getTuning,
-          )
-          return readAtMost(got.stream, max)
-        },
+        put: (bytes) => this.#putInternal(bytes),
+        get: (cid, max) => this.#readInternal(cid, max),
         evict: async (cid) => {
           await this.#store.delete(cid, { namespace: 'self' })
         },
@@ -457,6 +440,71 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     await ctx.catalogue.putLogged(ctx.log.state.listed(ctx.log.state.touchedBy(op)), [op])
     this.#catalogueSync?.noteChange()
     return { cid, names: ctx.log.state.object(cid)?.names ?? [to] }
+  }
+
+  /**
+   * Records a snapshot of a folder: its trees are stored (those not stored by an earlier snapshot),
+   * then one catalogue op names the root tree. Every file it lists must be an object of this owner's
+   * catalogue (put first); NotFoundError names the first that is not.
+   */
+  async putSnapshot(root: string, entries: readonly SnapshotEntry[]): Promise<SnapshotInfo> {
+    const ctx = this.#running()
+    assertName(root)
+    for (const e of entries) {
+      if (e.type === 'file' && !ctx.log.state.object(e.cid)) {
+        throw new NotFoundError(
+          e.cid,
+          `${e.path}: object ${e.cid} is not in this owner's catalogue; put it first`,
+        )
+      }
+    }
+    return this.#track(async () => {
+      const trees = await storeTrees(entries, {
+        has: (cid) => ctx.catalogue.getObject(cid) !== undefined,
+        put: (bytes) => this.#putInternal(bytes),
+      })
+      const op = ctx.log.snapshot({ root, tree: trees.tree, files: trees.files, bytes: trees.bytes })
+      await ctx.catalogue.putLogged([], [op])
+      this.#catalogueSync?.noteChange()
+      return { ...snapshotInfo(op), stored: trees.stored }
+    })
+  }
+
+  /** Every snapshot of this owner's catalogue, oldest first. */
+  snapshots(): SnapshotInfo[] {
+    return this.#running().log.state.snapshots().map(snapshotInfo)
+  }
+
+  /**
+   * One snapshot with its entries (its trees read from here or the network). `ref` is a snapshot's
+   * id or its start (at least MIN_CID_PREFIX characters); files whose object the catalogue no
+   * longer lists are marked `listed: false`.
+   */
+  async snapshot(ref: string): Promise<SnapshotInfo & { entries: (SnapshotEntry & { listed?: boolean })[] }> {
+    const ctx = this.#running()
+    const all = ctx.log.state.snapshots()
+    const exact = all.find((s) => s.id === ref)
+    const found = exact
+      ? [exact]
+      : ref.length >= MIN_CID_PREFIX
+        ? all.filter((s) => s.id.startsWith(ref))
+        : []
+    const [op, ...others] = found
+    if (!op) throw new NotFoundError(ref, `no snapshot ${JSON.stringify(ref.slice(0, 80))}`)
+    if (others.length > 0) {
+      throw new AmbiguousRefError(
+        ref,
+        found.map((s) => ({ cid: s.id, names: [s.root] })),
+        'snapshots; use more of the id',
+      )
+    }
+    const entries = await this.#track(() => readTrees(op.tree, (cid, max) => this.#readInternal(cid, max)))
+    return {
+      ...snapshotInfo(op),
+      entries: entries.map((e) =>
+        e.type === 'file' && !ctx.log.state.object(e.cid) ? { ...e, listed: false } : e,
+      ),
+    }
   }
 
   async resolveName(name: string): Promise<string | undefined> {
@@ -738,6 +786,28 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return this.#ctx
   }
 
+  /** Stores a record of the catalogue (a log segment, a snapshot's tree) as an internal object. */
+  async #putInternal(bytes: Uint8Array): Promise<string> {
+    const ctx = this.#running()
+    const opts = { signal: this.#lifetime.signal, internal: true }
+    return (await putObject(ctx, this.#deleter as Deleter, bytes, opts, this.#replication, this.#putTuning))
+      .cid
+  }
+
+  /** Reads a record of the catalogue back by cid, from here or the network, at most `max` bytes. */
+  async #readInternal(cid: string, max: number): Promise<Uint8Array> {
+    const ctx = this.#running()
+    const target = this.#resolveRef(cid)
+    const got = await this.#getter.get(
+      ctx,
+      target,
+      { signal: this.#lifetime.signal },
+      this.#replication,
+      this.#getTuning,
+    )
+    return readAtMost(got.stream, max)
+  }
+
   async #track<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const combined = signal ? AbortSignal.any([signal, this.#lifetime.signal]) : this.#lifetime.signal
     const p = fn(combined)
@@ -787,6 +857,10 @@ function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefin
  * put per name of each of the owner's objects (one without a name for a nameless object), so that
  * everything it lists is in the log that other devices and a restore will read.
  */
+function snapshotInfo(op: SnapshotOp): SnapshotInfo {
+  return { id: op.id, root: op.root, at: op.at, tree: op.tree, files: op.files, bytes: op.bytes }
+}
+
 async function loadDeviceLog(catalogue: Catalogue): Promise<DeviceLog> {
   // A random device id per catalogue, kept in it: a node whose catalogue was lost writes as a new
   // device, so its new ops can never take the ids of ops it wrote before (still in the network).

@@ -8,7 +8,7 @@ export {
 export type { HeldRecord, ObjectRecord, PeerBookEntry } from './catalogue.js'
 export { Catalogue } from './catalogue.js'
 export { MAX_HEAD_BOX_BYTES, MAX_HEADS_PER_OWNER } from './catalogue-head.js'
-export { type CatalogueOp, catalogueOpSchema, type LoggedObject } from './catalogue-log.js'
+export { type CatalogueOp, catalogueOpSchema, type LoggedObject, type SnapshotOp } from './catalogue-log.js'
 export {
   type CatalogueSyncStatus,
   COMPACT_AT_SEGMENTS,
@@ -107,6 +107,13 @@ export {
 } from './protocol/messages.js'
 export { RateLimiter } from './rate-limiter.js'
 export { rankNodes } from './rendezvous.js'
+export {
+  MAX_SNAPSHOT_ENTRIES,
+  MAX_TREE_BYTES,
+  pathProblem,
+  type SnapshotEntry,
+  snapshotEntrySchema,
+} from './snapshot-tree.js'
 export type {
   AuditStatus,
   FailedAudit,
@@ -123,5 +130,6 @@ export type {
   RepairStatus,
   Replication,
   SkippedPeer,
+  SnapshotInfo,
   Source,
 } from './types.js'

@@ -155,3 +155,19 @@ export interface NodeStatus {
   /** The owner's catalogue log: its ops, what of this device's is not yet published, its head. */
   catalogue: CatalogueSyncStatus
 }
+
+/** A snapshot of a folder as the catalogue lists it. */
+export interface SnapshotInfo {
+  /** Its op id in the catalogue log (`<device>:<counter>`); a start of it names it too. */
+  id: string
+  /** The name the folder was stored under: its files are named `<root>/<path>`. */
+  root: string
+  /** When it was taken (ms since the epoch). */
+  at: number
+  /** The cid of the folder's tree. */
+  tree: string
+  files: number
+  bytes: number
+  /** Trees this snapshot stored (the others were unchanged since an earlier one); only on the put. */
+  stored?: number
+}

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { CAPABILITY_PREFIX } from '@cas/server'
+import { CAPABILITY_PREFIX, MAX_SNAPSHOT_ENTRIES, snapshotEntrySchema } from '@cas/server'
 import { z } from 'zod'
 import type { NodeBackend } from '../backend.js'
 import { HttpError } from '../errors.js'
@@ -32,6 +32,8 @@ export interface Route {
 
 const CID = /^[0-9a-f]{64}$/
 const MAX_JSON_BODY = 16 * 1024
+/** A snapshot's listing: about 400,000 entries of 160 bytes. */
+const MAX_SNAPSHOT_BODY = 64 * 1024 * 1024
 
 const PutQuery = z.object({
   name: z.string().min(1).max(1024).optional(),
@@ -48,19 +50,23 @@ const PutQuery = z.object({
 })
 const ConnectBody = z.object({ addr: z.string().regex(/^.{1,255}:\d{1,5}$/) })
 const RenameBody = z.object({ name: z.string().min(1).max(4096) })
+const SnapshotBody = z.object({
+  root: z.string().min(1).max(4096),
+  entries: z.array(snapshotEntrySchema).max(MAX_SNAPSHOT_ENTRIES),
+})
 
 /** The object a path names: a cid, a name stored here, or the start of a known cid. */
 function refParam(ctx: RouteContext): Promise<string> {
   return ctx.backend.resolveRef(ctx.params[0] ?? '')
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, max = MAX_JSON_BODY): Promise<unknown> {
   let size = 0
   const parts: Buffer[] = []
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_JSON_BODY)
-      throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `a JSON body is limited to ${MAX_JSON_BODY} bytes`)
+    if (size > max)
+      throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `this JSON body is limited to ${max} bytes`)
     parts.push(chunk)
   }
   try {
@@ -264,6 +270,27 @@ export const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/catalogue\/sync$/,
     name: 'catalogue-sync',
     handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.syncCatalogue()),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/snapshots$/,
+    name: 'snapshots',
+    handler: async (ctx) => sendJson(ctx.res, 200, ctx.backend.snapshots()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/snapshots$/,
+    name: 'snapshot-put',
+    handler: async (ctx) => {
+      const { root, entries } = parse(SnapshotBody, await readJson(ctx.req, MAX_SNAPSHOT_BODY), 'body')
+      sendJson(ctx.res, 201, await ctx.backend.putSnapshot(root, entries))
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/snapshots\/([^/]+)$/,
+    name: 'snapshot',
+    handler: async (ctx) => sendJson(ctx.res, 200, await ctx.backend.snapshot(ctx.params[0] ?? '')),
   },
   {
     method: 'POST',
