@@ -13,14 +13,18 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
   'key export': ['cas key export -o /media/usb/owner-backup.key  # asks for a passphrase twice'],
   put: [
     'cas put ./photo.jpg           # prints the cid; the name defaults to photo.jpg',
-    'cas put ./big.iso -r 3        # want 3 replicas for this object',
+    'cas put ./big.iso --replication 3   # want 3 replicas for this object',
     'tar c ./docs | cas put - --name docs.tar',
+    'cas put -r ~/Documents        # a folder as a snapshot; again later sends only what changed',
   ],
   get: [
     'cas get photo.jpg -o copy.jpg # by name, into a file',
     'cas get <cid> -o ~/Downloads  # into a folder, under the stored name',
-    'cas get <cid> | less          # to stdout',
+    'cas get <cid> | less          # to stdout (to a terminal: saved under the stored name)',
+    'cas get -r Documents -o ~/Documents   # every name under Documents/, as a folder',
+    'cas get -r 3f9a1c -o /tmp/old # a snapshot (the start of its id), as it was put',
   ],
+  snapshots: ['cas snapshots', 'cas snapshots Documents     # the snapshots of one folder'],
   rm: [
     'cas rm <cid>                  # here and on every peer',
     'cas rm --local <cid>          # only the local copy',

@@ -69,25 +69,55 @@ program
 
 program
   .command('put')
-  .description('store a file (or stdin with -); prints its cid')
-  .argument('<file>', 'a file, or - for stdin')
-  .option('--name <name>', 'a name to find it by (default: the file name)')
+  .description(
+    'store a file (or stdin with -), or a folder as a snapshot with -r; prints its cid (or snapshot id)',
+  )
+  .argument('<path>', 'a file, - for stdin, or with -r a folder')
+  .option(
+    '-r, --recursive',
+    'store a folder: its files (only those changed since its last snapshot), then a snapshot',
+  )
+  .option(
+    '--name <name>',
+    "a name to find it by (default: the file or folder name; a folder's files go under it)",
+  )
   .option('--no-name', 'store without a name')
-  .option('-r, --replication <n>', 'replicas wanted: a number or "all" (default: the node\'s setting)')
-  .action(async (file: string, opts: { name?: string | false; replication?: string }, cmd: Command) =>
-    (await import('./commands/put.js')).put(ctxOf(cmd), file, opts),
+  .option('--replication <n>', 'replicas wanted: a number or "all" (default: the node\'s setting)')
+  .action(
+    async (
+      path: string,
+      opts: { name?: string | false; replication?: string; recursive?: boolean },
+      cmd: Command,
+    ) =>
+      opts.recursive
+        ? (await import('./commands/put-folder.js')).putFolder(ctxOf(cmd), path, opts)
+        : (await import('./commands/put.js')).put(ctxOf(cmd), path, opts),
   )
 
 program
   .command('get')
-  .description('fetch an object (from the network if needed) to stdout or a file')
-  .argument('<ref>', 'a cid, a name, the start of a cid (at least 4 hex digits), or a capability')
+  .description('fetch an object (from the network if needed) to stdout or a file; with -r, a folder')
+  .argument(
+    '<ref>',
+    'a cid, a name, the start of a cid (at least 4 hex digits), or a capability; with -r a snapshot id or a path (/ for all)',
+  )
+  .option('-r, --recursive', 'write a snapshot, or every name under a path, into the folder given with -o')
   .option(
     '-o, --output <path>',
     'write to this file, or into this folder under the stored name (else the cid), instead of stdout',
   )
-  .action(async (ref: string, opts: { output?: string }, cmd: Command) =>
-    (await import('./commands/get.js')).get(ctxOf(cmd), ref, opts),
+  .action(async (ref: string, opts: { output?: string; recursive?: boolean }, cmd: Command) =>
+    opts.recursive
+      ? (await import('./commands/get-folder.js')).getFolder(ctxOf(cmd), ref, opts)
+      : (await import('./commands/get.js')).get(ctxOf(cmd), ref, opts),
+  )
+
+program
+  .command('snapshots')
+  .description('list the snapshots of folders stored with `put -r`, oldest first')
+  .argument('[root]', 'only the snapshots of this folder name')
+  .action(async (root: string | undefined, _opts, cmd: Command) =>
+    (await import('./commands/snapshots.js')).snapshots(ctxOf(cmd), root),
   )
 
 program

@@ -122,3 +122,30 @@ export const InitResultSchema = z.object({
 })
 
 export const KeyExportResultSchema = z.object({ ownerId: Hex64, file: z.string() })
+
+export const SnapshotInfoSchema = z.looseObject({
+  id: z.string().min(1),
+  root: z.string().min(1),
+  at: z.number(),
+  tree: Hex64,
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+})
+export const SnapshotListSchema = z.array(SnapshotInfoSchema)
+
+const entryBase = { path: z.string().min(1), mtime: z.number().int().nonnegative() }
+export const SnapshotEntrySchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('file'),
+    ...entryBase,
+    mode: z.number().int(),
+    size: z.number().int().nonnegative(),
+    cid: Hex64,
+    /** false when the catalogue no longer lists the object (deleted since). */
+    listed: z.boolean().optional(),
+  }),
+  z.looseObject({ type: z.literal('dir'), ...entryBase, mode: z.number().int() }),
+  z.looseObject({ type: z.literal('symlink'), ...entryBase, target: z.string().min(1) }),
+])
+export type SnapshotEntry = z.infer<typeof SnapshotEntrySchema>
+export const SnapshotSchema = SnapshotInfoSchema.extend({ entries: z.array(SnapshotEntrySchema) })

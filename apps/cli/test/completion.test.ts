@@ -20,9 +20,9 @@ const hasShell = (shell: string) => spawnSync(shell, ['-c', 'exit 0']).status ==
 describe('cas completion', () => {
   it('bash completes commands, their options and subcommands, and leaves file names to bash', () => {
     expect(bashCompletes('p')).toEqual(['put', 'peers'])
-    expect(bashCompletes('s')).toEqual(['stat', 'share', 'status', 'stop'])
+    expect(bashCompletes('s')).toEqual(['snapshots', 'stat', 'share', 'status', 'stop'])
     expect(bashCompletes('ls', '--s')).toEqual(['--sort'])
-    expect(bashCompletes('--json', 'get', '-')).toEqual(['--output', '-o', '--help'])
+    expect(bashCompletes('--json', 'get', '-')).toEqual(['--recursive', '-r', '--output', '-o', '--help'])
     expect(bashCompletes('peers', 'a')).toEqual(['add'])
     expect(bashCompletes('completion', 'f')).toEqual(['fish'])
     // a file argument: no words of ours, so `complete -o default` offers file names

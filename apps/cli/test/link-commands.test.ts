@@ -67,7 +67,7 @@ describe('link-commands: cas and cas-node on PATH', () => {
     const get = await sh(`cas get ${cidOf(data)} -o copy.jpg`, userDir)
     expect(get.code).toBe(0)
     expect((await readFile(join(userDir, 'copy.jpg'))).equals(data)).toBe(true)
-    const usage = await sh('cas put ./photo.jpg -r 0', userDir)
+    const usage = await sh('cas put ./photo.jpg --replication 0', userDir)
     expect(usage).toMatchObject({ code: EXIT_USAGE, stdout: '' })
     const missing = await sh(`cas get ${'0'.repeat(64)} -o lost.jpg`, userDir)
     expect(missing).toMatchObject({ code: EXIT_NOT_FOUND, stdout: '' })

@@ -19,7 +19,7 @@ describe('cas manpage', () => {
     for (const name of commands.filter((c) => c !== 'help' && c !== 'manpage')) {
       expect(page, name).toMatch(new RegExp(`^\\.SS cas ${name}\\b`, 'm'))
     }
-    expect(page).toContain('.B \\-r, \\-\\-replication <n>')
+    expect(page).toContain('.B \\-r, \\-\\-recursive')
     expect(page).toContain(HELP_EXAMPLES.put?.[0]?.replaceAll('-', '\\-'))
     expect(page).toMatch(/^\.SH EXIT STATUS$/m)
   })

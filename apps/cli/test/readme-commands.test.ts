@@ -158,7 +158,7 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
     expect(r.stdout).not.toContain('recovery phrase')
   },
   'cas restore -o ~/restored': async (r, run) => {
-    expect(r.stdout).toMatch(/^1 file\(s\) written to /)
+    expect(r.stdout).toMatch(/^1 file\(s\) \(.+\) written to /)
     expect((await readFile(join(run.home, 'restored', 'photo.jpg'))).equals(run.photo)).toBe(true)
   },
   'cas put ./photo.jpg': async (r, run) => {

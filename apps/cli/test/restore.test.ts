@@ -72,7 +72,7 @@ describe('restore from a recovery phrase', () => {
       return r.code === 0 ? r : undefined
     }, 30_000)
     const seconds = (Date.now() - started) / 1000
-    expect(restored.stdout.toString()).toMatch(/^9 file\(s\) written to /)
+    expect(restored.stdout.toString()).toMatch(/^9 file\(s\) \(.+\) written to /)
     expect(restored.stderr).toMatch(/catalogue: 9 objects/)
     const after = ObjectListSchema.parse(JSON.parse((await cas(['--json', 'ls'], { env: newEnv })).text))
     expect(after.map((o) => [o.cid, o.names]).sort()).toEqual(before.map((o) => [o.cid, o.names]).sort())

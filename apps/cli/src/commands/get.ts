@@ -1,24 +1,22 @@
-import { randomBytes } from 'node:crypto'
-import { createWriteStream, rmSync } from 'node:fs'
-import { rename, rm, stat } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { Transform, type TransformCallback, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { CidHasher } from '@cas/crypto'
 import type { CommandContext } from '../context.js'
-import { CliError, IntegrityError, UsageError } from '../errors.js'
+import { partialName, saveDownload, startDownload, transferError, verifier } from '../download.js'
+import { CliError, UsageError } from '../errors.js'
 import { formatBytes } from '../output.js'
 import { ProgressBar } from '../progress.js'
-import { objectPath } from './arguments.js'
 
 export interface GetOptions {
   output?: string
 }
 
 /**
- * `cas get <cid|name|capability>`: streams the object to stdout or to `-o file`, checking on
- * the way that it hashes to its cid (the node checks every chunk; this checks the node). A file is written under a temporary name and renamed
- * only once it checks out, so a failed get never leaves a wrong file behind.
+ * `cas get <cid|name|capability>`: streams the object to stdout (saved under its stored name when
+ * stdout is a terminal) or to `-o file|folder`, checking on the way that it hashes to its cid (the
+ * node checks every chunk; this checks the node). A file is written under a temporary name and
+ * renamed only once it checks out, so a failed get never leaves a wrong file behind.
  */
 export async function get(ctx: CommandContext, ref: string, opts: GetOptions): Promise<void> {
   const { out } = ctx
@@ -26,19 +24,28 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   if (out.json && (opts.output === undefined || opts.output === '-')) {
     throw new UsageError('--json needs -o <file>: without it the object itself goes to stdout')
   }
+  // To a terminal, bytes would be noise: the object is saved in the current folder under its stored
+  // name instead (never over a file that is there).
+  const toTerminal = opts.output === undefined && out.stdout.isTTY === true
+  const output = toTerminal ? '.' : opts.output
   // Checked before anything is fetched: where the bytes will go must exist.
-  const into = opts.output === undefined || opts.output === '-' ? undefined : await outputTarget(opts.output)
+  const into =
+    output === undefined || output === '-'
+      ? undefined
+      : toTerminal
+        ? { folder: resolve(output), fresh: true }
+        : await outputTarget(output)
   const client = await ctx.client()
-  const res = await client.send('GET', objectPath(ref))
-  const cid = String(res.headers['x-cas-cid'] ?? '')
-  const size = Number(res.headers['content-length'])
-  const storedName = headerName(res.headers['x-cas-name'])
-  const fileName = into?.folder ? fileNameFor(storedName, cid) : undefined
+  const d = await startDownload(client, ref)
+  const { cid, size } = d
+  const fileName = into?.folder ? fileNameFor(d.storedName, cid) : undefined
   const final = into?.folder && fileName ? join(into.folder, fileName) : into?.file
   // As the user wrote it (relative stays relative), with the file name added for a folder.
-  const shown = opts.output && fileName ? join(opts.output, fileName) : opts.output
-  const hash = new CidHasher()
-  let received = 0
+  const shown = output && fileName ? join(output, fileName) : output
+  if (final && into?.fresh && (await stat(final).catch(() => undefined))) {
+    d.res.destroy()
+    throw new CliError('ERR_FILE', `${shown} exists already; choose where to save with -o`)
+  }
   const bar = out.progress
     ? new ProgressBar({
         stream: out.stderr,
@@ -46,29 +53,8 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
         total: size,
       })
     : undefined
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      hash.update(chunk)
-      received += chunk.length
-      bar?.add(chunk.length)
-      done(null, chunk)
-    },
-    flush(done) {
-      const digest = hash.digest()
-      if (received !== size) done(new IntegrityError(`the node sent ${received} bytes of ${size}`))
-      else if (digest !== cid)
-        done(new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`))
-      else done()
-    },
-  })
-  let target: Writable
-  let tmp: string | undefined
-  if (final === undefined) {
-    target = out.stdout
-  } else {
-    tmp = join(dirname(final), `.${basename(final)}.cas-${randomBytes(4).toString('hex')}.partial`)
-    target = createWriteStream(tmp, { flags: 'wx' })
-  }
+  const onBytes = (n: number) => bar?.add(n)
+  const tmp = final ? partialName(final) : undefined
   // Ctrl-C mid-download: remove the partial file before exiting, as a failed get would.
   const onSignal = () => {
     if (tmp) rmSync(tmp, { force: true })
@@ -77,31 +63,23 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    // stdout must not be ended by the pipeline (later writes, and the parent's pipe, need it).
-    if (target === out.stdout) {
-      await pipeline(res, check, async (source: AsyncIterable<Buffer>) => {
+    if (final && tmp) {
+      await saveDownload(d, final, { onBytes, tmp })
+    } else {
+      // stdout must not be ended by the pipeline (later writes, and the parent's pipe, need it).
+      await pipeline(d.res, verifier(cid, size, onBytes), async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) {
           if (!out.stdout.write(chunk)) await new Promise((r) => out.stdout.once('drain', r))
         }
+      }).catch((err: unknown) => {
+        throw transferError(err, cid || ref)
       })
-    } else {
-      await pipeline(res, check, target)
     }
-  } catch (err) {
-    if (tmp) await rm(tmp, { force: true })
-    if (err instanceof CliError) throw err
-    throw new CliError(
-      'ERR_TRANSFER',
-      `the download of ${cid || ref} failed: ${(err as Error).message}`,
-      undefined,
-      { cause: err },
-    )
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     bar?.finish()
   }
-  if (tmp && final) await rename(tmp, final)
   const path = final ? (shown as string) : '-'
   out.result({ cid, size, path }, () => '')
   out.info(`got ${cid} (${formatBytes(size)})${final ? ` → ${path}` : ''}`)
@@ -111,7 +89,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
  * Where `-o` points: an existing folder (the object is saved in it under its stored name, else its
  * cid) or a file in an existing folder. ERR_FILE, before any transfer, when the folder is missing.
  */
-async function outputTarget(output: string): Promise<{ folder?: string; file?: string }> {
+async function outputTarget(output: string): Promise<{ folder?: string; file?: string; fresh?: boolean }> {
   const path = resolve(output)
   const info = await stat(path).catch(() => undefined)
   if (info?.isDirectory()) return { folder: path }
@@ -120,15 +98,6 @@ async function outputTarget(output: string): Promise<{ folder?: string; file?: s
     throw new CliError('ERR_FILE', `cannot write ${output}: there is no folder ${dirname(output)}`)
   }
   return { file: path }
-}
-
-function headerName(value: string | string[] | undefined): string | undefined {
-  if (typeof value !== 'string') return undefined
-  try {
-    return decodeURIComponent(value)
-  } catch {
-    return undefined
-  }
 }
 
 /** A stored name as a file name in one folder: its last part only, never `.`, `..` or empty. */

@@ -1,11 +1,16 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Readable } from 'node:stream'
+import type { z } from 'zod'
+import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { formatBytes } from '../output.js'
 import { byteCounter, ProgressBar } from '../progress.js'
 import { PutResultSchema } from '../schemas.js'
+
+type PutResult = z.infer<typeof PutResultSchema>
+
 import { parseReplication } from './arguments.js'
 
 export interface PutOptions {
@@ -16,11 +21,23 @@ export interface PutOptions {
 /** Bytes per read of the file. */
 const READ_SIZE = 1024 * 1024
 
-function fileProblem(err: NodeJS.ErrnoException): string {
+export function fileProblem(err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') return 'no such file'
   if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied'
   if (err.code === 'EISDIR') return 'it is a folder'
   return err.message
+}
+
+/** Sends one object's bytes to the node (`POST /v1/objects`); resolves with its answer. */
+export function upload(
+  client: ApiClient,
+  body: Readable,
+  query: URLSearchParams,
+  size: number | undefined,
+): Promise<PutResult> {
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
+  if (size !== undefined) headers['content-length'] = String(size)
+  return client.json(PutResultSchema, 'POST', `/v1/objects?${query}`, { body, headers })
 }
 
 /** `cas put <file|->`: streams a file (or stdin) to the node; prints the cid. */
@@ -60,9 +77,7 @@ export async function put(ctx: CommandContext, file: string, opts: PutOptions): 
     source.on('error', (err) => body.destroy(err))
     body.on('end', () => bar.finish('sent; replicating…'))
   }
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
-  if (size !== undefined) headers['content-length'] = String(size)
-  const result = await client.json(PutResultSchema, 'POST', `/v1/objects?${query}`, { body, headers })
+  const result = await upload(client, body, query, size)
   out.result(result, () => result.cid)
   out.info(
     `stored ${name ?? 'stdin'} (${formatBytes(result.size)}): ${result.replicas.length}/${result.wanted} replicas`,

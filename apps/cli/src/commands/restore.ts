@@ -1,17 +1,14 @@
-import { mkdir, stat } from 'node:fs/promises'
-import { isAbsolute, join, normalize, sep } from 'node:path'
 import type { CommandContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { EXIT_FAILURE } from '../exit-codes.js'
-import { Output } from '../output.js'
-import { CatalogueSyncSchema, ObjectListSchema } from '../schemas.js'
-import { get } from './get.js'
+import { CatalogueSyncSchema } from '../schemas.js'
+import { getFolder } from './get-folder.js'
 
 /**
  * `cas restore [-o DIR]`: brings the owner's catalogue back from the heads its peers hold (what a
- * new machine set up with `cas init --recover` needs), then, with `-o`, fetches every object into
- * DIR under its stored name (folders from the `/` in names; a name on two objects gets both, the
- * second with its cid added; an object without a name under its cid). Existing files are kept.
+ * new machine set up with `cas init --recover` needs), then, with `-o`, fetches every named object
+ * into DIR as `cas get -r / -o DIR` does (folders from the `/` in names, modes and times from
+ * snapshots), keeping the files already there: run again, it finishes what a first run left.
  */
 export async function restore(ctx: CommandContext, opts: { output?: string }): Promise<void> {
   const client = await ctx.client()
@@ -35,54 +32,5 @@ export async function restore(ctx: CommandContext, opts: { output?: string }): P
     return
   }
   ctx.out.info(summary)
-  const objects = await client.json(ObjectListSchema, 'GET', '/v1/objects')
-  const wanted = targets(objects)
-  let written = 0
-  const skipped: string[] = []
-  for (const { path, cid } of wanted) {
-    const file = join(opts.output, path)
-    if (await exists(file)) {
-      skipped.push(path)
-      continue
-    }
-    await mkdir(join(file, '..'), { recursive: true })
-    // Each file quietly: the summary says what was written.
-    await get({ ...ctx, out: new Output({ json: false, quiet: true, env: ctx.env }) }, cid, { output: file })
-    written++
-  }
-  const result = { ...synced, written, skipped: skipped.length, folder: opts.output }
-  ctx.out.result(result, () => `${written} file(s) written to ${opts.output}`)
-  if (skipped.length > 0)
-    ctx.out.info(`${skipped.length} file(s) already there were kept: ${skipped.slice(0, 5).join(', ')}`)
-}
-
-/** Where each object goes under the folder; names that would climb out of it are not used. */
-function targets(objects: { cid: string; names: string[] }[]): { path: string; cid: string }[] {
-  const byName = new Map<string, string[]>()
-  const out: { path: string; cid: string }[] = []
-  for (const o of objects) {
-    const names = o.names.filter(safe)
-    if (names.length === 0) out.push({ path: o.cid, cid: o.cid })
-    for (const name of names) byName.set(name, [...(byName.get(name) ?? []), o.cid])
-  }
-  for (const [name, cids] of byName) {
-    cids.sort().forEach((cid, i) => {
-      out.push({ path: i === 0 ? name : `${name} (${cid.slice(0, 12)})`, cid })
-    })
-  }
-  return out
-}
-
-function safe(name: string): boolean {
-  const n = normalize(name)
-  return !isAbsolute(n) && n !== '..' && !n.startsWith(`..${sep}`) && n !== '.'
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
+  await getFolder(ctx, '/', { output: opts.output, keepExisting: true })
 }

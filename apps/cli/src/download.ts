@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import { basename, dirname, join } from 'node:path'
+import { Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { CidHasher } from '@cas/crypto'
+import type { ApiClient } from './api-client.js'
+import { objectPath } from './commands/arguments.js'
+import { CliError, IntegrityError } from './errors.js'
+
+/** An object's answer from the node, before its bytes are read. */
+export interface Download {
+  res: IncomingMessage
+  cid: string
+  size: number
+  /** The name the node says it was stored under, if any. */
+  storedName: string | undefined
+}
+
+export async function startDownload(client: ApiClient, ref: string): Promise<Download> {
+  const res = await client.send('GET', objectPath(ref))
+  return {
+    res,
+    cid: String(res.headers['x-cas-cid'] ?? ''),
+    size: Number(res.headers['content-length']),
+    storedName: headerName(res.headers['x-cas-name']),
+  }
+}
+
+/**
+ * Passes the bytes on while hashing them; fails at the end unless they are `size` bytes that hash
+ * to `cid` (the node checks every chunk; this checks the node).
+ */
+export function verifier(cid: string, size: number, onBytes?: (n: number) => void): Transform {
+  const hash = new CidHasher()
+  let received = 0
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      hash.update(chunk)
+      received += chunk.length
+      onBytes?.(chunk.length)
+      done(null, chunk)
+    },
+    flush(done) {
+      const digest = hash.digest()
+      if (received !== size) done(new IntegrityError(`the node sent ${received} bytes of ${size}`))
+      else if (digest !== cid)
+        done(new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`))
+      else done()
+    },
+  })
+}
+
+/** The temporary name a download is written under beside its final one. */
+export function partialName(final: string): string {
+  return join(dirname(final), `.${basename(final)}.cas-${randomBytes(4).toString('hex')}.partial`)
+}
+
+/**
+ * Writes a download to `final` through a temporary file that is renamed only once the bytes check
+ * out, so a failed download never leaves a wrong file behind (ERR_INTEGRITY, else ERR_TRANSFER).
+ */
+export async function saveDownload(
+  d: Download,
+  final: string,
+  opts: { onBytes?: (n: number) => void; tmp?: string } = {},
+): Promise<void> {
+  const tmp = opts.tmp ?? partialName(final)
+  try {
+    await pipeline(d.res, verifier(d.cid, d.size, opts.onBytes), createWriteStream(tmp, { flags: 'wx' }))
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw transferError(err, d.cid)
+  }
+  await rename(tmp, final)
+}
+
+export function transferError(err: unknown, what: string): CliError {
+  if (err instanceof CliError) return err
+  return new CliError(
+    'ERR_TRANSFER',
+    `the download of ${what} failed: ${(err as Error).message}`,
+    undefined,
+    {
+      cause: err,
+    },
+  )
+}
+
+function headerName(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
