@@ -95,6 +95,9 @@ export class CasNode {
         ...(config.auditRate !== undefined && { auditRate: config.auditRate }),
         ...(config.auditInterval !== undefined && { auditInterval: config.auditInterval }),
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),
+        ...(config.catalogueSyncInterval !== undefined && {
+          catalogueSyncInterval: config.catalogueSyncInterval,
+        }),
         ...(config.repairGrace !== undefined && { repairGrace: config.repairGrace }),
         ...(config.requestTimeout !== undefined && { fetchTimeout: config.requestTimeout }),
         logger: log.child({ part: 'server' }),

@@ -45,6 +45,8 @@ export interface NodeConfig {
   /** Pause between audit rounds. */
   auditInterval: number | undefined
   repairInterval: number | undefined
+  /** How often the catalogue is gathered from the owner's other devices; 0 only at start and on request. */
+  catalogueSyncInterval: number | undefined
   /** How long a holder may be unreachable before its replicas are made elsewhere. */
   repairGrace: number | undefined
   /** How long a peer has to answer a request, and the longest silence inside a transfer. */
@@ -216,6 +218,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     zDuration,
     undefined,
     'how often replicas are checked',
+  ),
+  opt(
+    'catalogueSyncInterval',
+    '--catalogue-sync-interval',
+    'CAS_CATALOGUE_SYNC_INTERVAL',
+    'a duration such as 60000, 30s or 5m; 0 turns it off',
+    zDuration,
+    undefined,
+    "how often the catalogue is gathered from the owner's other devices (default 1m; also when the first peer connects)",
   ),
   opt(
     'repairGrace',
