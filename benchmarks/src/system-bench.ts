@@ -19,6 +19,7 @@ import {
   startNode,
   until,
 } from './cluster.js'
+import { folderBench } from './folder-bench.js'
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
 const MiB = 1024 * 1024
@@ -30,6 +31,7 @@ const TTFB_TRIES = 7
 const SMALL_PUTS = QUICK ? 300 : 10_000
 const SMALL_IN_FLIGHT = 16
 const REPAIR_OBJECTS = QUICK ? 100 : 1000
+const FOLDER_FILES = QUICK ? 1_000 : 10_000
 // Quick mode leaves out the 10-node transfers (the convergence figure still starts ten nodes).
 const CLUSTERS = QUICK || ONLY_SIZES ? [3] : [3, 10]
 const R = 2
@@ -401,7 +403,10 @@ try {
   const lone = await startNode({ dir, name: 'lone' })
   try {
     for (const count of CLUSTERS) await transfers(dir, count, lone)
-    if (!ONLY_SIZES) await smallPuts(dir, lone)
+    if (!ONLY_SIZES) {
+      await smallPuts(dir, lone)
+      await folderBench(dir, lone, FOLDER_FILES, record)
+    }
   } finally {
     await lone.process.stop()
   }

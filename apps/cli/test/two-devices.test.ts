@@ -49,6 +49,26 @@ async function ok(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   expect(r.code, `cas ${args.join(' ')}: ${r.stderr}`).toBe(0)
 }
 
+/**
+ * One side's changes while apart: adds `<side>.txt`, renames one base file, deletes another, writes
+ * `same.txt` (as the other side does), and waits until they are published.
+ */
+async function workApart(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  side: string,
+  rename: [string, string],
+  remove: string,
+): Promise<{ bytes: Buffer; cid: string; same: string; listing: Listing }> {
+  const bytes = randomBytes(4_000)
+  const cid = await put(env, dir, `${side}.txt`, bytes)
+  await ok(['mv', ...rename], env)
+  await ok(['rm', remove], env)
+  const same = await put(env, dir, 'same.txt', randomBytes(500))
+  await published(env)
+  return { bytes, cid, same, listing: await listing(env) }
+}
+
 const named = (list: Listing) => list.flatMap((o) => o.names.map((n) => `${n} ${o.cid.slice(0, 8)}`)).sort()
 
 describe('two machines of one owner', () => {
@@ -76,27 +96,23 @@ describe('two machines of one owner', () => {
 
     // Apart. Side B (desktop, h2) is down while side A (laptop, h1) works, then the other way round.
     await Promise.all([desktop.process.stop(), h2.process.stop()])
-    const laptopOnly = randomBytes(4_000)
-    const laptopCid = await put(laptopEnv, dir, 'laptop.txt', laptopOnly)
-    await ok(['mv', 'base-a.txt', 'a-laptop.txt'], laptopEnv)
-    await ok(['rm', 'base-b.txt'], laptopEnv)
-    const sameL = await put(laptopEnv, dir, 'same.txt', randomBytes(500))
-    await published(laptopEnv)
-    const laptopSide = await listing(laptopEnv)
+    const laptopSide = await workApart(laptopEnv, dir, 'laptop', ['base-a.txt', 'a-laptop.txt'], 'base-b.txt')
     await Promise.all([laptop.process.stop(), h1.process.stop()])
 
     h2 = await cluster.restart(h2, { bootstrap: [] })
     desktop = await cluster.restart(desktop, { bootstrap: [h2.p2p] })
-    const desktopOnly = randomBytes(5_000)
-    const desktopCid = await put(desktopEnv, dir, 'desktop.txt', desktopOnly)
-    await ok(['mv', 'base-c.txt', 'c-desktop.txt'], desktopEnv)
-    await ok(['rm', 'base-d.txt'], desktopEnv)
-    const sameD = await put(desktopEnv, dir, 'same.txt', randomBytes(600))
-    await published(desktopEnv)
-    const desktopSide = await listing(desktopEnv)
+    const desktopSide = await workApart(
+      desktopEnv,
+      dir,
+      'desktop',
+      ['base-c.txt', 'c-desktop.txt'],
+      'base-d.txt',
+    )
+    const { bytes: laptopOnly, cid: laptopCid, same: sameL } = laptopSide
+    const { bytes: desktopOnly, cid: desktopCid, same: sameD } = desktopSide
     // Neither side has seen the other's changes.
-    expect(named(desktopSide)).not.toContain(`laptop.txt ${laptopCid.slice(0, 8)}`)
-    expect(named(laptopSide)).not.toContain(`desktop.txt ${desktopCid.slice(0, 8)}`)
+    expect(named(desktopSide.listing)).not.toContain(`laptop.txt ${laptopCid.slice(0, 8)}`)
+    expect(named(laptopSide.listing)).not.toContain(`desktop.txt ${desktopCid.slice(0, 8)}`)
 
     // Together again.
     const healed = Date.now()

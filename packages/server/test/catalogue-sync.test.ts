@@ -156,6 +156,12 @@ describe('the catalogue in the network', () => {
     const [a, ...holders] = (await cluster.mesh(3, options)) as [TestNode, TestNode, TestNode]
     const marker = `secret-marker-${Date.now()}`
     const put = await a.server.put(randomFile(10_000), { name: `${marker}/path/${marker}.txt` })
+    // A snapshot's trees hold paths and symlink targets: sealed like every other replica.
+    const file = { type: 'file', mode: 0o644, mtime: 0, size: put.size, cid: put.cid } as const
+    await a.server.putSnapshot(`${marker}-root`, [
+      { ...file, path: `${marker}-dir/${marker}.txt` },
+      { type: 'symlink', path: `${marker}-link`, mtime: 0, target: `../${marker}-target` },
+    ])
     expect(await a.server.publishCatalogue()).toBe(2)
     for (const h of holders) {
       for (const file of await filesUnder(h.dataDir)) {
