@@ -222,9 +222,11 @@ export class CatalogueSync {
     const answers = await Promise.allSettled(peers.map((p) => askHeads(ctx, p)))
     const newest = new Map<string, SignedHead>()
     let answered = 0
-    for (const a of answers) {
+    // Heads this node holds for its own owner: another device of the owner may have sent it its head.
+    const held = { status: 'fulfilled' as const, value: ctx.catalogue.headsOf(ctx.ownerId) }
+    for (const a of [...answers, held]) {
       if (a.status !== 'fulfilled') continue
-      answered++
+      if (a !== held) answered++
       for (const head of a.value) {
         const prev = newest.get(head.headId)
         if (!prev || prev.seq < head.seq) newest.set(head.headId, head)

@@ -269,27 +269,42 @@ function foundDamaged(ctx: ServerContext, ref: ObjectRef): Record<string, number
   return ref.shared ? undefined : ctx.catalogue.getObject(ref.cid)?.damaged
 }
 
-/** The local replica, opened and checked down to its manifest; 'damaged' when it exists but does not open. */
+/**
+ * The local replica, opened and checked down to its manifest; 'damaged' when it exists but does not
+ * open. Without a copy of its own, a node reads the replica it holds for its own owner (put by
+ * another device of the owner, which may be gone): its chunks are checked as any holder's are.
+ */
 async function openLocal(
   ctx: ServerContext,
   ref: ObjectRef,
   signal: AbortSignal,
 ): Promise<Opened | 'damaged' | undefined> {
-  const self = 'self'
+  const own = await openReplica(ctx, ref, 'self', ref.cid, signal)
+  if (own !== undefined || ref.shared) return own
+  return openReplica(ctx, ref, ctx.ownerId, ref.locator, signal)
+}
+
+async function openReplica(
+  ctx: ServerContext,
+  ref: ObjectRef,
+  namespace: string,
+  key: string,
+  signal: AbortSignal,
+): Promise<Opened | 'damaged' | undefined> {
   let head: ReplicaHead
   let opener: ObjectOpener
   try {
-    head = await readReplicaHead(ctx.store, self, ref.cid)
-    const key = ref.shared
+    head = await readReplicaHead(ctx.store, namespace, key)
+    const objectKey = ref.shared
       ? ref.objectKey
       : openObjectKey(ctx.secrets, head.signed.commit.keyBox, ref.locator)
-    if (!key) return 'damaged'
-    opener = new ObjectOpener(key, head.signed.commit.manifestBox, ref.cid)
+    if (!objectKey) return 'damaged'
+    opener = new ObjectOpener(objectKey, head.signed.commit.manifestBox, ref.cid)
   } catch (err) {
     if (signal.aborted) throw err
     if (errorCode(err) === 'ERR_NOT_FOUND') return undefined
     ctx.logger.warn(
-      { cid: ref.cid, err: String(err) },
+      { cid: ref.cid, namespace: namespace === 'self' ? 'self' : 'held', err: String(err) },
       'local copy is damaged: fetching a good replica to replace it',
     )
     return 'damaged'
@@ -297,7 +312,7 @@ async function openLocal(
   const source: ChunkSource = {
     id: 'local',
     open: (i, c) => opener.open(i, c),
-    read: (first, count, sig) => readChunks(ctx.store, self, ref.cid, head, first, first + count - 1, sig),
+    read: (first, count, sig) => readChunks(ctx.store, namespace, key, head, first, first + count - 1, sig),
   }
   return { opener, sources: [source] }
 }

@@ -150,6 +150,24 @@ describe('the catalogue in the network', () => {
     expect(l.find((o) => o.cid === shared.cid)?.names).toEqual([])
   })
 
+  it('reads on one machine the replica it holds for its owner, once the machine that put it is gone', async () => {
+    cluster = new Cluster('plain')
+    const options = { replication: 1, catalogueSyncInterval: 0 } as const
+    const [laptop] = (await cluster.mesh(1, options)) as [TestNode]
+    const desktop = await cluster.add({ ...options, ownerKey: laptop.ownerKey, bootstrap: [laptop.addr] })
+    await waitFor(() => laptop.transport.peers().length >= 1, { what: 'the two machines to meet' })
+    const bytes = randomFile(2_500_000)
+    // The desktop is the laptop's only peer: it holds the one replica, in its held store.
+    const put = await laptop.server.put(bytes, { name: 'thesis.pdf' })
+    expect(put.replicas).toEqual([desktop.transport.nodeId])
+    await laptop.server.publishCatalogue()
+    await desktop.server.syncCatalogue()
+    await cluster.stop(laptop)
+    const got = await desktop.server.get(await desktop.server.resolveRef('thesis.pdf'))
+    expect(got.source).toBe('local')
+    expect((await readAll(got.stream)).equals(bytes)).toBe(true)
+  })
+
   it("keeps names, paths and plaintext cids off the holders' disks", async () => {
     cluster = new Cluster('plain')
     const options = { replication: 2, catalogueSyncInterval: 0 } as const
