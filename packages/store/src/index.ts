@@ -11,7 +11,8 @@ export {
 } from './errors.js'
 export { HEADER_MAGIC, HEADER_VERSION, MAX_KEY_BYTES } from './object-header.js'
 export { READ_CHUNK_SIZE } from './object-read-stream.js'
-export { ObjectWriter } from './object-writer.js'
+export { type ObjectPlacement, ObjectWriter } from './object-writer.js'
+export { DEFAULT_MAX_PACK_BYTES, MAX_PACKED_BYTES } from './pack-log.js'
 export { CAS_PATH_SEGMENT_LENGTH, casPathTransform, type PathTransform } from './path-transform.js'
 export type { Source } from './source.js'
 export {

@@ -7,6 +7,7 @@ import { syncDir, TempFile } from './atomic-write.js'
 import {
   InvalidKeyError,
   InvalidNamespaceError,
+  InvalidRangeError,
   NotFoundError,
   StoreError,
   StoreIOError,
@@ -21,6 +22,7 @@ import {
 } from './object-header.js'
 import { ObjectReadStream } from './object-read-stream.js'
 import { ObjectWriter } from './object-writer.js'
+import { clearPacks, MAX_PACKED_BYTES, type PackedObject, PackLog } from './pack-log.js'
 import { casPathTransform, type PathTransform } from './path-transform.js'
 import { iterateSource, type Source } from './source.js'
 import { sweepTemporaries } from './sweep.js'
@@ -32,6 +34,11 @@ export interface StoreOptions {
   pathTransform?: PathTransform
   /** Namespace used when a call names none. Default: 'self'. */
   defaultNamespace?: string
+  /**
+   * Objects of at most this many bytes are appended to pack files (`<root>/.packs`) instead of a
+   * file each, and writes that arrive together share one fsync. Default 0: every object gets a file.
+   */
+  packBelow?: number
 }
 
 export interface ObjectStat {
@@ -57,6 +64,7 @@ export interface ReadOptions extends NamespaceOption {
 export const DEFAULT_NAMESPACE = 'self'
 export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/i
 const TMP_DIR = '.tmp'
+const PACK_DIR = '.packs'
 const CID_KEY_LENGTH = 64
 const DIR_MODE = 0o700
 
@@ -68,13 +76,21 @@ export class Store {
   readonly root: string
   private readonly transform: PathTransform
   private readonly defaultNamespace: string
+  private readonly packBelow: number
   private opening: Promise<void> | undefined
   private realRoot = ''
+  private packs: PackLog | undefined
+  private opened = false
 
   constructor(options: StoreOptions) {
     this.root = options.root
     this.transform = options.pathTransform ?? casPathTransform
     this.defaultNamespace = validateNamespace(options.defaultNamespace ?? DEFAULT_NAMESPACE)
+    const packBelow = options.packBelow ?? 0
+    if (!Number.isSafeInteger(packBelow) || packBelow < 0 || packBelow > MAX_PACKED_BYTES) {
+      throw new RangeError(`packBelow must be a whole number of bytes from 0 to ${MAX_PACKED_BYTES}`)
+    }
+    this.packBelow = packBelow
   }
 
   /** Creates the folders and sweeps temporaries left by crashed writers. Every method awaits it. */
@@ -85,49 +101,39 @@ export class Store {
 
   /** Stores content under the SHA-256 of its bytes (lowercase hex); identical content is stored once. */
   async put(source: Source, opts: WriteOptions = {}): Promise<{ key: string; size: number }> {
-    await this.open()
     const namespace = this.namespaceOf(opts)
-    const tmp = await this.createTemp(headerLength('0'.repeat(CID_KEY_LENGTH)))
+    const writer = await this.writer({ namespace, keyBytes: CID_KEY_LENGTH })
     try {
       const hash = createHash('sha256')
-      let size = 0
       for await (const chunk of this.iterate(source, opts.signal)) {
         hash.update(chunk)
-        size += chunk.byteLength
-        await tmp.append(chunk)
+        await writer.append(chunk)
       }
       const key = hash.digest('hex')
-      const path = this.pathOf(namespace, key)
-      if (await this.holds(path, headerLength(key) + size)) {
-        await tmp.discard()
+      const size = writer.size
+      if (await this.holds(namespace, key, size)) {
+        await writer.discard()
         return { key, size }
       }
-      await tmp.writeAt(encodeHeader(key), 0)
-      await tmp.commit(path, (dir) => this.assertInside(dir))
+      await writer.commit(key)
       return { key, size }
     } catch (err) {
-      await tmp.discard()
+      await writer.discard()
       throw toStoreError('put', this.root, this.root, err)
     }
   }
 
   /** Stores content under a key of the caller's choosing, replacing any object already there atomically. */
   async write(key: string, source: Source, opts: WriteOptions = {}): Promise<{ size: number }> {
-    await this.open()
     const namespace = this.namespaceOf(opts)
     const path = this.pathOf(namespace, key)
-    const tmp = await this.createTemp(0)
+    const writer = await this.writer({ namespace, keyBytes: Buffer.byteLength(key, 'utf8') })
     try {
-      await tmp.append(encodeHeader(key))
-      let size = 0
-      for await (const chunk of this.iterate(source, opts.signal)) {
-        size += chunk.byteLength
-        await tmp.append(chunk)
-      }
-      await tmp.commit(path, (dir) => this.assertInside(dir))
-      return { size }
+      for await (const chunk of this.iterate(source, opts.signal)) await writer.append(chunk)
+      await writer.commit(key)
+      return { size: writer.size }
     } catch (err) {
-      await tmp.discard()
+      await writer.discard()
       throw toStoreError('write', path, this.root, err)
     }
   }
@@ -143,19 +149,35 @@ export class Store {
     if (!Number.isInteger(keyBytes) || keyBytes < 1 || keyBytes > MAX_KEY_BYTES) {
       throw new InvalidKeyError(`keyBytes must be from 1 to ${MAX_KEY_BYTES}`)
     }
-    const tmp = await this.createTemp(headerLength('k'.repeat(keyBytes)))
+    const reserve = headerLength('k'.repeat(keyBytes))
     return new ObjectWriter(
-      tmp,
-      keyBytes,
-      async (key, file) => {
-        const path = this.pathOf(namespace, key)
-        try {
-          await file.writeAt(encodeHeader(key), 0)
-          await file.commit(path, (dir) => this.assertInside(dir))
-        } catch (err) {
-          throw toStoreError('write', path, this.root, err)
-        }
+      {
+        packBelow: this.packBelow,
+        createTemp: () => this.createTemp(reserve),
+        place: async (key, file) => {
+          const path = this.pathOf(namespace, key)
+          try {
+            await file.writeAt(encodeHeader(key), 0)
+            await file.commit(path, (dir) => this.assertInside(dir))
+            // A packed copy of an earlier write would be read first: the file replaces it.
+            await this.packs?.remove(namespace, key)
+          } catch (err) {
+            throw toStoreError('write', path, this.root, err)
+          }
+        },
+        placeSmall: async (key, bytes) => {
+          const path = this.pathOf(namespace, key)
+          const packs = this.packs as PackLog
+          try {
+            await packs.put(namespace, key, bytes)
+            // A file of an earlier, larger write under this key goes (the pack's copy is read first).
+            if (await this.removeFile(path)) await this.pruneEmptyFolders(namespace, path)
+          } catch (err) {
+            throw toStoreError('write', join(this.root, PACK_DIR), this.root, err)
+          }
+        },
       },
+      keyBytes,
       this.root,
     )
   }
@@ -175,24 +197,41 @@ export class Store {
         })(),
       )
     }
-    return new ObjectReadStream({
-      path,
-      root: this.root,
-      key,
-      namespace,
-      start: opts.start,
-      end: opts.end,
-      beforeOpen: async () => {
-        await this.open()
-        await this.assertInside(join(path, '..'))
-      },
-    })
+    const fileStream = () =>
+      new ObjectReadStream({
+        path,
+        root: this.root,
+        key,
+        namespace,
+        start: opts.start,
+        end: opts.end,
+        beforeOpen: async () => {
+          await this.open()
+          await this.assertInside(join(path, '..'))
+        },
+      })
+    // Once open, the pack index says at once where the object is; before, it is known after opening.
+    if (this.opened) {
+      const packed = this.packs?.get(namespace, key)
+      return this.packs && packed ? packedStream(this.packs, packed, opts.start, opts.end) : fileStream()
+    }
+    const self = this
+    return Readable.from(
+      (async function* () {
+        await self.open()
+        const packed = self.packs?.get(namespace, key)
+        yield* self.packs && packed ? packedStream(self.packs, packed, opts.start, opts.end) : fileStream()
+      })(),
+      { objectMode: false },
+    )
   }
 
   async stat(key: string, opts: NamespaceOption = {}): Promise<ObjectStat> {
     await this.open()
     const namespace = this.namespaceOf(opts)
     const path = this.pathOf(namespace, key)
+    const packed = this.packs?.get(namespace, key)
+    if (packed) return { key, namespace, size: packed.size, mtimeMs: packed.mtimeMs }
     try {
       const info = await lstat(path)
       if (!info.isFile()) throw new NotFoundError(key, namespace)
@@ -218,14 +257,26 @@ export class Store {
     await this.open()
     const namespace = this.namespaceOf(opts)
     const path = this.pathOf(namespace, key)
+    let packed = false
+    try {
+      packed = (await this.packs?.remove(namespace, key)) ?? false
+    } catch (err) {
+      throw toStoreError('delete', join(this.root, PACK_DIR), this.root, err)
+    }
+    if (!(await this.removeFile(path))) return packed
+    await this.pruneEmptyFolders(namespace, path)
+    return true
+  }
+
+  /** Removes an object's file; false when there was none. */
+  private async removeFile(path: string): Promise<boolean> {
     try {
       await rm(path)
+      return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
       throw toStoreError('delete', path, this.root, err)
     }
-    await this.pruneEmptyFolders(namespace, path)
-    return true
   }
 
   /** The keys of every object in a namespace, in no particular order. */
@@ -238,17 +289,25 @@ export class Store {
     await this.open()
     const ns = this.namespaceOf({ namespace })
     const base = join(this.root, ns)
+    const packed = new Set<string>()
+    for (const [key, p] of this.packs?.entries(ns) ?? []) {
+      packed.add(key)
+      yield { key, namespace: ns, size: p.size, mtimeMs: p.mtimeMs }
+    }
     for await (const path of walkFiles(base)) {
       const entry = await this.readEntry(ns, base, path)
-      if (entry) yield entry
+      if (entry && !packed.has(entry.key)) yield entry
     }
   }
 
   async *namespaces(): AsyncGenerator<string> {
     await this.open()
+    const seen = new Set<string>()
     for (const entry of await readdir(this.root, { withFileTypes: true })) {
-      if (entry.isDirectory() && NAMESPACE_PATTERN.test(entry.name)) yield entry.name
+      if (entry.isDirectory() && NAMESPACE_PATTERN.test(entry.name)) seen.add(entry.name)
     }
+    for (const ns of this.packs?.namespaces() ?? []) seen.add(ns)
+    yield* seen
   }
 
   async usage(namespace?: string): Promise<{ bytes: number; count: number }> {
@@ -261,11 +320,29 @@ export class Store {
     return { bytes, count }
   }
 
+  /** Pack batches made durable and the records they held (group commit at work); undefined without packs. */
+  packStats(): { flushes: number; records: number; deadBytes: number } | undefined {
+    return this.packs && { ...this.packs.stats, deadBytes: this.packs.dead }
+  }
+
+  /** Closes the pack files; the store opens them again on its next use. */
+  async close(): Promise<void> {
+    await this.packs?.close()
+    this.packs = undefined
+    this.opened = false
+    this.opening = undefined
+  }
+
   /** Removes every namespace and its objects. */
   async clear(): Promise<void> {
     const all: string[] = []
     for await (const ns of this.namespaces()) all.push(ns)
     for (const ns of all) await rm(join(this.root, ns), { recursive: true, force: true })
+    if (this.packs) {
+      await this.packs.close()
+      await clearPacks(join(this.root, PACK_DIR))
+      this.packs = await PackLog.open(join(this.root, PACK_DIR))
+    }
     await syncDir(this.root)
   }
 
@@ -274,6 +351,11 @@ export class Store {
       await mkdir(join(this.root, TMP_DIR), { recursive: true, mode: DIR_MODE })
       this.realRoot = await realpath(this.root)
       await sweepTemporaries(join(this.root, TMP_DIR))
+      // Packs written earlier are read whatever the setting: their objects stay readable.
+      if (this.packBelow > 0 || (await lstat(join(this.root, PACK_DIR)).catch(() => undefined))) {
+        this.packs = await PackLog.open(join(this.root, PACK_DIR))
+      }
+      this.opened = true
     } catch (err) {
       this.opening = undefined
       throw toStoreError('open', this.root, this.root, err)
@@ -340,10 +422,13 @@ export class Store {
     }
   }
 
-  private async holds(path: string, expectedSize: number): Promise<boolean> {
+  private async holds(namespace: string, key: string, expectedSize: number): Promise<boolean> {
+    const packed = this.packs?.get(namespace, key)
+    if (packed) return packed.size === expectedSize
+    const path = this.pathOf(namespace, key)
     try {
       const info = await lstat(path)
-      return info.isFile() && info.size === expectedSize
+      return info.isFile() && info.size === headerLength(key) + expectedSize
     } catch {
       return false
     }
@@ -410,4 +495,22 @@ async function* walkFiles(dir: string): AsyncGenerator<string> {
     if (entry.isDirectory()) yield* walkFiles(path)
     else if (entry.isFile()) yield path
   }
+}
+
+/** A packed object's bytes `start`..`end` as a stream (one read: packed objects are small). */
+function packedStream(packs: PackLog, entry: PackedObject, start?: number, end?: number): Readable {
+  return Readable.from(
+    (async function* () {
+      if (
+        (start !== undefined && !(Number.isSafeInteger(start) && start >= 0)) ||
+        (end !== undefined && !(Number.isSafeInteger(end) && end >= 0)) ||
+        (start !== undefined && end !== undefined && start > end)
+      ) {
+        throw new InvalidRangeError(start, end)
+      }
+      const bytes = await packs.read(entry, start ?? 0, end ?? entry.size - 1)
+      if (bytes.byteLength > 0) yield bytes
+    })(),
+    { objectMode: false },
+  )
 }
