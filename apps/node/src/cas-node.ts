@@ -92,6 +92,7 @@ export class CasNode {
         },
         ...(config.replicationRate !== undefined && { replicationRate: config.replicationRate }),
         ...(config.minFreeDisk !== undefined && { minFreeDisk: config.minFreeDisk }),
+        ...(config.packBelow !== undefined && { packBelow: config.packBelow }),
         ...(config.auditRate !== undefined && { auditRate: config.auditRate }),
         ...(config.auditInterval !== undefined && { auditInterval: config.auditInterval }),
         ...(config.repairInterval !== undefined && { repairInterval: config.repairInterval }),

@@ -40,6 +40,8 @@ export interface NodeConfig {
   replicationRate: number | undefined
   /** Free disk kept for this node: stores for others are refused below it; undefined is the server default. */
   minFreeDisk: number | undefined
+  /** Objects of at most this many bytes on disk go to pack files; 0 gives each a file. */
+  packBelow: number | undefined
   /** Bytes per second spent auditing holders (random chunks fetched and checked); 0 turns audits off. */
   auditRate: number | undefined
   /** Pause between audit rounds. */
@@ -182,6 +184,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     zBytes.refine((n) => n > 0, 'must be above 0'),
     undefined,
     'most bytes per second sent to holders by puts and repair (default unlimited)',
+  ),
+  opt(
+    'packBelow',
+    '--pack-below',
+    'CAS_PACK_BELOW',
+    'a size such as 65536 or 64KiB; 0 gives every object a file',
+    zBytes,
+    undefined,
+    'objects of at most this size are appended to pack files, written together with one fsync (default 64KiB)',
   ),
   opt(
     'minFreeDisk',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cidOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
@@ -31,16 +31,28 @@ describe('cas-node daemon', () => {
     await chmod(home, 0o755)
     const node = await harness.start(home)
     expect(await mode(home)).toBe(0o700)
+    // A small object goes to a pack, a large one to a file of its own: both for the user alone.
     const put = await http(`${node.info.api}/v1/objects?name=private`, {
+      method: 'POST',
+      headers: auth(node),
+      body: randomBytes(200_000),
+    })
+    expect(put.status).toBe(201)
+    const small = await http(`${node.info.api}/v1/objects?name=small`, {
       method: 'POST',
       headers: auth(node),
       body: randomBytes(1000),
     })
-    expect(put.status).toBe(201)
+    expect(small.status).toBe(201)
     const { cid } = put.json<{ cid: string }>()
     expect(await mode(join(home, 'catalogue', 'catalogue.lmdb'))).toBe(0o600)
     const object = join(home, 'store', 'self', ...casPathTransform(cid).split('/'))
     expect((await mode(object)) & 0o077).toBe(0)
+    const packs = join(home, 'store', '.packs')
+    expect((await mode(packs)) & 0o077).toBe(0)
+    const packFiles = await readdir(packs)
+    expect(packFiles.length).toBeGreaterThan(0)
+    for (const f of packFiles) expect((await mode(join(packs, f))) & 0o077).toBe(0)
   })
 
   it('keeps its data, keys and identity across a kill and a restart', async () => {

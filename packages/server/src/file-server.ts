@@ -54,6 +54,7 @@ import {
   DEFAULT_MAX_PEERS,
   DEFAULT_MIN_FREE_DISK,
   DEFAULT_MIN_FREE_INODES,
+  DEFAULT_PACK_BELOW,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,
   DEFAULT_REPLICATE_CONCURRENCY,
@@ -151,7 +152,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     validateOptions(options)
     this.#o = options
     this.#transport = options.transport
-    this.#store = options.store ?? new Store({ root: join(options.dataDir, 'store') })
+    this.#store =
+      options.store ??
+      new Store({ root: join(options.dataDir, 'store'), packBelow: options.packBelow ?? DEFAULT_PACK_BELOW })
     this.#secrets = deriveOwnerSecrets(options.ownerKey)
     this.#logger = options.logger ?? noopLogger
     this.#replication = options.replication ?? DEFAULT_REPLICATION
@@ -315,6 +318,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#lifetime.abort()
     await this.#transport.close()
     await this.#catalogue?.close()
+    // A store passed in belongs to the caller, who closes it.
+    if (!this.#o.store) await this.#store.close()
     this.#state = 'stopped'
   }
 

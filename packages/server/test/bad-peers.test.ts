@@ -3,7 +3,7 @@ import type { TcpTransport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type BadPeerEvent, readReplicaHead } from '../src/index.js'
-import { Cluster, MODES, makeTransport, type TestNode, waitFor } from './helpers/cluster.js'
+import { Cluster, FILES_ON_DISK, MODES, makeTransport, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll, sha256 } from './helpers/data.js'
 
 type FetchBody = { op: string; part?: string; first?: number; count?: number; locator?: string }
@@ -30,7 +30,7 @@ describe.each(MODES)('fetching past holders that serve bad data or hang over %s'
   const SIZE = 10 * 1024 * 1024
 
   async function setUp(serve: (real: RealReplica) => Serve) {
-    cluster = new Cluster(mode)
+    cluster = new Cluster(mode, FILES_ON_DISK)
     const [a, b] = (await cluster.mesh(2, { replication: 1 })) as [TestNode, TestNode]
     const file = randomFile(SIZE)
     const { cid } = await a.server.put(file)
@@ -117,7 +117,7 @@ describe.each(MODES)('fetching past holders that serve bad data or hang over %s'
   }, 60_000)
 
   it('fails with ERR_NOT_FOUND when no peer has the object', async () => {
-    cluster = new Cluster(mode)
+    cluster = new Cluster(mode, FILES_ON_DISK)
     const [a] = (await cluster.mesh(3, { replication: 2 })) as [TestNode]
     await expect(a.server.get(sha256(randomFile(10)))).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
   })

@@ -5,7 +5,7 @@ import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeCapability, encodeCapability } from '../src/index.js'
 import { signAction } from '../src/signatures.js'
-import { Cluster, MODES, type TestNode } from './helpers/cluster.js'
+import { Cluster, FILES_ON_DISK, MODES, type TestNode } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
 function replicaPath(holder: TestNode, owner: TestNode, cid: string): string {
@@ -27,7 +27,7 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
 
   /** A (owner 1) and B (owner 2) each put with R = 2 over a third node C, so each holds the other's ciphertext. */
   async function setUp() {
-    cluster = new Cluster(mode)
+    cluster = new Cluster(mode, FILES_ON_DISK)
     const [a, b, c] = await cluster.mesh(3, { replication: 2 })
     expect(a!.ownerKey.ownerId).not.toBe(b!.ownerKey.ownerId)
     return { a: a!, b: b!, c: c! }
@@ -53,7 +53,7 @@ describe.each(MODES)('two owners on one network over %s', (mode) => {
       error: quiet,
       warn: (obj: object, msg: string) => warnings.push({ obj: obj as Record<string, unknown>, msg }),
     }
-    cluster = new Cluster(mode)
+    cluster = new Cluster(mode, FILES_ON_DISK)
     const [a, b, c] = (await cluster.mesh(3, { replication: 2, logger })) as [TestNode, TestNode, TestNode]
     const { cid } = await a.server.put(randomFile(5_000))
     const locator = locatorOf(deriveOwnerSecrets(a.ownerKey), cid)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
 import { casPathTransform } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Cluster, MODES, type TestNode, waitFor } from './helpers/cluster.js'
+import { Cluster, FILES_ON_DISK, MODES, type TestNode, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
 /** Node ids of the running nodes whose store folder holds the owner's replica of `cid` (looked up on disk). */
@@ -29,7 +29,7 @@ describe.each(MODES)('replication to 3 holders per put (5 nodes, R = 3) over %s'
   })
 
   async function setUp(opts: { repairInterval: number; repairGrace: number }) {
-    cluster = new Cluster(mode)
+    cluster = new Cluster(mode, FILES_ON_DISK)
     const nodes = await cluster.mesh(5, { replication: 3, ...opts })
     const owner = nodes[0]!
     const others = nodes.slice(1).map((n) => n.server.nodeId)

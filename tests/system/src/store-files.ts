@@ -17,6 +17,12 @@ import {
  * for an owner in `<ownerId>` under the locator. Re-derived here on purpose: the suite checks the
  * documented layout, not whatever the code happens to do.
  */
+/**
+ * Node flags for suites that read or damage object files on disk: every object gets a file of its
+ * own (small ones would otherwise be records in the store's packs, `<home>/store/.packs`).
+ */
+export const FILES_ON_DISK_ARGS = ['--pack-below', '0'] as const
+
 export function objectPath(home: string, namespace: string, key: string): string {
   const digest = createHash('sha1').update(key).digest('hex')
   const folders = digest.match(/.{5}/g) ?? []

@@ -9,6 +9,7 @@ import { pick, runSeed, seededRandom } from '../src/random.js'
 import {
   type Damage,
   damage,
+  FILES_ON_DISK_ARGS,
   fileExists,
   type NodeOwner,
   objectPath,
@@ -64,7 +65,9 @@ describe('bit rot', () => {
       const perRound = amount(10, 24)
       const maxSize = amount(512 * 1024, 8 * 1024 * 1024)
 
-      cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1h'] })
+      cluster = new LocalCluster({
+        args: [...FILES_ON_DISK_ARGS, '--replication', '2', '--repair-interval', '1h'],
+      })
       const a = await cluster.add({ name: 'a' })
       const b = await cluster.add({ name: 'b' })
       const c = await cluster.add({ name: 'c' })
@@ -203,7 +206,9 @@ describe('bit rot', () => {
   )
 
   it('fails a get rather than serve a damaged copy when no good replica is left, and returns no byte', async () => {
-    cluster = new LocalCluster({ args: ['--replication', '1', '--repair-interval', '1h'] })
+    cluster = new LocalCluster({
+      args: [...FILES_ON_DISK_ARGS, '--replication', '1', '--repair-interval', '1h'],
+    })
     const a = await cluster.add({ name: 'a' })
     const b = await cluster.add({ name: 'b' })
     await until('the two nodes to connect', async () => (await LocalCluster.connectedPeers(a)) >= 1, 30_000)
@@ -225,7 +230,9 @@ describe('bit rot', () => {
   })
 
   it('repair notices a replica a holder lost and sends it again, with no get needed', async () => {
-    cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1s'] })
+    cluster = new LocalCluster({
+      args: [...FILES_ON_DISK_ARGS, '--replication', '2', '--repair-interval', '1s'],
+    })
     const a = await cluster.add({ name: 'a' })
     const b = await cluster.add({ name: 'b' })
     const c = await cluster.add({ name: 'c' })

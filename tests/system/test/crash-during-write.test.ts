@@ -5,6 +5,7 @@ import { hashObject, killHard, listObjects, putObject, verifyNode } from '../src
 import { corruptBytes, seededBytes, seededCid, seededStream } from '../src/object-data.js'
 import { pick, runSeed, seededRandom } from '../src/random.js'
 import {
+  FILES_ON_DISK_ARGS,
   filesIn,
   keyOf,
   type NodeOwner,
@@ -83,7 +84,9 @@ describe('crash during write', () => {
 
   async function startCluster(): Promise<Nodes> {
     // Repair stays out of the way: what is on disk after a crash is what the crash left.
-    cluster = new LocalCluster({ args: ['--replication', '2', '--repair-interval', '1h'] })
+    cluster = new LocalCluster({
+      args: [...FILES_ON_DISK_ARGS, '--replication', '2', '--repair-interval', '1h'],
+    })
     const a = await cluster.add({ name: 'a' })
     const b = await cluster.add({ name: 'b' })
     const c = await cluster.add({ name: 'c' })

@@ -22,7 +22,7 @@ import {
   storeBody,
   storeRecords,
 } from '../src/signed-bodies.js'
-import type { NodeOwner } from '../src/store-files.js'
+import { FILES_ON_DISK_ARGS, type NodeOwner } from '../src/store-files.js'
 import { iterations, reportFigures } from '../src/suite-mode.js'
 import { cidOf, corruptBytes, isAlive, putRandom, type StoredObject } from './helpers/objects.js'
 
@@ -69,7 +69,7 @@ const figures = { objectsChecked: 0, objectsLost: 0, corruptBytes: 0, attacks: 0
 const fakes: FakePeer[] = []
 
 beforeAll(async () => {
-  cluster = new LocalCluster({ args: ['--replication', '1'] })
+  cluster = new LocalCluster({ args: [...FILES_ON_DISK_ARGS, '--replication', '1'] })
   victim = await cluster.add({ name: 'victim' })
   honest = await cluster.add({ name: 'honest' })
   logFile = join(await cluster.dir(), 'victim.log')

@@ -37,14 +37,25 @@ export async function makeTransport(
   return { transport, identity }
 }
 
+/**
+ * For tests that reach into replica files on disk (to damage, replace or find them): every object
+ * gets a file of its own, as with packs off. Packed replicas have tests of their own.
+ */
+export const FILES_ON_DISK = { packBelow: 0 } as const
+
 /** N FileServers in this process on 127.0.0.1 port 0, each in its own temp folder; cleaned up by `close`. */
 export class Cluster {
   readonly nodes: TestNode[] = []
   readonly #dirs: string[] = []
 
-  constructor(readonly mode: TransportMode) {}
+  /** `defaults`: options every node of this cluster starts with, before its own. */
+  constructor(
+    readonly mode: TransportMode,
+    readonly defaults: NodeOptions = {},
+  ) {}
 
-  async add(opts: NodeOptions = {}): Promise<TestNode> {
+  async add(given: NodeOptions = {}): Promise<TestNode> {
+    const opts = { ...this.defaults, ...given }
     const ownerKey = opts.ownerKey ?? generateOwnerKey()
     const { transport, identity } = await makeTransport(
       this.mode,
