@@ -88,6 +88,11 @@ export class ObjectWriter {
   async #file(): Promise<TempFile> {
     if (this.#tmp) return this.#tmp
     const tmp = await this.placement.createTemp()
+    if (this.#settled) {
+      // Discarded while the file was being made: it must not outlive the writer.
+      await tmp.discard().catch(() => {})
+      throw new Error('ObjectWriter discarded while it was writing')
+    }
     this.#tmp = tmp
     try {
       for (const piece of this.#small) await tmp.append(piece)
