@@ -19,6 +19,8 @@ import { rankNodes } from './rendezvous.js'
 
 /** Peers a head is sent to: the first ranked for the owner (all of them when fewer are connected). */
 export const HEAD_HOLDERS = 4
+/** Longest wait between two attempts at a publish that failed, in ms. */
+const MAX_PUBLISH_RETRY = 60_000
 /** A device with this many segments writes all its ops into one and starts its list again. */
 export const COMPACT_AT_SEGMENTS = 128
 /** The largest segment read back: far above what COMPACT_AT_SEGMENTS puts in one. */
@@ -39,8 +41,8 @@ interface OwnHead {
 }
 
 export interface SegmentIo {
-  /** Stores a segment as an internal object; resolves with its cid. */
-  put(bytes: Uint8Array): Promise<string>
+  /** Stores a segment as an internal object; resolves with its cid and how many holders took it. */
+  put(bytes: Uint8Array): Promise<{ cid: string; replicas: number }>
   /** Reads a segment back by cid (from here or the network), at most `max` bytes. */
   get(cid: string, max: number): Promise<Uint8Array>
   /** Removes the local plaintext of an object another device deleted. */
@@ -81,6 +83,7 @@ export class CatalogueSync {
   #headHolders = 0
   #publishing = 0
   #lastSync: number | undefined
+  #retryDelay = 0
   #stopped = false
 
   constructor(ctx: ServerContext, io: SegmentIo, opts: { publishDelay: number }) {
@@ -108,14 +111,25 @@ export class CatalogueSync {
   }
 
   /** A local change happened: publish soon, once changes made together are in. */
-  noteChange(): void {
+  noteChange(delay = this.#delay): void {
     if (this.#stopped || this.#timer) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
-      this.publish().catch((err: unknown) =>
-        this.#ctx.logger.warn({ err: String(err) }, 'could not publish the catalogue; will retry'),
+      this.publish().then(
+        () => {
+          this.#retryDelay = 0
+        },
+        (err: unknown) => {
+          // Again later, waiting longer each time (a peer that comes back publishes at once anyway).
+          this.#retryDelay = Math.min(Math.max(this.#delay, 500, this.#retryDelay * 2), MAX_PUBLISH_RETRY)
+          this.#ctx.logger.warn(
+            { err: String(err), retryMs: this.#retryDelay },
+            'could not publish the catalogue; will retry',
+          )
+          this.noteChange(this.#retryDelay)
+        },
       )
-    }, this.#delay)
+    }, delay)
     this.#timer.unref()
   }
 
@@ -178,7 +192,11 @@ export class CatalogueSync {
       const compact = own.segments.length + 1 >= COMPACT_AT_SEGMENTS
       const ops = compact ? this.#unpublished(0) : fresh
       const bytes = Buffer.from(JSON.stringify({ v: 1, device: this.#device, ops }))
-      const cid = await this.#io.put(bytes)
+      const { cid, replicas } = await this.#io.put(bytes)
+      // A segment only this device holds would be lost with it: not published until a holder has it.
+      if (replicas === 0 && livePeers(this.#ctx).length > 0) {
+        throw new Error(`catalogue segment ${cid.slice(0, 12)} reached no holder`)
+      }
       own = {
         seq: Math.max(own.seq + 1, Date.now()),
         segments: compact ? [cid] : [...own.segments, cid],

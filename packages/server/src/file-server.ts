@@ -143,6 +143,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   #catalogueSync: CatalogueSync | undefined
   #catalogueTimer: NodeJS.Timeout | undefined
   #catalogueSynced = false
+  #syncRetry: NodeJS.Timeout | undefined
+  #syncRetryDelay = 0
   #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
   #scrubTimer: NodeJS.Timeout | undefined
@@ -310,6 +312,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     clearInterval(this.#scrubTimer)
     this.#discovery?.stop()
     clearInterval(this.#catalogueTimer)
+    clearTimeout(this.#syncRetry)
     await Promise.all([this.#repairer?.stop(), this.#auditor?.stop(), this.#catalogueSync?.stop()])
     const settled = Promise.allSettled([...this.#inflight])
     const timer = setTimeout(() => this.#lifetime.abort(), opts.timeout ?? DEFAULT_STOP_TIMEOUT)
@@ -466,7 +469,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return this.#track(async () => {
       const trees = await storeTrees(entries, {
         has: (cid) => ctx.catalogue.getObject(cid) !== undefined,
-        put: (bytes) => this.#putInternal(bytes),
+        put: async (bytes) => (await this.#putInternal(bytes)).cid,
       })
       const op = ctx.log.snapshot({ root, tree: trees.tree, files: trees.files, bytes: trees.bytes })
       await ctx.catalogue.putLogged([], [op])
@@ -618,7 +621,18 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   async syncCatalogue(): Promise<SyncResult> {
     this.#running()
     const result = await (this.#catalogueSync as CatalogueSync).sync()
-    this.#catalogueSynced = true
+    // Segments whose holders are not connected yet (a new machine knows only its bootstrap peer at
+    // first): the next peer to connect may hold them, and a retry a moment later, waiting longer
+    // each time, finds those that connected while this sync ran.
+    this.#catalogueSynced = result.missing === 0
+    clearTimeout(this.#syncRetry)
+    if (result.missing > 0 && this.#state === 'running') {
+      this.#syncRetryDelay = Math.min(Math.max(1_000, this.#syncRetryDelay * 2), 60_000)
+      this.#syncRetry = setTimeout(() => void this.#syncQuietly(), this.#syncRetryDelay)
+      this.#syncRetry.unref()
+    } else {
+      this.#syncRetryDelay = 0
+    }
     return result
   }
 
@@ -634,7 +648,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       const r = await this.syncCatalogue()
       if (r.ops > 0) this.#logger.info({ ...r }, 'merged catalogue changes of other devices')
     } catch (err) {
-      this.#logger.warn({ err: String(err) }, 'catalogue sync failed; the next one retries')
+      this.#catalogueSynced = false
+      this.#logger.warn({ err: String(err) }, 'catalogue sync failed; the next peer or interval retries')
     }
   }
 
@@ -792,11 +807,18 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   }
 
   /** Stores a record of the catalogue (a log segment, a snapshot's tree) as an internal object. */
-  async #putInternal(bytes: Uint8Array): Promise<string> {
+  async #putInternal(bytes: Uint8Array): Promise<{ cid: string; replicas: number }> {
     const ctx = this.#running()
     const opts = { signal: this.#lifetime.signal, internal: true }
-    return (await putObject(ctx, this.#deleter as Deleter, bytes, opts, this.#replication, this.#putTuning))
-      .cid
+    const put = await putObject(
+      ctx,
+      this.#deleter as Deleter,
+      bytes,
+      opts,
+      this.#replication,
+      this.#putTuning,
+    )
+    return { cid: put.cid, replicas: put.replicas.length }
   }
 
   /** Reads a record of the catalogue back by cid, from here or the network, at most `max` bytes. */
@@ -831,7 +853,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     if ((this.#repairer?.status.underReplicated ?? 0) > 0) this.#repairer?.rerun()
     this.#discovery?.onPeer(peer)
     this.#catalogueSync?.notePeer()
-    // The first peer of this run: other devices' changes (or, on a new machine, the whole catalogue).
+    // The first peer of this run: other devices' changes (or, on a new machine, the whole catalogue);
+    // again at the next peer while a sync could not read every segment.
     if (!this.#catalogueSynced) {
       this.#catalogueSynced = true
       setImmediate(() => void this.#syncQuietly())

@@ -1,5 +1,6 @@
 import { chmod, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises'
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path'
+import type { z } from 'zod'
 import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
 import { saveDownload, startDownload } from '../download.js'
@@ -62,7 +63,7 @@ export async function getFolder(ctx: CommandContext, ref: string, opts: GetFolde
     plan = planSnapshot(snap.entries)
     from = `snapshot ${snap.id} of ${snap.root}`
   } else if (named.length > 0) {
-    plan = planPath(named, folder, await metadataFor(client, snapshots, folder))
+    plan = planPath(named, folder, await metadataFor(client, snapshots, folder, (m) => out.warn(m)))
     from = folder === '' ? 'every name' : folder
   } else {
     throw new CliError(
@@ -228,6 +229,7 @@ async function metadataFor(
   client: ApiClient,
   snapshots: { id: string; root: string }[],
   folder: string,
+  warn: (message: string) => void,
 ): Promise<Map<string, SnapshotEntry>> {
   const latest = new Map<string, string>()
   for (const s of snapshots) {
@@ -235,7 +237,16 @@ async function metadataFor(
   }
   const out = new Map<string, SnapshotEntry>()
   for (const [root, id] of latest) {
-    const snap = await client.json(SnapshotSchema, 'GET', `/v1/snapshots/${encodeURIComponent(id)}`)
+    let snap: z.infer<typeof SnapshotSchema>
+    try {
+      snap = await client.json(SnapshotSchema, 'GET', `/v1/snapshots/${encodeURIComponent(id)}`)
+    } catch (err) {
+      // The files are what was asked for; their modes and times are a bonus that may come later.
+      warn(
+        `the modes and times of ${root} (snapshot ${id}) could not be read (${(err as Error).message}); its files are written without them`,
+      )
+      continue
+    }
     for (const e of snap.entries) out.set(e.path === '.' ? root : `${root}/${e.path}`, e)
   }
   return out
