@@ -135,6 +135,13 @@ async function expectAllStopped(run: Run): Promise<void> {
   }
 }
 
+/** The folder `cas put -r ./album` stores. */
+const ALBUM = new Map([
+  ['cover.jpg', randomBytes(40_000)],
+  ['2026/beach.jpg', randomBytes(120_000)],
+  ['2026/notes.txt', Buffer.from('a day at the beach\n')],
+])
+
 /** What each README line must do beyond exiting 0. */
 const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
   'pnpm link-commands': async (_r, run) => {
@@ -158,8 +165,16 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
     expect(r.stdout).not.toContain('recovery phrase')
   },
   'cas restore -o ~/restored': async (r, run) => {
-    expect(r.stdout).toMatch(/^1 file\(s\) \(.+\) written to /)
+    // photo.jpg and the three files of album/
+    expect(r.stdout).toMatch(/^4 file\(s\) \(.+\) written to /)
     expect((await readFile(join(run.home, 'restored', 'photo.jpg'))).equals(run.photo)).toBe(true)
+    for (const [path, bytes] of ALBUM) {
+      expect((await readFile(join(run.home, 'restored', 'album', path))).equals(bytes)).toBe(true)
+    }
+  },
+  'cas put -r ./album': async (r) => {
+    expect(r.stdout).toMatch(/^[0-9a-f]{16}:\d+\n$/)
+    expect(r.stderr).toMatch(/snapshot .* of album: 3 files .*; 3 stored/)
   },
   'cas put ./photo.jpg': async (r, run) => {
     run.cid = cidOf(run.photo)
@@ -181,7 +196,7 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
     expect(r.stdout).toMatch(/^peers\s+2 connected/m)
   },
   'cas repair': async (r) => {
-    expect(r.stderr).toMatch(/repair: 1 healthy, 0 under-replicated/)
+    expect(r.stderr).toMatch(/repair: 4 healthy, 0 under-replicated/)
   },
   'cas stop && CAS_HOME=~/.cas-b cas stop && CAS_HOME=~/.cas-c cas stop': (_r, run) => expectAllStopped(run),
   'cas stop': (_r, run) => expectAllStopped(run),
@@ -266,6 +281,10 @@ describe.skipIf(busy.length > 0)('every command block of the READMEs, as written
     await mkdir(binDir)
     const photo = randomBytes(300_000)
     await writeFile(join(userDir, 'photo.jpg'), photo)
+    for (const [path, bytes] of ALBUM) {
+      await mkdir(join(userDir, 'album', path, '..'), { recursive: true })
+      await writeFile(join(userDir, 'album', path), bytes)
+    }
     const run: Run = { home, userDir, binDir, photo, daemons: new Map() }
     runs.push(run)
     return run
