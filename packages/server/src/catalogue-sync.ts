@@ -1,3 +1,4 @@
+import { backoffDelay } from '@cas/p2p'
 import { z } from 'zod'
 import { type HeadContent, headIdOf, makeHead, openHead, type SignedHead } from './catalogue-head.js'
 import { type CatalogueOp, catalogueOpSchema } from './catalogue-log.js'
@@ -19,8 +20,9 @@ import { rankNodes } from './rendezvous.js'
 
 /** Peers a head is sent to: the first ranked for the owner (all of them when fewer are connected). */
 export const HEAD_HOLDERS = 4
-/** Longest wait between two attempts at a publish that failed, in ms. */
-const MAX_PUBLISH_RETRY = 60_000
+/** A failed publish is tried again after about this long, doubling up to the max (ms). */
+const PUBLISH_RETRY_BASE = 2_000
+const PUBLISH_RETRY_MAX = 60_000
 /** A device with this many segments writes all its ops into one and starts its list again. */
 export const COMPACT_AT_SEGMENTS = 128
 /** The largest segment read back: far above what COMPACT_AT_SEGMENTS puts in one. */
@@ -83,7 +85,8 @@ export class CatalogueSync {
   #headHolders = 0
   #publishing = 0
   #lastSync: number | undefined
-  #retryDelay = 0
+  /** Publishes in a row that failed. */
+  #publishFailures = 0
   #stopped = false
 
   constructor(ctx: ServerContext, io: SegmentIo, opts: { publishDelay: number }) {
@@ -117,16 +120,13 @@ export class CatalogueSync {
       this.#timer = undefined
       this.publish().then(
         () => {
-          this.#retryDelay = 0
+          this.#publishFailures = 0
         },
         (err: unknown) => {
           // Again later, waiting longer each time (a peer that comes back publishes at once anyway).
-          this.#retryDelay = Math.min(Math.max(this.#delay, 500, this.#retryDelay * 2), MAX_PUBLISH_RETRY)
-          this.#ctx.logger.warn(
-            { err: String(err), retryMs: this.#retryDelay },
-            'could not publish the catalogue; will retry',
-          )
-          this.noteChange(this.#retryDelay)
+          const retryMs = backoffDelay(this.#publishFailures++, PUBLISH_RETRY_BASE, PUBLISH_RETRY_MAX)
+          this.#ctx.logger.warn({ err: String(err), retryMs }, 'could not publish the catalogue; will retry')
+          this.noteChange(retryMs)
         },
       )
     }, delay)
@@ -238,17 +238,18 @@ export class CatalogueSync {
     const ctx = this.#ctx
     const peers = ctx.transport.peers()
     const answers = await Promise.allSettled(peers.map((p) => askHeads(ctx, p)))
-    const newest = new Map<string, SignedHead>()
+    // With the heads this node holds for its own owner: another device of the owner may have sent it its head.
+    const heads = ctx.catalogue.headsOf(ctx.ownerId)
     let answered = 0
-    // Heads this node holds for its own owner: another device of the owner may have sent it its head.
-    const held = { status: 'fulfilled' as const, value: ctx.catalogue.headsOf(ctx.ownerId) }
-    for (const a of [...answers, held]) {
+    for (const a of answers) {
       if (a.status !== 'fulfilled') continue
-      if (a !== held) answered++
-      for (const head of a.value) {
-        const prev = newest.get(head.headId)
-        if (!prev || prev.seq < head.seq) newest.set(head.headId, head)
-      }
+      answered++
+      heads.push(...a.value)
+    }
+    const newest = new Map<string, SignedHead>()
+    for (const head of heads) {
+      const prev = newest.get(head.headId)
+      if (!prev || prev.seq < head.seq) newest.set(head.headId, head)
     }
     const ownHeadId = headIdOf(ctx.secrets, this.#device)
     let devices = 0

@@ -10,7 +10,7 @@ import {
   openObjectKey,
   ownerIdOf,
 } from '@cas/crypto'
-import type { Peer, Transport } from '@cas/p2p'
+import { backoffDelay, type Peer, type Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { Auditor } from './audit.js'
 import { decodeCapability, encodeCapability, isCapability } from './capability.js'
@@ -88,6 +88,10 @@ import type {
 } from './types.js'
 import { verifyHeld, verifyLocal } from './verify.js'
 
+/** A sync that could not read every segment is tried again after about this long, doubling up to the max (ms). */
+const SYNC_RETRY_BASE = 2_000
+const SYNC_RETRY_MAX = 60_000
+
 /** The fewest hex digits a cid prefix needs: fewer would match by chance in a large catalogue. */
 export const MIN_CID_PREFIX = 4
 /** Candidates an ambiguous ref lists. */
@@ -144,7 +148,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   #catalogueTimer: NodeJS.Timeout | undefined
   #catalogueSynced = false
   #syncRetry: NodeJS.Timeout | undefined
-  #syncRetryDelay = 0
+  /** Syncs in a row that could not read every segment. */
+  #syncFailures = 0
   #deleter: Deleter | undefined
   #ctx: ServerContext | undefined
   #scrubTimer: NodeJS.Timeout | undefined
@@ -626,12 +631,11 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     // each time, finds those that connected while this sync ran.
     this.#catalogueSynced = result.missing === 0
     clearTimeout(this.#syncRetry)
+    this.#syncFailures = result.missing > 0 ? this.#syncFailures + 1 : 0
     if (result.missing > 0 && this.#state === 'running') {
-      this.#syncRetryDelay = Math.min(Math.max(1_000, this.#syncRetryDelay * 2), 60_000)
-      this.#syncRetry = setTimeout(() => void this.#syncQuietly(), this.#syncRetryDelay)
+      const delay = backoffDelay(this.#syncFailures - 1, SYNC_RETRY_BASE, SYNC_RETRY_MAX)
+      this.#syncRetry = setTimeout(() => void this.#syncQuietly(), delay)
       this.#syncRetry.unref()
-    } else {
-      this.#syncRetryDelay = 0
     }
     return result
   }
@@ -880,15 +884,15 @@ function peerInfo(nodeId: string, peer: Peer | undefined, addr: string | undefin
   return info
 }
 
+function snapshotInfo(op: SnapshotOp): SnapshotInfo {
+  return { id: op.id, root: op.root, at: op.at, tree: op.tree, files: op.files, bytes: op.bytes }
+}
+
 /**
  * The device log from the catalogue's journal. A catalogue from before the log is seeded with one
  * put per name of each of the owner's objects (one without a name for a nameless object), so that
  * everything it lists is in the log that other devices and a restore will read.
  */
-function snapshotInfo(op: SnapshotOp): SnapshotInfo {
-  return { id: op.id, root: op.root, at: op.at, tree: op.tree, files: op.files, bytes: op.bytes }
-}
-
 async function loadDeviceLog(catalogue: Catalogue): Promise<DeviceLog> {
   // A random device id per catalogue, kept in it: a node whose catalogue was lost writes as a new
   // device, so its new ops can never take the ids of ops it wrote before (still in the network).

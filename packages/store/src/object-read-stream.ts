@@ -22,6 +22,17 @@ export interface ObjectReadStreamOptions {
 // O_NOFOLLOW: an object file that is a symlink is refused, so a planted link cannot leak a file outside the root.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW
 
+/** InvalidRangeError unless `start` and `end` (inclusive) are whole numbers >= 0 with start <= end. */
+export function assertRange(start: number | undefined, end: number | undefined): void {
+  if (
+    (start !== undefined && !(Number.isSafeInteger(start) && start >= 0)) ||
+    (end !== undefined && !(Number.isSafeInteger(end) && end >= 0)) ||
+    (start !== undefined && end !== undefined && start > end)
+  ) {
+    throw new InvalidRangeError(start, end)
+  }
+}
+
 /** Streams an object's content (without its header), honouring the consumer's pace. */
 export class ObjectReadStream extends Readable {
   private handle: FileHandle | undefined
@@ -79,13 +90,7 @@ export class ObjectReadStream extends Readable {
 
   private async openObject(): Promise<void> {
     const { path, root, key, namespace, start, end } = this.opts
-    if (
-      (start !== undefined && !(Number.isSafeInteger(start) && start >= 0)) ||
-      (end !== undefined && !(Number.isSafeInteger(end) && end >= 0)) ||
-      (start !== undefined && end !== undefined && start > end)
-    ) {
-      throw new InvalidRangeError(start, end)
-    }
+    assertRange(start, end)
     try {
       await this.opts.beforeOpen?.()
       this.handle = await open(path, OPEN_FLAGS)

@@ -149,14 +149,10 @@ export class PackLog {
         if (this.#end >= this.#maxPackBytes) await this.#startPack(this.#current + 1)
         const handle = await this.#handle(this.#current)
         const at = this.#end
-        let written = 0
-        const total = batch.reduce((n, p) => n + p.record.byteLength, 0)
-        while (written < total) {
-          const buffers = sliceFrom(
-            batch.map((p) => p.record),
-            written,
-          )
-          const { bytesWritten } = await handle.writev(buffers, at + written)
+        const records = batch.map((p) => p.record)
+        const total = records.reduce((n, r) => n + r.byteLength, 0)
+        for (let written = 0; written < total; ) {
+          const { bytesWritten } = await handle.writev(sliceFrom(records, written), at + written)
           written += bytesWritten
         }
         await handle.datasync()

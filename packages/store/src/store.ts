@@ -7,7 +7,6 @@ import { syncDir, TempFile } from './atomic-write.js'
 import {
   InvalidKeyError,
   InvalidNamespaceError,
-  InvalidRangeError,
   NotFoundError,
   StoreError,
   StoreIOError,
@@ -20,7 +19,7 @@ import {
   headerLength,
   MAX_KEY_BYTES,
 } from './object-header.js'
-import { ObjectReadStream } from './object-read-stream.js'
+import { assertRange, ObjectReadStream } from './object-read-stream.js'
 import { ObjectWriter } from './object-writer.js'
 import { clearPacks, MAX_PACKED_BYTES, type PackedObject, PackLog } from './pack-log.js'
 import { casPathTransform, type PathTransform } from './path-transform.js'
@@ -210,17 +209,17 @@ export class Store {
           await this.assertInside(join(path, '..'))
         },
       })
-    // Once open, the pack index says at once where the object is; before, it is known after opening.
-    if (this.opened) {
+    const stream = () => {
       const packed = this.packs?.get(namespace, key)
       return this.packs && packed ? packedStream(this.packs, packed, opts.start, opts.end) : fileStream()
     }
-    const self = this
+    // Once open, the pack index says at once where the object is; before, it is known after opening.
+    if (this.opened) return stream()
+    const open = () => this.open()
     return Readable.from(
       (async function* () {
-        await self.open()
-        const packed = self.packs?.get(namespace, key)
-        yield* self.packs && packed ? packedStream(self.packs, packed, opts.start, opts.end) : fileStream()
+        await open()
+        yield* stream()
       })(),
       { objectMode: false },
     )
@@ -501,13 +500,7 @@ async function* walkFiles(dir: string): AsyncGenerator<string> {
 function packedStream(packs: PackLog, entry: PackedObject, start?: number, end?: number): Readable {
   return Readable.from(
     (async function* () {
-      if (
-        (start !== undefined && !(Number.isSafeInteger(start) && start >= 0)) ||
-        (end !== undefined && !(Number.isSafeInteger(end) && end >= 0)) ||
-        (start !== undefined && end !== undefined && start > end)
-      ) {
-        throw new InvalidRangeError(start, end)
-      }
+      assertRange(start, end)
       const bytes = await packs.read(entry, start ?? 0, end ?? entry.size - 1)
       if (bytes.byteLength > 0) yield bytes
     })(),

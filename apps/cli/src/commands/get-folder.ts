@@ -289,7 +289,7 @@ function depth(rel: string): number {
 }
 
 /** A relative path that stays inside the folder. */
-export function safe(rel: string): boolean {
+function safe(rel: string): boolean {
   const n = normalize(rel)
   return !isAbsolute(n) && n !== '..' && !n.startsWith(`..${sep}`) && n !== '.' && !rel.includes('\0')
 }

@@ -33,7 +33,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
     output === undefined || output === '-'
       ? undefined
       : toTerminal
-        ? { folder: resolve(output), fresh: true }
+        ? { folder: resolve(output) }
         : await outputTarget(output)
   const client = await ctx.client()
   const d = await startDownload(client, ref)
@@ -42,7 +42,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
   const final = into?.folder && fileName ? join(into.folder, fileName) : into?.file
   // As the user wrote it (relative stays relative), with the file name added for a folder.
   const shown = output && fileName ? join(output, fileName) : output
-  if (final && into?.fresh && (await stat(final).catch(() => undefined))) {
+  if (final && toTerminal && (await stat(final).catch(() => undefined))) {
     d.res.destroy()
     throw new CliError('ERR_FILE', `${shown} exists already; choose where to save with -o`)
   }
@@ -89,7 +89,7 @@ export async function get(ctx: CommandContext, ref: string, opts: GetOptions): P
  * Where `-o` points: an existing folder (the object is saved in it under its stored name, else its
  * cid) or a file in an existing folder. ERR_FILE, before any transfer, when the folder is missing.
  */
-async function outputTarget(output: string): Promise<{ folder?: string; file?: string; fresh?: boolean }> {
+async function outputTarget(output: string): Promise<{ folder?: string; file?: string }> {
   const path = resolve(output)
   const info = await stat(path).catch(() => undefined)
   if (info?.isDirectory()) return { folder: path }
