@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { type ClusterNode, LocalCluster, StatusSchema } from '@cas/cli'
+import { StatusSchema } from '@cas/api'
+import { type ClusterNode, LocalCluster } from '@cas/cli'
 
 export { type ClusterNode, until } from '@cas/cli'
 

@@ -7,7 +7,7 @@ import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/cli'
+import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/api'
 import { CidHasher } from '@cas/crypto'
 import type { BenchRecord } from './bench-record.js'
 import {

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
+import { PeerListSchema } from '@cas/api'
 import { ApiClient } from '../src/api-client.js'
 import { type NodeProcess, startNodeProcess } from '../src/demo/node-process.js'
-import { PeerListSchema } from '../src/schemas.js'
 import { CAS_BIN, report } from './bench-util.js'
 
 const GiB = 1024 ** 3

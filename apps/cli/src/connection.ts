@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { DEFAULT_API_URL, readRuntimeInfo, readToken } from '@cas/node/runtime-info'
+import { DEFAULT_API_URL, readRuntimeInfo, readToken } from '@cas/api/runtime-info'
 import { UsageError } from './errors.js'
 
 export interface ConnectionOptions {

@@ -1,9 +1,8 @@
+import { exitCodeForCode } from '@cas/api'
 import {
   EXIT_FAILURE,
   EXIT_INTEGRITY,
   EXIT_NO_NODE,
-  EXIT_NOT_FOUND,
-  EXIT_UNAUTHENTICATED,
   EXIT_USAGE,
 } from './exit-codes.js'
 
@@ -56,26 +55,6 @@ export class ApiError extends CliError {
     code: string,
     message: string,
   ) {
-    super(code, message, exitCodeFor(code))
-  }
-}
-
-function exitCodeFor(code: string): number {
-  switch (code) {
-    case 'ERR_NOT_FOUND':
-      return EXIT_NOT_FOUND
-    case 'ERR_INTEGRITY':
-      return EXIT_INTEGRITY
-    case 'ERR_UNAUTHENTICATED':
-      return EXIT_UNAUTHENTICATED
-    case 'ERR_INVALID_ID':
-    case 'ERR_INVALID_NAME':
-    case 'ERR_INVALID_CAPABILITY':
-    case 'ERR_BAD_REQUEST':
-    case 'ERR_INVALID_RECOVERY_PHRASE':
-    case 'ERR_AMBIGUOUS':
-      return EXIT_USAGE
-    default:
-      return EXIT_FAILURE
+    super(code, message, exitCodeForCode(code))
   }
 }

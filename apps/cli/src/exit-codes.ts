@@ -1,11 +1,23 @@
-/** Exit codes of `cas`; documented in the README. */
-export const EXIT_OK = 0
-export const EXIT_FAILURE = 1
-export const EXIT_USAGE = 2
-export const EXIT_NOT_FOUND = 3
-export const EXIT_INTEGRITY = 4
-export const EXIT_NO_NODE = 5
-export const EXIT_UNAUTHENTICATED = 6
+import {
+  EXIT_FAILURE,
+  EXIT_INTEGRITY,
+  EXIT_NO_NODE,
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  EXIT_UNAUTHENTICATED,
+  EXIT_USAGE,
+} from '@cas/api'
+
+// Exit codes of `cas` (documented in the README) live with the error codes they answer, in @cas/api.
+export {
+  EXIT_FAILURE,
+  EXIT_INTEGRITY,
+  EXIT_NO_NODE,
+  EXIT_NOT_FOUND,
+  EXIT_OK,
+  EXIT_UNAUTHENTICATED,
+  EXIT_USAGE,
+}
 
 /** Each exit code with a word for `--help` and a sentence for the manual page; one table for both. */
 export const EXIT_CODE_MEANINGS: readonly { code: number; short: string; long: string }[] = [

@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cidOf } from '@cas/crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { z } from 'zod'
-import type { NodeProcess } from '../src/demo/node-process.js'
 import {
   DeleteResultSchema,
-  EXIT_NO_NODE,
-  EXIT_NOT_FOUND,
-  EXIT_UNAUTHENTICATED,
-  EXIT_USAGE,
-  GetResultSchema,
   ObjectInfoSchema,
   ObjectListSchema,
   PeerListSchema,
@@ -20,6 +11,17 @@ import {
   ShareResultSchema,
   StatusSchema,
   VerifyResultSchema,
+} from '@cas/api'
+import { cidOf } from '@cas/crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { z } from 'zod'
+import type { NodeProcess } from '../src/demo/node-process.js'
+import {
+  EXIT_NO_NODE,
+  EXIT_NOT_FOUND,
+  EXIT_UNAUTHENTICATED,
+  EXIT_USAGE,
+  GetResultSchema,
 } from '../src/index.js'
 import { Cluster, cas, waitFor } from './helpers/cluster.js'
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
+import { RepairSchema, StopResultSchema } from '@cas/api'
 import { afterAll, describe, expect, it } from 'vitest'
-import { RepairSchema, StopResultSchema } from '../src/index.js'
 import { Cluster, cas, waitFor } from './helpers/cluster.js'
 
 const cluster = new Cluster()

@@ -1,5 +1,5 @@
+import { PeerInfoSchema, PeerListSchema } from '@cas/api'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PeerInfoSchema, PeerListSchema } from '../src/index.js'
 import { Cluster, cas } from './helpers/cluster.js'
 
 const cluster = new Cluster()

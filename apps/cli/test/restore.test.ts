@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ObjectListSchema, StatusSchema } from '@cas/api'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LocalCluster } from '../src/demo/local-cluster.js'
-import { InitResultSchema, ObjectListSchema, StatusSchema } from '../src/index.js'
+import { InitResultSchema } from '../src/index.js'
 import { cas, waitFor } from './helpers/cluster.js'
 
 /**

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ObjectListSchema } from '@cas/api'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LocalCluster } from '../src/demo/local-cluster.js'
-import { EXIT_USAGE, InitResultSchema, ObjectListSchema } from '../src/index.js'
+import { EXIT_USAGE, InitResultSchema } from '../src/index.js'
 import { cas, waitFor } from './helpers/cluster.js'
 
 /**

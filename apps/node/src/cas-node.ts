@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs'
+import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '@cas/api/runtime-info'
 import { sign } from '@cas/crypto'
 import { DEFAULT_PING_INTERVAL, TcpTransport } from '@cas/p2p'
 import { FileServer, type TransferEvent } from '@cas/server'
 import type { Logger } from 'pino'
 import type { NodeConfig } from './config-options.js'
 import { formatHostPort, type HostPort } from './config-values.js'
+import { dashboardState, diskOf } from './dashboard-state.js'
 import { assertNotRunning, prepareDataDir } from './data-dir.js'
 import { PortInUseError } from './errors.js'
 import { ApiServer } from './http/api-server.js'
 import { type MetricsSnapshot, NodeMetrics } from './metrics.js'
 import { assertPortFree } from './port-probe.js'
-import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-info.js'
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -113,7 +114,11 @@ export class CasNode {
       )
 
       const metrics = new NodeMetrics(() => snapshotOf(server, transport))
-      server.on('transfer', (t: TransferEvent) => metrics.p2pBytes.inc({ direction: t.direction }, t.bytes))
+      const ui = dashboardState(server, () => this.#info?.api ?? '')
+      server.on('transfer', (t: TransferEvent) => {
+        metrics.p2pBytes.inc({ direction: t.direction }, t.bytes)
+        ui.traffic.add(t.direction === 'in' ? 'p2pIn' : 'p2pOut', t.bytes)
+      })
       const startedAt = new Date()
       const api = new ApiServer({
         backend: server,
@@ -121,12 +126,14 @@ export class CasNode {
         token: dir.token,
         logger: log.child({ part: 'api' }),
         stop: this.#onStopRequest,
-        extraStatus: () => ({
+        ui,
+        extraStatus: async () => ({
           version: VERSION,
           pid: process.pid,
           api: this.#info?.api,
           startedAt: startedAt.toISOString(),
           uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+          ...(await diskOf(config.home)),
         }),
       })
       this.#api = api

@@ -1,3 +1,4 @@
+import { DEFAULT_API_PORT } from '@cas/api/runtime-info'
 import { DEFAULT_REPLICATION } from '@cas/server'
 import { z } from 'zod'
 import {
@@ -9,7 +10,6 @@ import {
   zHostPort,
   zList,
 } from './config-values.js'
-import { DEFAULT_API_PORT } from './runtime-info.js'
 
 export { DEFAULT_API_PORT }
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isAlive, readRuntimeInfo, readToken, TOKEN_FILE } from '@cas/api/runtime-info'
 import { generateOwnerKey, loadOwnerKey, type OwnerKey, saveOwnerKey } from '@cas/crypto'
 import { loadOrCreateNodeIdentity, type NodeIdentity } from '@cas/p2p'
 import { DataDirError, NodeRunningError } from './errors.js'
-import { isAlive, readRuntimeInfo, readToken, TOKEN_FILE } from './runtime-info.js'
 
 /** `<home>/owner.key`: the owner's Ed25519 key, PKCS#8 PEM, mode 0600. */
 export const OWNER_KEY_FILE = 'owner.key'

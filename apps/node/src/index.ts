@@ -31,15 +31,3 @@ export {
 export { type ByteRange, parseRange } from './http/byte-range.js'
 export { createLogger } from './logger.js'
 export { type MetricsSnapshot, NodeMetrics } from './metrics.js'
-export {
-  DEFAULT_API_URL,
-  isAlive,
-  RUNTIME_FILE,
-  type RuntimeInfo,
-  RuntimeInfoSchema,
-  readRuntimeInfo,
-  readToken,
-  removeRuntimeInfo,
-  TOKEN_FILE,
-  writeRuntimeInfo,
-} from './runtime-info.js'

@@ -22,6 +22,7 @@ import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
 import {
   AmbiguousRefError,
+  BadRequestError,
   LowDiskError,
   NotFoundError,
   NotRunningError,
@@ -65,13 +66,14 @@ import {
   validateOptions,
 } from './options.js'
 import { PeerRecordSigner } from './peer-record.js'
+import { PeerTraffic } from './peer-traffic.js'
 import { livePeers, wantedReplicas } from './placement.js'
 import { createRequestHandler } from './protocol/request-handler.js'
 import { type PutTuning, putObject } from './put-object.js'
 import { RateLimiter } from './rate-limiter.js'
 import { rebuildCatalogue } from './rebuild.js'
 import { Repairer } from './repair.js'
-import { readTrees, type SnapshotEntry, storeTrees } from './snapshot-tree.js'
+import { readTrees, type SnapshotEntry, snapshotEntriesSchema, storeTrees } from './snapshot-tree.js'
 import type {
   AuditStatus,
   GetOptions,
@@ -139,6 +141,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #putTuning: PutTuning
   readonly #getTuning: GetTuning
   readonly #counters = { chunksRead: 0 }
+  readonly #traffic = new PeerTraffic()
   #state: State = 'new'
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
@@ -223,7 +226,10 @@ export class FileServer extends EventEmitter<FileServerEvents> {
           await catalogue.removeHeld(ownerId, locator)
           this.#held.removed(ownerId, prev.size)
         }),
-      onTransfer: (e: TransferEvent) => this.emit('transfer', e),
+      onTransfer: (e: TransferEvent) => {
+        this.#traffic.count(e.nodeId, e.direction, e.bytes)
+        this.emit('transfer', e)
+      },
       onBadPeer: (e: BadPeerEvent) => {
         this.#logger.warn({ ...e }, 'peer served bad data or none')
         this.emit('peer:bad', e)
@@ -463,6 +469,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   async putSnapshot(root: string, entries: readonly SnapshotEntry[]): Promise<SnapshotInfo> {
     const ctx = this.#running()
     assertName(root)
+    const checked = snapshotEntriesSchema.safeParse(entries)
+    if (!checked.success) {
+      const issue = checked.error.issues[0]
+      throw new BadRequestError(
+        `invalid entries: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+      )
+    }
     for (const e of entries) {
       if (e.type === 'file' && !ctx.log.state.object(e.cid)) {
         throw new NotFoundError(
@@ -577,12 +590,30 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     })
   }
 
+  /** Every peer known or connected, with what it exchanged and holds (see PeerInfo). */
   peers(): PeerInfo[] {
-    this.#running()
+    const ctx = this.#running()
     const discovery = this.#discovery as Discovery
     const connected = new Map(this.#transport.peers().map((p) => [p.nodeId, p]))
     const ids = new Set([...connected.keys(), ...discovery.knownIds()])
-    return [...ids].map((nodeId) => peerInfo(nodeId, connected.get(nodeId), discovery.addrOf(nodeId)))
+    const holds = new Map<string, { objects: number; bytes: number }>()
+    for (const rec of ctx.catalogue.objects()) {
+      for (const nodeId of rec.holders) {
+        const h = holds.get(nodeId) ?? { objects: 0, bytes: 0 }
+        h.objects++
+        h.bytes += rec.size
+        holds.set(nodeId, h)
+      }
+    }
+    return [...ids].map((nodeId) => {
+      const info = peerInfo(nodeId, connected.get(nodeId), discovery.addrOf(nodeId))
+      return {
+        ...info,
+        ...this.#traffic.of(nodeId),
+        holds: holds.get(nodeId) ?? { objects: 0, bytes: 0 },
+        ...(info.ownerId !== undefined && { heldForIt: this.#held.ownerUsage(info.ownerId) }),
+      }
+    })
   }
 
   async connect(addr: string): Promise<PeerInfo> {
@@ -866,6 +897,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     void this.#deleter
       ?.onPeer(peer)
       .catch((err) => this.#logger.warn({ err: String(err) }, 'resending deletes failed'))
+    this.#traffic.up(peer.nodeId)
     this.emit('peer', peerInfo(peer.nodeId, peer, peer.listenAddr))
   }
 
@@ -874,6 +906,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     if (this.#transport.peer(peer.nodeId)) return
     this.#discovery?.onPeerClose(peer)
     this.#repairer?.noteDown(peer.nodeId)
+    this.#traffic.down(peer.nodeId)
     this.emit('peer:close', peerInfo(peer.nodeId, undefined, peer.listenAddr))
   }
 }

@@ -22,6 +22,7 @@ export function chargeOf(size: number): number {
  */
 export class HeldReplicas {
   readonly #perOwner = new Map<string, number>()
+  readonly #perOwnerCount = new Map<string, number>()
   readonly #locks = new Map<string, Promise<unknown>>()
   #total = 0
   #count = 0
@@ -30,6 +31,7 @@ export class HeldReplicas {
 
   load(catalogue: Catalogue): void {
     this.#perOwner.clear()
+    this.#perOwnerCount.clear()
     this.#total = 0
     this.#count = 0
     for (const { ownerId, rec } of catalogue.held()) this.#add(ownerId, chargeOf(rec.size), 1)
@@ -47,6 +49,11 @@ export class HeldReplicas {
 
   ownerBytes(ownerId: string): number {
     return this.#perOwner.get(ownerId) ?? 0
+  }
+
+  /** Replicas held for one owner and what they are charged. */
+  ownerUsage(ownerId: string): { objects: number; bytes: number } {
+    return { objects: this.#perOwnerCount.get(ownerId) ?? 0, bytes: this.ownerBytes(ownerId) }
   }
 
   /** Counts `bytes` against the quotas now, or throws QuotaExceededError; undo with `release`. */
@@ -99,6 +106,7 @@ export class HeldReplicas {
 
   #add(ownerId: string, bytes: number, objects: number): void {
     this.#perOwner.set(ownerId, this.ownerBytes(ownerId) + bytes)
+    if (objects !== 0) this.#perOwnerCount.set(ownerId, (this.#perOwnerCount.get(ownerId) ?? 0) + objects)
     this.#total += bytes
     this.#count += objects
   }

@@ -50,6 +50,8 @@ export const snapshotEntrySchema = z.discriminatedUnion('type', [
   }),
 ])
 export type SnapshotEntry = z.infer<typeof snapshotEntrySchema>
+/** A snapshot's entries as FileServer.putSnapshot takes them. */
+export const snapshotEntriesSchema = z.array(snapshotEntrySchema).max(MAX_SNAPSHOT_ENTRIES)
 
 const treeName = z.string().superRefine((name, ctx) => {
   if (name.includes('/') || pathProblem(name) !== undefined)

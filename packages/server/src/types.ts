@@ -113,6 +113,15 @@ export interface PeerInfo {
   addr: string | undefined
   connected: boolean
   ownerId?: string
+  /** Since when its current connection is up (ms since the epoch). */
+  connectedAt?: number
+  /** Object bytes received from and sent to it since this node started (replicas, fetches). */
+  bytesIn?: number
+  bytesOut?: number
+  /** Replicas of this owner's objects the catalogue counts on it holding. */
+  holds?: { objects: number; bytes: number }
+  /** Replicas this node holds for its owner (known once it connected). */
+  heldForIt?: { objects: number; bytes: number }
 }
 
 export interface RepairStatus {

@@ -1,14 +1,8 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import {
-  ApiError,
-  type ClusterNode,
-  ObjectInfoSchema,
-  ObjectListSchema,
-  PutResultSchema,
-  VerifyResultSchema,
-} from '@cas/cli'
+import { ObjectInfoSchema, ObjectListSchema, PutResultSchema, VerifyResultSchema } from '@cas/api'
+import { ApiError, type ClusterNode } from '@cas/cli'
 import { CidHasher } from '@cas/crypto'
 import type { z } from 'zod'
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { type ClusterNode, DeleteResultSchema, PutResultSchema } from '@cas/cli'
+import { DeleteResultSchema, PutResultSchema } from '@cas/api'
+import type { ClusterNode } from '@cas/cli'
 import { cidOf } from '@cas/crypto'
 import type { PutResult } from './node-api.js'
 

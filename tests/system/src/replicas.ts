@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { type ClusterNode, ObjectInfoSchema } from '@cas/cli'
+import { ObjectInfoSchema } from '@cas/api'
+import type { ClusterNode } from '@cas/cli'
 import { type NodeOwner, replicaContentCid, replicaPath } from './store-files.js'
 
 export type ReplicaState = 'ok' | 'missing' | 'corrupt'

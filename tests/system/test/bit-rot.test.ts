@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
-import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until, VerifyResultSchema } from '@cas/cli'
+import { VerifyResultSchema } from '@cas/api'
+import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until } from '@cas/cli'
 import { locatorOf } from '@cas/crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { getObject, listObjects, putObject, runCas, statObject } from '../src/node-api.js'

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { type ClusterNode, LocalCluster, ObjectInfoSchema, until } from '@cas/cli'
+import { ObjectInfoSchema } from '@cas/api'
+import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { untilConnectedPeers } from '../src/connected-peers.js'

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { ObjectListSchema } from '@cas/api'
 import {
   type ClusterNode,
   EXIT_NOT_FOUND,
@@ -11,7 +12,6 @@ import {
   EXIT_UNAUTHENTICATED,
   EXIT_USAGE,
   LocalCluster,
-  ObjectListSchema,
 } from '@cas/cli'
 import { createNodeIdentity, TcpTransport } from '@cas/p2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

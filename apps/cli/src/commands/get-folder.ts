@@ -1,5 +1,6 @@
 import { chmod, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises'
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path'
+import { ObjectListSchema, type SnapshotEntry, SnapshotListSchema, SnapshotSchema } from '@cas/api'
 import type { z } from 'zod'
 import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
@@ -8,7 +9,6 @@ import { CliError, UsageError } from '../errors.js'
 import { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_USAGE } from '../exit-codes.js'
 import { formatBytes } from '../output.js'
 import { ProgressBar } from '../progress.js'
-import { ObjectListSchema, type SnapshotEntry, SnapshotListSchema, SnapshotSchema } from '../schemas.js'
 import { isUnder } from './ls.js'
 
 export interface GetFolderOptions {

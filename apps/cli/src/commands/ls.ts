@@ -1,8 +1,8 @@
+import { type ObjectInfoSchema, ObjectListSchema } from '@cas/api'
 import type { z } from 'zod'
 import type { CommandContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { formatAgo, formatBytes, formatTable } from '../output.js'
-import { type ObjectInfoSchema, ObjectListSchema } from '../schemas.js'
 
 type ObjectInfo = z.infer<typeof ObjectInfoSchema>
 

@@ -1,5 +1,5 @@
+import { RenameResultSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
-import { RenameResultSchema } from '../schemas.js'
 import { objectPath } from './arguments.js'
 
 /** `cas mv <ref> <name>`: renames an object; nothing is stored or sent again but a catalogue change. */

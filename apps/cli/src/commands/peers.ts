@@ -1,6 +1,6 @@
+import { PeerInfoSchema, PeerListSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { formatTable } from '../output.js'
-import { PeerInfoSchema, PeerListSchema } from '../schemas.js'
 import { parseAddress } from './arguments.js'
 
 /** `cas peers`: the peers the node knows. */

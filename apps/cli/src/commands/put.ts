@@ -1,13 +1,13 @@
 import { type FileHandle, open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Readable } from 'node:stream'
+import { PutResultSchema } from '@cas/api'
 import type { z } from 'zod'
 import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { formatBytes } from '../output.js'
 import { byteCounter, ProgressBar } from '../progress.js'
-import { PutResultSchema } from '../schemas.js'
 
 type PutResult = z.infer<typeof PutResultSchema>
 

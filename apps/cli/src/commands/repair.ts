@@ -1,6 +1,6 @@
+import { RepairSchema, StatusSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { ProgressBar } from '../progress.js'
-import { RepairSchema, StatusSchema } from '../schemas.js'
 
 /** How often `cas repair` reads the pass's progress while it runs. */
 const POLL_MS = 250

@@ -1,7 +1,7 @@
+import { CatalogueSyncSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { EXIT_FAILURE } from '../exit-codes.js'
-import { CatalogueSyncSchema } from '../schemas.js'
 import { getFolder } from './get-folder.js'
 
 /**

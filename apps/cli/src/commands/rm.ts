@@ -1,5 +1,5 @@
+import { DeleteResultSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
-import { DeleteResultSchema } from '../schemas.js'
 import { objectPath } from './arguments.js'
 
 /** `cas rm <ref>` (a cid, a name or the start of a cid): deletes the object here and on every peer (`--local`: only the local copy). */

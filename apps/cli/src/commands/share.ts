@@ -1,5 +1,5 @@
+import { ShareResultSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
-import { ShareResultSchema } from '../schemas.js'
 import { objectPath } from './arguments.js'
 
 /** `cas share <ref>` (a cid, a name or the start of a cid): prints a capability that lets any node fetch and decrypt this one object. */

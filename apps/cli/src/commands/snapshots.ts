@@ -1,6 +1,6 @@
+import { SnapshotListSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { formatBytes, formatTable } from '../output.js'
-import { SnapshotListSchema } from '../schemas.js'
 
 /** `cas snapshots [ROOT]`: the snapshots of folders, oldest first. */
 export async function snapshots(ctx: CommandContext, root?: string): Promise<void> {

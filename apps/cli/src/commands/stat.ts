@@ -1,6 +1,6 @@
+import { ObjectInfoSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { formatAgo, formatBytes } from '../output.js'
-import { ObjectInfoSchema } from '../schemas.js'
 import { objectPath } from './arguments.js'
 
 /** `cas stat <ref>` (a cid, a name or the start of a cid): size, names, and the replica holders wanted versus live. */

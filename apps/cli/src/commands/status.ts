@@ -1,6 +1,6 @@
+import { StatusSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { formatBytes, formatDuration } from '../output.js'
-import { StatusSchema } from '../schemas.js'
 
 /** `cas status`: the node's identity, addresses, peers, objects and repair state. */
 export async function status(ctx: CommandContext): Promise<void> {

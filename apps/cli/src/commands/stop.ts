@@ -1,6 +1,6 @@
+import { StopResultSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { CliError, NodeUnreachableError } from '../errors.js'
-import { StopResultSchema } from '../schemas.js'
 
 /** How long `cas stop` waits for the node to finish its transfers and go (its --shutdown-timeout, plus). */
 const STOP_WAIT_MS = 30_000

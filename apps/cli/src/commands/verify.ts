@@ -1,6 +1,6 @@
+import { VerifyResultSchema } from '@cas/api'
 import type { CommandContext } from '../context.js'
 import { IntegrityError } from '../errors.js'
-import { VerifyResultSchema } from '../schemas.js'
 
 /** `cas verify`: the node re-hashes every local object; damaged ones make the command fail. */
 export async function verify(ctx: CommandContext): Promise<void> {

@@ -1,8 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PeerListSchema } from '@cas/api'
 import { ApiClient } from '../api-client.js'
-import { PeerListSchema } from '../schemas.js'
 import { type NodeProcess, startNodeProcess } from './node-process.js'
 
 export interface LocalClusterOptions {

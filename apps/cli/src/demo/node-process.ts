@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { openSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { type RuntimeInfo, readRuntimeInfo } from '@cas/node/runtime-info'
+import { type RuntimeInfo, readRuntimeInfo } from '@cas/api/runtime-info'
 import { CliError } from '../errors.js'
 
 export const DEFAULT_START_TIMEOUT = 30_000

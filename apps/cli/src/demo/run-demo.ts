@@ -3,12 +3,12 @@ import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DeleteResultSchema, PeerListSchema, PutResultSchema } from '@cas/api'
 import { CidHasher, cidOf } from '@cas/crypto'
 import { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../context.js'
 import { IntegrityError, UsageError } from '../errors.js'
 import { formatBytes, formatTable } from '../output.js'
-import { DeleteResultSchema, PeerListSchema, PutResultSchema } from '../schemas.js'
 import { type NodeProcess, startNodeProcess } from './node-process.js'
 
 export interface DemoOptions {

@@ -7,8 +7,8 @@ import { HttpError } from '../errors.js'
 import type { NodeMetrics } from '../metrics.js'
 import { redactCapabilities } from './redact.js'
 import { checkHost, checkToken } from './request-guards.js'
-import { sendError, statusForCode } from './respond.js'
-import { ROUTES } from './routes.js'
+import { sendError, sendJson, statusForCode } from './respond.js'
+import { checkedBody, type DashboardState, ROUTES } from './routes.js'
 
 /**
  * Most connections the API holds at once; more are closed as they arrive. The API serves one user's
@@ -22,8 +22,10 @@ export interface ApiServerOptions {
   metrics: NodeMetrics
   token: string
   logger: Logger
-  /** Fields merged into GET /v1/status (api address, version, uptime). */
-  extraStatus: () => object
+  /** Fields merged into GET /v1/status (api address, version, uptime, disk). */
+  extraStatus: () => Promise<object>
+  /** The dashboard's feed, traffic, links and files. */
+  ui: DashboardState
   /** Begins a graceful stop of the node (POST /v1/stop answers first). */
   stop: () => void
   /** Default DEFAULT_API_MAX_CONNECTIONS. */
@@ -70,6 +72,9 @@ export class ApiServer {
   /** Stops accepting, lets running requests finish for up to `graceMs`, then cuts the rest. */
   async close(graceMs: number): Promise<void> {
     if (!this.#server.listening) return
+    // Event streams last as long as their page: they end now, as the node stops.
+    this.#opts.ui.feed.close()
+    this.#opts.ui.traffic.close()
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     this.#server.closeIdleConnections()
     let timer: NodeJS.Timeout | undefined
@@ -88,7 +93,12 @@ export class ApiServer {
     const started = process.hrtime.bigint()
     const socket = req.socket
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const route = ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname))
+    const route =
+      ROUTES.find((r) => r.method === req.method && r.pattern.test(url.pathname)) ??
+      // HEAD of a route that has no HEAD of its own: the GET, whose body node:http leaves out.
+      (req.method === 'HEAD'
+        ? ROUTES.find((r) => r.method === 'GET' && r.pattern.test(url.pathname))
+        : undefined)
     const aborter = new AbortController()
     // Paths can carry a capability (GET /v1/objects/cas-cap2:…): the log gets them cut.
     const logPath = redactCapabilities(url.pathname)
@@ -103,8 +113,12 @@ export class ApiServer {
       )
       // Requests on one connection come one after another: count what the socket moved since the last.
       const last = this.#counted.get(socket) ?? { read: 0, written: 0 }
-      metrics.apiBytesIn.inc(Math.max(0, socket.bytesRead - last.read))
-      metrics.apiBytesOut.inc(Math.max(0, socket.bytesWritten - last.written))
+      const read = Math.max(0, socket.bytesRead - last.read)
+      const written = Math.max(0, socket.bytesWritten - last.written)
+      metrics.apiBytesIn.inc(read)
+      metrics.apiBytesOut.inc(written)
+      this.#opts.ui.traffic.add('apiIn', read)
+      this.#opts.ui.traffic.add('apiOut', written)
       this.#counted.set(socket, { read: socket.bytesRead, written: socket.bytesWritten })
       logger.debug(
         { method: req.method, path: logPath, status: res.statusCode, ms: seconds * 1000 },
@@ -113,20 +127,16 @@ export class ApiServer {
     })
     try {
       checkHost(req, this.#host, this.#port)
-      if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end('{"ok":true}\n')
-        return
-      }
-      checkToken(req, this.#opts.token)
       if (!route) {
+        checkToken(req, this.#opts.token)
         const known = ROUTES.some((r) => r.pattern.test(url.pathname))
         throw known
           ? new HttpError(405, 'ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`)
           : new HttpError(404, 'ERR_NO_ROUTE', `no endpoint ${url.pathname}; see docs/http-api.md`)
       }
+      if (route.auth) checkToken(req, this.#opts.token)
       const params = (route.pattern.exec(url.pathname) ?? []).slice(1).map(decodeParam)
-      await route.handler({
+      const answer = await route.handler({
         req,
         res,
         params,
@@ -136,7 +146,10 @@ export class ApiServer {
         signal: aborter.signal,
         extraStatus: this.#opts.extraStatus,
         stop: this.#opts.stop,
+        ui: this.#opts.ui,
+        apiToken: this.#opts.token,
       })
+      if (typeof route.body !== 'string') sendJson(res, route.status, checkedBody(route, answer))
     } catch (err) {
       this.#fail(req, res, err, aborter.signal.aborted)
     }

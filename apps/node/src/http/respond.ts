@@ -19,32 +19,5 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { error: { code, message } })
 }
 
-/** HTTP status for an error code from the server, crypto or store packages. */
-export function statusForCode(code: string | undefined): number {
-  switch (code) {
-    case 'ERR_NOT_FOUND':
-      return 404
-    case 'ERR_INVALID_ID':
-    case 'ERR_INVALID_KEY':
-    case 'ERR_INVALID_NAME':
-    case 'ERR_INVALID_CAPABILITY':
-    case 'ERR_INVALID_RANGE':
-    case 'ERR_BAD_REQUEST':
-      return 400
-    case 'ERR_TOO_LARGE':
-      return 413
-    case 'ERR_UNAUTHORIZED':
-      return 403
-    case 'ERR_AMBIGUOUS':
-      return 409
-    case 'ERR_QUOTA':
-    case 'ERR_DISK_FULL':
-      return 507
-    case 'ERR_INTEGRITY':
-      return 502
-    case 'ERR_TIMEOUT':
-      return 504
-    default:
-      return 500
-  }
-}
+/** HTTP status for an error code from the server, crypto or store packages (@cas/api's table). */
+export { statusForCode } from '@cas/api'

@@ -5,7 +5,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type RuntimeInfo, readRuntimeInfo } from '../../src/runtime-info.js'
+import { type RuntimeInfo, readRuntimeInfo } from '@cas/api/runtime-info'
 
 /** The built daemon: the tests run what a user runs (vitest.build-first.ts at the root builds it). */
 export const NODE_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { type ClusterNode, PutResultSchema } from '@cas/cli'
+import { PutResultSchema } from '@cas/api'
+import type { ClusterNode } from '@cas/cli'
 
 export interface StoredObject {
   cid: string
