@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { StatusSchema } from '@cas/api'
-import { type ClusterNode, LocalCluster } from '@cas/cli'
+import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 
-export { type ClusterNode, until } from '@cas/cli'
+export { type ClusterNode, until } from '@cas/test-kit'
 
 export interface StartOptions {
   dir: string

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { casBinPath } from '@cas/test-kit'
 import type { BenchRecord } from './bench-record.js'
 import type { ClusterNode } from './cluster.js'
 
@@ -12,7 +12,7 @@ const KiB = 1024
 /** Files per folder of the tree written: 100 folders of 100 for the full run. */
 const PER_FOLDER = 100
 
-const CAS_BIN = join(dirname(createRequire(import.meta.url).resolve('@cas/cli')), '..', 'bin', 'cas.js')
+const CAS_BIN = casBinPath()
 
 /** Runs a command; resolves with its wall time in seconds, rejects with its stderr when it fails. */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {

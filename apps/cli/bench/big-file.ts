@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { PeerListSchema } from '@cas/api'
-import { ApiClient } from '../src/api-client.js'
-import { type NodeProcess, startNodeProcess } from '../src/demo/node-process.js'
+import { ApiClient } from '@cas/api/client'
+import { type NodeProcess, startNodeProcess } from '@cas/test-kit'
 import { CAS_BIN, report } from './bench-util.js'
 
 const GiB = 1024 ** 3
@@ -118,7 +118,6 @@ try {
   const client = new ApiClient({
     url: a.info.api,
     token: (await readFile(join(a.home, 'api-token'), 'utf8')).trim(),
-    home: a.home,
   })
   const deadline = Date.now() + 30_000
   while ((await client.json(PeerListSchema, 'GET', '/v1/peers')).filter((p) => p.connected).length < 1) {

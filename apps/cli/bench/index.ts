@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startNodeProcess } from '../src/demo/node-process.js'
+import { startNodeProcess } from '@cas/test-kit'
 import { CAS_BIN, median, QUICK, report, timeRun } from './bench-util.js'
 
 const RUNS = QUICK ? 7 : 21

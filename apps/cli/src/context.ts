@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.js'
+import type { ApiClient } from '@cas/api/client'
 import { Output } from './output.js'
 
 /** Options every command accepts (before or after the command name). */
@@ -25,7 +25,7 @@ export function createContext(globals: GlobalOptions, env: NodeJS.ProcessEnv = p
     // Loaded on first use so that `cas --help` and `cas --version` never load zod or node:http.
     client: async () => {
       const [{ ApiClient }, { resolveConnection }] = await Promise.all([
-        import('./api-client.js'),
+        import('@cas/api/client'),
         import('./connection.js'),
       ])
       return new ApiClient(await resolveConnection({ api: globals.api, home: globals.home, env }))

@@ -44,6 +44,10 @@ export const HELP_EXAMPLES: Record<string, string[]> = {
   share: [
     'cas share <cid>               # a cas-cap2:… capability; anyone with it runs: cas get <capability>',
   ],
+  ui: [
+    'cas ui                        # opens the dashboard in your browser',
+    'cas ui --no-open             # prints the one-time link only',
+  ],
   status: ['cas status', 'cas --json status | jq .repair'],
   verify: ['cas verify                    # exit 4 if a local object is damaged'],
   repair: ['cas repair'],

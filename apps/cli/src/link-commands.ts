@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { nodeMainPath } from '@cas/test-kit'
 import { CliError } from './errors.js'
 import { MAN_PAGE_MARK } from './man-page.js'
 
@@ -14,7 +14,7 @@ export interface LinkedCommand {
 
 /** `cas` and `cas-node`, as launchers of this checkout. */
 export function casCommands(): LinkedCommand[] {
-  const nodeMain = createRequire(import.meta.url).resolve('@cas/node/main')
+  const nodeMain = nodeMainPath()
   return [
     { name: 'cas', target: fileURLToPath(new URL('../bin/cas.js', import.meta.url)) },
     { name: 'cas-node', target: join(dirname(dirname(nodeMain)), 'bin', 'cas-node.js') },

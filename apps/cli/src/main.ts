@@ -185,6 +185,14 @@ program
   )
 
 program
+  .command('ui')
+  .description("open the node's web dashboard, signed in by a one-time link")
+  .option('--no-open', 'print the link only')
+  .action(async (opts: { open: boolean }, cmd: Command) =>
+    (await import('./commands/ui.js')).ui(ctxOf(cmd), { open: opts.open }),
+  )
+
+program
   .command('status')
   .description("the node's identity, addresses, peers, objects and repair state")
   .action(async (_opts, cmd: Command) => (await import('./commands/status.js')).status(ctxOf(cmd)))

@@ -13,9 +13,9 @@ import {
   VerifyResultSchema,
 } from '@cas/api'
 import { cidOf } from '@cas/crypto'
+import type { NodeProcess } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { z } from 'zod'
-import type { NodeProcess } from '../src/demo/node-process.js'
 import {
   EXIT_NO_NODE,
   EXIT_NOT_FOUND,

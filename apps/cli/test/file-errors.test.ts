@@ -4,9 +4,9 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cidOf } from '@cas/crypto'
+import type { NodeProcess } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fileNameFor } from '../src/commands/get.js'
-import type { NodeProcess } from '../src/demo/node-process.js'
 import { EXIT_FAILURE, EXIT_NOT_FOUND, GetResultSchema } from '../src/index.js'
 import { CAS_BIN, Cluster, cas } from './helpers/cluster.js'
 

@@ -14,9 +14,9 @@ import {
 } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ObjectListSchema, PeerListSchema, SnapshotInfoSchema, SnapshotListSchema } from '@cas/api'
+import type { NodeProcess } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import type { NodeProcess } from '../src/demo/node-process.js'
 import { EXIT_FAILURE } from '../src/index.js'
 import { CAS_BIN, Cluster, cas, shell, waitFor } from './helpers/cluster.js'
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type ClusterNode, LocalCluster } from '../src/demo/local-cluster.js'
 import { cas, waitFor } from './helpers/cluster.js'
 
 /**

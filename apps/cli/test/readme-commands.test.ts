@@ -195,6 +195,15 @@ const CHECKS: Record<string, (r: ShResult, run: Run) => Promise<void>> = {
   'CAS_HOME=~/.cas-b cas status': async (r) => {
     expect(r.stdout).toMatch(/^peers\s+2 connected/m)
   },
+  'cas ui --no-open': async (r) => {
+    const url = /^(http:\/\/127\.0\.0\.1:3001)\/#code=[\w-]{32}\n$/.exec(r.stdout)
+    expect(url, r.stdout).not.toBeNull()
+    // The link's page: the dashboard, served by the node itself.
+    const page = await fetch(`${url?.[1]}/`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    expect(await page.text()).toContain('<title>')
+  },
   'cas repair': async (r) => {
     expect(r.stderr).toMatch(/repair: 4 healthy, 0 under-replicated/)
   },

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '@cas/api/runtime-info'
 import { sign } from '@cas/crypto'
+import { DASHBOARD_DIR } from '@cas/dashboard'
 import { DEFAULT_PING_INTERVAL, TcpTransport } from '@cas/p2p'
-import { FileServer, type TransferEvent } from '@cas/server'
+import { assertNotRunning, FileServer, prepareDataDir, type TransferEvent } from '@cas/server'
 import type { Logger } from 'pino'
 import type { NodeConfig } from './config-options.js'
 import { formatHostPort, type HostPort } from './config-values.js'
 import { dashboardState, diskOf } from './dashboard-state.js'
-import { assertNotRunning, prepareDataDir } from './data-dir.js'
 import { PortInUseError } from './errors.js'
 import { ApiServer } from './http/api-server.js'
 import { type MetricsSnapshot, NodeMetrics } from './metrics.js'
@@ -114,7 +114,7 @@ export class CasNode {
       )
 
       const metrics = new NodeMetrics(() => snapshotOf(server, transport))
-      const ui = dashboardState(server, () => this.#info?.api ?? '')
+      const ui = dashboardState(server, () => this.#info?.api ?? '', DASHBOARD_DIR)
       server.on('transfer', (t: TransferEvent) => {
         metrics.p2pBytes.inc({ direction: t.direction }, t.bytes)
         ui.traffic.add(t.direction === 'in' ? 'p2pIn' : 'p2pOut', t.bytes)

@@ -32,22 +32,6 @@ export class PortInUseError extends NodeError {
 }
 
 /** The data directory cannot be set up or read (permissions, a damaged key file, …). */
-export class DataDirError extends NodeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('ERR_DATA_DIR', message, options)
-  }
-}
-
-/** Another live node process already uses this data directory. */
-export class NodeRunningError extends NodeError {
-  constructor(
-    readonly home: string,
-    readonly pid: number,
-  ) {
-    super('ERR_NODE_RUNNING', `a node (pid ${pid}) already runs with the data directory ${home}`)
-  }
-}
-
 /** An HTTP API error: the status code and a stable `code` go to the client as JSON. */
 export class HttpError extends NodeError {
   constructor(

@@ -14,18 +14,9 @@ export {
 } from './config-options.js'
 export { type HostPort, parseBytes, parseDuration, parseHostPort } from './config-values.js'
 export {
-  assertNotRunning,
-  type DataDir,
-  OWNER_KEY_FILE,
-  type PrepareDataDirOptions,
-  prepareDataDir,
-} from './data-dir.js'
-export {
   ConfigError,
-  DataDirError,
   HttpError,
   NodeError,
-  NodeRunningError,
   PortInUseError,
 } from './errors.js'
 export { type ByteRange, parseRange } from './http/byte-range.js'

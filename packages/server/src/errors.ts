@@ -254,3 +254,20 @@ export class AmbiguousRefError extends ServerError {
     )
   }
 }
+
+/** The node's data directory cannot be made, read or used (a file in its place, another owner's key). */
+export class DataDirError extends ServerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_DATA_DIR', message, options)
+  }
+}
+
+/** Another live node process already uses this data directory. */
+export class NodeRunningError extends ServerError {
+  constructor(
+    readonly home: string,
+    readonly pid: number,
+  ) {
+    super('ERR_NODE_RUNNING', `a node (pid ${pid}) already runs with the data directory ${home}`)
+  }
+}

@@ -17,10 +17,18 @@ export {
 } from './catalogue-sync.js'
 export type { BadPeerEvent, TransferEvent } from './context.js'
 export {
+  assertNotRunning,
+  type DataDir,
+  OWNER_KEY_FILE,
+  type PrepareDataDirOptions,
+  prepareDataDir,
+} from './data-dir.js'
+export {
   AmbiguousRefError,
   BadRequestError,
   DamagedObjectError,
   DamagedReplicasError,
+  DataDirError,
   errorCode,
   HolderStalledError,
   HoldersUnreachableError,
@@ -30,6 +38,7 @@ export {
   InvalidOptionsError,
   InvalidRangeError,
   LowDiskError,
+  NodeRunningError,
   NotFoundError,
   NotRunningError,
   ObjectTooLargeError,

@@ -30,9 +30,12 @@ describe('FileServer.peers figures', () => {
     expect(seenByB!.heldForIt!.bytes).toBeGreaterThan(200_000)
 
     await a!.server.delete(cid)
-    await waitFor(() => b!.server.peers().find((p) => p.nodeId === a!.server.nodeId)?.heldForIt?.objects === 0, {
-      what: 'the holder to drop the replica',
-    })
+    await waitFor(
+      () => b!.server.peers().find((p) => p.nodeId === a!.server.nodeId)?.heldForIt?.objects === 0,
+      {
+        what: 'the holder to drop the replica',
+      },
+    )
     await cluster.stop(b!)
     await waitFor(() => a!.server.peers().find((p) => p.nodeId === b!.server.nodeId)?.connected === false, {
       what: 'a to see b gone',

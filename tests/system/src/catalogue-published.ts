@@ -1,4 +1,4 @@
-import { type ClusterNode, until } from '@cas/cli'
+import { type ClusterNode, until } from '@cas/test-kit'
 import { z } from 'zod'
 
 const CatalogueStatus = z.looseObject({

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import { ObjectInfoSchema, ObjectListSchema, PutResultSchema, VerifyResultSchema } from '@cas/api'
-import { ApiError, type ClusterNode } from '@cas/cli'
+import { ApiError } from '@cas/api/client'
 import { CidHasher } from '@cas/crypto'
+import { type ClusterNode, casBinPath } from '@cas/test-kit'
 import type { z } from 'zod'
 
 export type PutResult = z.infer<typeof PutResultSchema>
@@ -64,7 +64,7 @@ export async function verifyNode(node: ClusterNode): Promise<{ checked: number; 
 }
 
 /** The built `cas` launcher, run as a user runs it. */
-export const CAS_BIN = fileURLToPath(new URL('../../../apps/cli/bin/cas.js', import.meta.url))
+export const CAS_BIN = casBinPath()
 
 export interface CasRun {
   code: number | null

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { waitFor } from '@cas/cli'
+import { waitFor } from '@cas/test-kit'
 
 /** One line of a node's JSON log (pino): level 30 info, 40 warn, 50 error. */
 export interface LogLine {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { DeleteResultSchema, PutResultSchema } from '@cas/api'
-import type { ClusterNode } from '@cas/cli'
 import { cidOf } from '@cas/crypto'
+import type { ClusterNode } from '@cas/test-kit'
 import type { PutResult } from './node-api.js'
 
 /** Random bytes and their cid. */

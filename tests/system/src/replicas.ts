@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { ObjectInfoSchema } from '@cas/api'
-import type { ClusterNode } from '@cas/cli'
+import type { ClusterNode } from '@cas/test-kit'
 import { type NodeOwner, replicaContentCid, replicaPath } from './store-files.js'
 
 export type ReplicaState = 'ok' | 'missing' | 'corrupt'

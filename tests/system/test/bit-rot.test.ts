@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream'
-import { VerifyResultSchema } from '@cas/api'
-import { type ClusterNode, EXIT_INTEGRITY, EXIT_OK, LocalCluster, until } from '@cas/cli'
+import { EXIT_INTEGRITY, EXIT_OK, VerifyResultSchema } from '@cas/api'
 import { locatorOf } from '@cas/crypto'
+import { type ClusterNode, LocalCluster, seededBuffer, until } from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { getObject, listObjects, putObject, runCas, statObject } from '../src/node-api.js'
-import { seededBuffer } from '../src/object-data.js'
 import { evictLocal } from '../src/object-io.js'
 import { pick, runSeed, seededRandom } from '../src/random.js'
 import {

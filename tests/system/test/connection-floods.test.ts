@@ -1,7 +1,6 @@
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { setInterval as every } from 'node:timers/promises'
-import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import {
   createNodeIdentity,
   DEFAULT_HANDSHAKE_TIMEOUT,
@@ -11,6 +10,7 @@ import {
   parseAddress,
   TcpTransport,
 } from '@cas/p2p'
+import { type ClusterNode, LocalCluster, until } from '@cas/test-kit'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { dialAsNode } from '../src/dial-as-node.js'

@@ -1,8 +1,15 @@
-import { type ClusterNode, LocalCluster, until } from '@cas/cli'
 import { locatorOf } from '@cas/crypto'
+import {
+  type ClusterNode,
+  corruptBytes,
+  LocalCluster,
+  seededBytes,
+  seededCid,
+  seededStream,
+  until,
+} from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashObject, killHard, listObjects, putObject, verifyNode } from '../src/node-api.js'
-import { corruptBytes, seededBytes, seededCid, seededStream } from '../src/object-data.js'
 import { pick, runSeed, seededRandom } from '../src/random.js'
 import {
   FILES_ON_DISK_ARGS,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { ObjectInfoSchema } from '@cas/api'
-import { type ClusterNode, LocalCluster, until } from '@cas/cli'
+import { type ClusterNode, LocalCluster, until } from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { untilConnectedPeers } from '../src/connected-peers.js'

@@ -1,4 +1,5 @@
-import { ApiError, type ClusterNode, LocalCluster, until } from '@cas/cli'
+import { ApiError } from '@cas/api/client'
+import { type ClusterNode, LocalCluster, until } from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { killHard } from '../src/node-api.js'

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
-import { type ClusterNode, LocalCluster } from '@cas/cli'
+import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { FakePeer } from '../src/fake-peer.js'

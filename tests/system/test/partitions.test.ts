@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
-import { CliError, type ClusterNode, LocalCluster, until } from '@cas/cli'
+import { ClientError as CliError } from '@cas/api/client'
+import { type ClusterNode, LocalCluster, until } from '@cas/test-kit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { type Fault, type FaultProxy, startFaultProxy } from '../src/fault-proxy.js'

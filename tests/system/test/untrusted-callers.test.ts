@@ -4,16 +4,9 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { ObjectListSchema } from '@cas/api'
-import {
-  type ClusterNode,
-  EXIT_NOT_FOUND,
-  EXIT_OK,
-  EXIT_UNAUTHENTICATED,
-  EXIT_USAGE,
-  LocalCluster,
-} from '@cas/cli'
+import { EXIT_NOT_FOUND, EXIT_OK, EXIT_UNAUTHENTICATED, EXIT_USAGE, ObjectListSchema } from '@cas/api'
 import { createNodeIdentity, TcpTransport } from '@cas/p2p'
+import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { type CasRun, runCas } from '../src/node-api.js'

@@ -23,8 +23,8 @@ export async function init(ctx: CommandContext, opts: InitOptions = {}): Promise
   }
   const home = homeOf({ home: ctx.globals.home, env: ctx.env })
   const crypto = await import('@cas/crypto')
-  // Loaded only here: the node package pulls in p2p and the server, which other commands never need.
-  const { prepareDataDir } = await import('@cas/node')
+  // Loaded only here, and only the data folder's part of the server: other commands never need it.
+  const { prepareDataDir } = await import('@cas/server/data-dir')
   const passphrase = ctx.env.CAS_PASSPHRASE
   let phrase: string | undefined
   let recovered: OwnerKey | undefined

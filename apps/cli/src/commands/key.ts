@@ -15,7 +15,7 @@ const MIN_EXPORT_PASSPHRASE = 8
 export async function exportKey(ctx: CommandContext, opts: { output: string }): Promise<void> {
   const home = homeOf({ home: ctx.globals.home, env: ctx.env })
   const { loadOwnerKey, saveOwnerKey } = await import('@cas/crypto')
-  const { OWNER_KEY_FILE } = await import('@cas/node')
+  const { OWNER_KEY_FILE } = await import('@cas/server/data-dir')
   const passphrase = ctx.env.CAS_PASSPHRASE
   const key = await loadOwnerKey(join(home, OWNER_KEY_FILE), passphrase ? { passphrase } : {})
   const sealWith = ctx.env.CAS_KEY_FILE_PASSPHRASE ?? (await readSecret(`passphrase for ${opts.output}: `))

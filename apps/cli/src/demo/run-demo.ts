@@ -4,12 +4,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DeleteResultSchema, PeerListSchema, PutResultSchema } from '@cas/api'
+import { ApiClient } from '@cas/api/client'
 import { CidHasher, cidOf } from '@cas/crypto'
-import { ApiClient } from '../api-client.js'
+import { type NodeProcess, startNodeProcess } from '@cas/test-kit'
 import type { CommandContext } from '../context.js'
 import { IntegrityError, UsageError } from '../errors.js'
 import { formatBytes, formatTable } from '../output.js'
-import { type NodeProcess, startNodeProcess } from './node-process.js'
 
 export interface DemoOptions {
   files: string
@@ -81,7 +81,6 @@ export async function runDemo(ctx: CommandContext, opts: DemoOptions): Promise<v
           new ApiClient({
             url: n.info.api,
             token: (await readFile(join(n.home, 'api-token'), 'utf8')).trim(),
-            home: n.home,
           }),
       ),
     )

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LocalCluster } from '../../src/demo/local-cluster.js'
-import type { NodeProcess } from '../../src/demo/node-process.js'
+import type { NodeProcess } from '@cas/test-kit'
+import { LocalCluster } from '@cas/test-kit'
 
 /** The built `cas` launcher, as a user runs it. */
 export const CAS_BIN = fileURLToPath(new URL('../../bin/cas.js', import.meta.url))
@@ -100,4 +100,4 @@ export class Cluster {
   }
 }
 
-export { waitFor } from '../../src/demo/wait-for.js'
+export { waitFor } from '@cas/test-kit'

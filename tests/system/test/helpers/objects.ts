@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { PutResultSchema } from '@cas/api'
-import type { ClusterNode } from '@cas/cli'
+import type { ClusterNode } from '@cas/test-kit'
 
 export interface StoredObject {
   cid: string

@@ -1,4 +1,4 @@
-import type { ClusterNode } from '@cas/cli'
+import type { ClusterNode } from '@cas/test-kit'
 import { expect } from 'vitest'
 import { corruptBytes, evictLocal, getBytes } from '../../src/object-io.js'
 

@@ -2,8 +2,7 @@ import { type IncomingMessage, request } from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { z } from 'zod'
-import type { Connection } from './connection.js'
-import { ApiError, CliError, NodeUnreachableError } from './errors.js'
+import { ApiError, ClientError, NodeUnreachableError } from './client-errors.js'
 
 export interface SendOptions {
   body?: Readable | string
@@ -13,9 +12,15 @@ export interface SendOptions {
 
 const MAX_ERROR_BODY = 64 * 1024
 
+/** Where a node's API answers, and its bearer token. */
+export interface ApiConnection {
+  url: string
+  token?: string | undefined
+}
+
 /** A client of the node's HTTP API: streams bodies both ways, turns error answers into ApiError. */
 export class ApiClient {
-  constructor(readonly connection: Connection) {}
+  constructor(readonly connection: ApiConnection) {}
 
   /** Sends a request; resolves with a response whose status is below 400. */
   send(method: string, path: string, opts: SendOptions = {}): Promise<IncomingMessage> {
@@ -39,7 +44,7 @@ export class ApiClient {
           reject(new NodeUnreachableError(url, { cause: err }))
         } else {
           reject(
-            new CliError('ERR_HTTP', `the request to ${url} failed: ${err.message}`, undefined, {
+            new ClientError('ERR_HTTP', `the request to ${url} failed: ${err.message}`, undefined, {
               cause: err,
             }),
           )
@@ -75,7 +80,7 @@ export class ApiClient {
     try {
       value = JSON.parse(text)
     } catch {
-      throw new CliError(
+      throw new ClientError(
         'ERR_BAD_RESPONSE',
         `the node sent a response that is not JSON for ${method} ${path}`,
       )
@@ -83,7 +88,7 @@ export class ApiClient {
     const parsed = schema.safeParse(value)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      throw new CliError(
+      throw new ClientError(
         'ERR_BAD_RESPONSE',
         `the node's answer to ${method} ${path} is not what this cas expects (${issue?.path.join('.')}: ${issue?.message}); are the node and the CLI the same version?`,
       )
@@ -97,7 +102,7 @@ async function readText(res: IncomingMessage, limit: number): Promise<string> {
   let size = 0
   for await (const chunk of res as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > limit) throw new CliError('ERR_BAD_RESPONSE', `the node's answer exceeds ${limit} bytes`)
+    if (size > limit) throw new ClientError('ERR_BAD_RESPONSE', `the node's answer exceeds ${limit} bytes`)
     parts.push(chunk)
   }
   return Buffer.concat(parts).toString('utf8')

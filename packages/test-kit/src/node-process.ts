@@ -1,16 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { openSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { existsSync, openSync, readFileSync } from 'node:fs'
+import { ClientError } from '@cas/api/client'
 import { type RuntimeInfo, readRuntimeInfo } from '@cas/api/runtime-info'
-import { CliError } from '../errors.js'
+import { nodeMainPath } from './app-paths.js'
 
 export const DEFAULT_START_TIMEOUT = 30_000
 export const DEFAULT_STOP_TIMEOUT = 15_000
 
-/** The built daemon entry point, `@cas/node/main` (always dist, whatever the export conditions). */
-export function nodeMainPath(): string {
-  return createRequire(import.meta.url).resolve('@cas/node/main')
+/** The node could not be started, or did not come up in time. */
+export class NodeStartError extends ClientError {
+  constructor(message: string) {
+    super('ERR_NODE_START', message)
+  }
 }
 
 export interface StartNodeOptions {
@@ -33,12 +35,16 @@ export interface NodeProcess {
   stop(timeout?: number): Promise<number | null>
 }
 
-/** Spawns `node <@cas/node>/dist/main.js` and waits until it has written <home>/node.json. */
+/** Spawns `node apps/node/dist/main.js` and waits until it has written <home>/node.json. */
 export async function startNodeProcess(opts: StartNodeOptions): Promise<NodeProcess> {
+  const main = nodeMainPath()
+  if (!existsSync(main)) {
+    throw new NodeStartError(`the node is not built (${main} is missing); run \`pnpm build\` first`)
+  }
   const log = openSync(opts.logFile, 'a')
   const child = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), nodeMainPath(), '--home', opts.home, ...(opts.args ?? [])],
+    [...(opts.nodeArgs ?? []), main, '--home', opts.home, ...(opts.args ?? [])],
     {
       stdio: ['ignore', log, log],
       env: { ...process.env, CAS_LOG_FORMAT: 'json', ...opts.env },
@@ -52,17 +58,13 @@ export async function startNodeProcess(opts: StartNodeOptions): Promise<NodeProc
     if (info?.pid !== child.pid) info = undefined
     if (info) break
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new CliError(
-        'ERR_NODE_START',
+      throw new NodeStartError(
         `the node in ${opts.home} exited (${child.exitCode ?? child.signalCode}): ${tail(opts.logFile)}`,
       )
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new CliError(
-        'ERR_NODE_START',
-        `the node in ${opts.home} did not start in time: ${tail(opts.logFile)}`,
-      )
+      throw new NodeStartError(`the node in ${opts.home} did not start in time: ${tail(opts.logFile)}`)
     }
     // Poll the file the node writes once it listens (no fixed sleep: a short tick, a deadline).
     await new Promise((r) => setTimeout(r, 25))

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PeerListSchema } from '@cas/api'
-import { ApiClient } from '../api-client.js'
+import { ApiClient } from '@cas/api/client'
 import { type NodeProcess, startNodeProcess } from './node-process.js'
 
 export interface LocalClusterOptions {
@@ -104,7 +104,7 @@ export class LocalCluster {
       token,
       p2p: process.info.p2p,
       pid: process.child.pid ?? -1,
-      client: new ApiClient({ url: process.info.api, token, home: process.home }),
+      client: new ApiClient({ url: process.info.api, token }),
     }
     this.nodes.push(node)
     return node

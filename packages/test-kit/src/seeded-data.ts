@@ -1,5 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { CidHasher } from '@cas/crypto'
 
 const PIECE = 1024 * 1024
@@ -46,6 +48,11 @@ export function seededStream(seed: string, size: number, onBytes?: (sent: number
     })(),
     { objectMode: false },
   )
+}
+
+/** Writes `size` bytes of seeded content to a file, streaming (a file of many GiB takes no memory). */
+export async function writeSeededFile(path: string, seed: string, size: number): Promise<void> {
+  await pipeline(Readable.from(seededBytes(seed, size)), createWriteStream(path))
 }
 
 /**
