@@ -75,6 +75,8 @@ suite('the dashboard in Chromium', () => {
 
   it('refuses a wrong token, then signs in and shows the 3 peers', async () => {
     await page.goto(node.process.info.api)
+    await page.getByLabel('API token').waitFor()
+    expect(await seriousViolations(page), 'the sign-in page').toEqual([])
     await page.getByLabel('API token').fill('not-the-token')
     await page.getByRole('button', { name: 'Sign in' }).click()
     const alert = page.getByRole('alert')
@@ -145,6 +147,7 @@ suite('the dashboard in Chromium', () => {
     await dialog.waitFor()
     const capability = (await dialog.getByTestId('capability').textContent())?.trim() ?? ''
     expect(capability.startsWith('cas-cap2:')).toBe(true)
+    expect(await seriousViolations(page), 'the share dialog').toEqual([])
     const other = cluster.nodes[3] as ClusterNode
     const res = await other.client.send('HEAD', `/v1/objects/${encodeURIComponent(capability)}`)
     res.resume()
@@ -207,6 +210,8 @@ suite('the dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Files' }).click()
     await page.getByRole('button', { name: 'Delete holiday.bin' }).click()
     const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    expect(await seriousViolations(page), 'the delete dialog').toEqual([])
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
     await page.locator('tr[data-name="holiday.bin"]').waitFor({ state: 'detached' })
     await expect(
