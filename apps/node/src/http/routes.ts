@@ -156,11 +156,11 @@ function errorCode(err: unknown): string {
  * The name a download is saved under: the name asked for, else the first name the object was
  * stored under here (none for an object known only by cid or read through a capability).
  */
-async function storedName(backend: NodeBackend, asked: string, cid: string): Promise<string | undefined> {
-  if (asked !== cid && !asked.startsWith(CAPABILITY_PREFIX)) return asked
-  if (!CID.test(asked)) return undefined
+async function storedName(backend: NodeBackend, asked: string): Promise<string | undefined> {
+  if (asked.startsWith(CAPABILITY_PREFIX)) return undefined
+  if (!CID.test(asked)) return asked
   try {
-    return (await backend.stat(cid)).names[0]
+    return (await backend.stat(asked)).names[0]
   } catch {
     return undefined
   }
@@ -168,7 +168,7 @@ async function storedName(backend: NodeBackend, asked: string, cid: string): Pro
 
 async function getObject(ctx: RouteContext): Promise<void> {
   const asked = ctx.params[0] ?? ''
-  await serveObject(ctx, await resolveRef(ctx.backend, asked), await storedNameOf(ctx, asked), {})
+  await serveObject(ctx, await resolveRef(ctx.backend, asked), await storedName(ctx.backend, asked), {})
 }
 
 /** `GET /v1/downloads/{code}`: a download link's object, saved by the browser under its name. */
@@ -179,12 +179,6 @@ async function download(ctx: RouteContext): Promise<void> {
   await serveObject(ctx, link.cid, link.name, {
     'content-disposition': `attachment; filename="${fallback.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fallback)}`,
   })
-}
-
-function storedNameOf(ctx: RouteContext, asked: string): Promise<string | undefined> {
-  return asked.startsWith(CAPABILITY_PREFIX) || CID.test(asked)
-    ? storedName(ctx.backend, asked, asked)
-    : Promise.resolve(asked)
 }
 
 async function serveObject(
