@@ -884,8 +884,6 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #onPeer = (peer: Peer): void => {
     if (this.#state !== 'running') return
     this.#repairer?.noteUp(peer.nodeId)
-    // Objects short of holders (too few peers, or a holder dropped after a failed audit) get one now.
-    if ((this.#repairer?.status.underReplicated ?? 0) > 0) this.#repairer?.rerun()
     this.#discovery?.onPeer(peer)
     this.#catalogueSync?.notePeer()
     // The first peer of this run: other devices' changes (or, on a new machine, the whole catalogue);

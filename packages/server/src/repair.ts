@@ -26,6 +26,8 @@ export class Repairer {
   readonly #downSince = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   #running: Promise<RepairStatus> | undefined
+  /** A peer came up during the pass in progress (which cannot place replicas on it). */
+  #peerCameUp = false
   #again = false
   #status: RepairStatus = { healthy: 0, underReplicated: 0, repairing: 0, lastRun: undefined }
   readonly #abort = new AbortController()
@@ -51,8 +53,15 @@ export class Repairer {
     await this.#running?.catch(() => {})
   }
 
+  /**
+   * A peer came up. Objects short of holders (too few peers, or a holder dropped after a failed
+   * audit) get a pass now; a pass in progress took its list of live peers without this one, so
+   * another follows it if it leaves any short.
+   */
   noteUp(nodeId: string): void {
     this.#downSince.delete(nodeId)
+    if (this.#running) this.#peerCameUp = true
+    else if (this.#status.underReplicated > 0) void this.run().catch(() => {})
   }
 
   noteDown(nodeId: string): void {
@@ -63,7 +72,9 @@ export class Repairer {
   run(): Promise<RepairStatus> {
     this.#running ??= this.#pass().finally(() => {
       this.#running = undefined
-      if (this.#again && !this.#abort.signal.aborted) {
+      const short = this.#peerCameUp && this.#status.underReplicated > 0
+      this.#peerCameUp = false
+      if ((this.#again || short) && !this.#abort.signal.aborted) {
         this.#again = false
         void this.run().catch(() => {})
       }
