@@ -68,7 +68,8 @@ export class PackLog {
       .filter((n): n is string => n !== undefined)
       .map(Number)
       .sort((a, b) => a - b)
-    for (const pack of packs) await log.#scan(pack)
+    // Appends go on after the last whole record of the newest pack.
+    for (const pack of packs) log.#end = await log.#scan(pack)
     log.#current = packs.at(-1) ?? 0
     if (packs.length === 0) await log.#startPack(1)
     return log
@@ -197,8 +198,11 @@ export class PackLog {
     return handle
   }
 
-  /** Reads a pack's records into the index; a record cut short or failing its check ends the pack there. */
-  async #scan(pack: number): Promise<void> {
+  /**
+   * Reads a pack's records into the index; a record cut short or failing its check ends the pack
+   * there. Resolves with the pack's length after that.
+   */
+  async #scan(pack: number): Promise<number> {
     const handle = await this.#handle(pack)
     const size = (await handle.stat()).size
     const head = Buffer.allocUnsafe(HEADER_BYTES)
@@ -231,6 +235,7 @@ export class PackLog {
       await handle.truncate(at)
       await handle.datasync()
     }
+    return at
   }
 
   #set(namespace: string, key: string, entry: PackedObject): void {

@@ -94,6 +94,24 @@ describe('packed small objects', () => {
     await again.close()
   })
 
+  it('appends after the records already there when opened again (nothing written earlier is overwritten)', async () => {
+    const root = await tempDir()
+    const written: string[] = []
+    for (let run = 0; run < 3; run++) {
+      const store = await packedStore(root)
+      for (const key of written) expect(sha256(await readAll(store.read(key))), `run ${run}`).toBe(key)
+      const batch = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => store.put(randomBytes(500 + i * 700))),
+      )
+      written.push(...batch.map((w) => w.key))
+      await store.close()
+    }
+    const store = await packedStore(root)
+    for (const key of written) expect(sha256(await readAll(store.read(key)))).toBe(key)
+    expect(await collect(store.list())).toHaveLength(written.length)
+    await store.close()
+  })
+
   it('cuts off a batch a crash left half-written, keeping every acknowledged object', async () => {
     const root = await tempDir()
     const store = await packedStore(root)
@@ -112,9 +130,10 @@ describe('packed small objects', () => {
     for (const { key } of acknowledged) expect(sha256(await readAll(reopened.read(key)))).toBe(key)
     expect(await reopened.has('torn')).toBe(false)
     expect((await stat(pack)).size).toBe(whole)
-    // And it takes new writes after the cut.
+    // And it takes new writes after the cut, leaving the others as they were.
     const after = await reopened.put(randomBytes(700))
     expect(sha256(await readAll(reopened.read(after.key)))).toBe(after.key)
+    for (const { key } of acknowledged) expect(sha256(await readAll(reopened.read(key)))).toBe(key)
     await reopened.close()
     await truncate(tornPack, 0)
   })

@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto'
+import { createDecipheriv, createHash } from 'node:crypto'
 import { open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  cidOfManifest,
   deriveOwnerSecrets,
   loadOwnerKey,
   locatorOf,
   ObjectOpener,
   type OwnerSecrets,
+  objectSubkeys,
   openObjectKey,
 } from '@cas/crypto'
 
@@ -173,12 +175,14 @@ type ReadRange = (start: number, end: number) => Promise<Buffer>
 /**
  * The cid the replica content opens to, with the owner's secrets, every chunk checked against the
  * manifest and every ciphertext against the commit; undefined when it does not open or verify.
+ * With no `cid` given, the cid is the one its manifest hashes to (a replica of an object the caller
+ * never learnt of, such as a catalogue segment of a put cut short), and its locator must match it.
  */
 async function replicaCid(
   read: ReadRange,
   size: number,
   owner: { secrets: OwnerSecrets },
-  cid: string,
+  given: string | undefined,
 ): Promise<string | undefined> {
   try {
     if (size < 8) return undefined
@@ -191,12 +195,14 @@ async function replicaCid(
     const commit = signed.subarray(4, 4 + signed.readUInt32BE(0))
     if (commit.toString('latin1', 0, 4) !== 'CASC' || commit[4] !== 2) return undefined
     const locator = commit.subarray(37, 69).toString('hex')
-    if (locator !== locatorOf(owner.secrets, cid)) return undefined
     const count = commit.readUInt32BE(77)
     const boxAt = 81 + count * 36
     const keyBox = commit.subarray(boxAt, boxAt + 60)
     const manifestBox = commit.subarray(boxAt + 64, boxAt + 64 + commit.readUInt32BE(boxAt + 60))
-    const opener = new ObjectOpener(openObjectKey(owner.secrets, keyBox, locator), manifestBox, cid)
+    const objectKey = openObjectKey(owner.secrets, keyBox, locator)
+    const cid = given ?? manifestCid(objectKey, manifestBox)
+    if (locator !== locatorOf(owner.secrets, cid)) return undefined
+    const opener = new ObjectOpener(objectKey, manifestBox, cid)
     let at = 0
     for (let i = 0; i < count; i++) {
       const length = commit.readUInt32BE(81 + i * 36)
@@ -212,12 +218,19 @@ async function replicaCid(
   }
 }
 
+/** The cid a sealed manifest (`manifest key | AES-256-GCM, zero IV | tag[16]`) hashes to. */
+function manifestCid(objectKey: Uint8Array, box: Buffer): string {
+  const decipher = createDecipheriv('aes-256-gcm', objectSubkeys(objectKey).manifestKey, Buffer.alloc(12))
+  decipher.setAuthTag(box.subarray(box.length - 16))
+  return cidOfManifest(Buffer.concat([decipher.update(box.subarray(0, box.length - 16)), decipher.final()]))
+}
+
 /** The cid a replica file (the owner's own in `self`, or a holder's) opens to, or undefined. */
 export async function replicaFileCid(
   path: string,
   key: string,
   owner: { secrets: OwnerSecrets },
-  cid: string,
+  cid: string | undefined,
 ): Promise<string | undefined> {
   let handle: Awaited<ReturnType<typeof open>>
   try {
@@ -243,7 +256,7 @@ export async function replicaFileCid(
 export async function replicaContentCid(
   content: Buffer,
   owner: { secrets: OwnerSecrets },
-  cid: string,
+  cid: string | undefined,
 ): Promise<string | undefined> {
   return replicaCid(async (start, end) => content.subarray(start, end), content.length, owner, cid)
 }
