@@ -279,38 +279,50 @@ export class Catalogue {
     })
   }
 
-  async setHolders(cid: string, holders: string[]): Promise<void> {
-    await this.#durably(() => {
-      const prev = this.#objects.get(cid)
-      if (prev) this.#objects.put(cid, { ...prev, holders: trusted(prev, holders) })
-    })
-  }
-
-  async addHolders(cid: string, holders: string[]): Promise<void> {
-    await this.#durably(() => {
-      const prev = this.#objects.get(cid)
-      if (prev) this.#objects.put(cid, { ...prev, holders: trusted(prev, [...prev.holders, ...holders]) })
-    })
-  }
-
   /**
-   * Records the peers that refused a replica of `cid` and forgets those that took one. Resolves with
-   * the refusals not already on record (same peer, same code), so that each is reported once.
+   * Records what sending replicas of `cid` came to, in one durable write (none when there is nothing
+   * to record): the holders that took one, added to its holders (or, with `replace`, its holders
+   * from now on) and proven now; the peers that refused or failed; the refusals of peers that took
+   * one forgotten. Resolves with the refusals not already on record (same peer, same code), so that
+   * each is reported once.
    */
-  async noteRefusals(
+  async recordReplicas(
     cid: string,
-    failed: Omit<Refusal, 'at'>[],
-    acked: string[],
+    outcome: { holders: string[]; replace?: boolean; proven: string[]; failed: Omit<Refusal, 'at'>[] },
     at = Date.now(),
   ): Promise<Refusal[]> {
+    const { holders, replace = false, proven, failed } = outcome
+    const known = this.#objects.get(cid)
+    if (!known) return []
+    if (
+      !replace &&
+      holders.length === 0 &&
+      proven.length === 0 &&
+      failed.length === 0 &&
+      !known.refusals?.length
+    ) {
+      return []
+    }
     return this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (!prev) return []
       const before = prev.refusals ?? []
       const fresh = failed.filter((f) => !before.some((b) => b.nodeId === f.nodeId && b.code === f.code))
-      const gone = new Set([...acked, ...failed.map((f) => f.nodeId)])
+      const gone = new Set([...holders, ...proven, ...failed.map((f) => f.nodeId)])
       const refusals = [...before.filter((b) => !gone.has(b.nodeId)), ...failed.map((f) => ({ ...f, at }))]
-      if (refusals.length > 0 || before.length > 0) this.#objects.put(cid, { ...prev, refusals })
+      const provenAt = { ...prev.proven }
+      const damaged = { ...prev.damaged }
+      for (const nodeId of proven) {
+        provenAt[nodeId] = at
+        delete damaged[nodeId]
+      }
+      this.#objects.put(cid, {
+        ...prev,
+        holders: trusted(prev, replace ? holders : [...prev.holders, ...holders]),
+        proven: provenAt,
+        damaged,
+        ...((refusals.length > 0 || before.length > 0) && { refusals }),
+      })
       return fresh.map((f) => ({ ...f, at }))
     })
   }
@@ -450,6 +462,8 @@ export class Catalogue {
   }
 
   async removePendingDelete(locator: string): Promise<void> {
+    // Most puts follow no delete: no write (and no flush) for them.
+    if (this.#pendingDeletes.get(locator) === undefined) return
     await this.#durably(() => {
       this.#pendingDeletes.remove(locator)
     })

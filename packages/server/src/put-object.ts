@@ -15,7 +15,7 @@ import {
   wantedReplicas,
 } from './placement.js'
 import { HolderUpload } from './protocol/store.js'
-import { failureOf, localRecords, noteRefusals, type ReplicateResult, replicate } from './replicate.js'
+import { failureOf, localRecords, type ReplicateResult, recordReplicas, replicate } from './replicate.js'
 import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
 
@@ -167,9 +167,7 @@ export async function putObject(
       acked.push(...more.acked)
       failed.push(...more.failed)
     }
-    await ctx.catalogue.addHolders(cid, acked)
-    await ctx.catalogue.markProven(new Map([[cid, new Set(acked)]]))
-    await noteRefusals(ctx, cid, failed, acked)
+    await recordReplicas(ctx, cid, { holders: acked, proven: acked, failed })
     // Putting the same content again: live holders of the earlier upload still hold a valid replica.
     const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))
     const replicas = [...acked, ...earlier]

@@ -4,7 +4,7 @@ import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
 import { addressGroups, distrusted, rankedCandidates, wantedReplicas } from './placement.js'
 import { askHas } from './protocol/has.js'
-import { localRecords, noteRefusals, relayedRecords, replicate } from './replicate.js'
+import { localRecords, recordReplicas, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
 
 export interface RepairOptions {
@@ -185,9 +185,12 @@ export class Repairer {
         : () => relayedRecords(this.#ctx, holder, locator, signal),
     })
     const holders = [...liveHolders, ...waiting, ...found, ...acked]
-    await this.#ctx.catalogue.setHolders(rec.cid, holders)
-    await noteRefusals(this.#ctx, rec.cid, failed, [...found, ...acked])
-    await this.#ctx.catalogue.markProven(new Map([[rec.cid, new Set([...found, ...acked])]]))
+    await recordReplicas(this.#ctx, rec.cid, {
+      holders,
+      replace: true,
+      proven: [...found, ...acked],
+      failed,
+    })
     if (found.length + acked.length > 0) {
       this.#ctx.logger.info({ cid: rec.cid, found, acked }, 'repaired replicas')
     }

@@ -30,16 +30,16 @@ export function failureOf(nodeId: string, reason: unknown): ReplicateResult['fai
 }
 
 /**
- * Records the refusals of a transfer in the catalogue and logs those not already on record, so that a
- * peer that keeps refusing (a full quota) is reported once, not at every repair pass.
+ * Records what a transfer of `cid`'s replicas came to (Catalogue.recordReplicas: one durable write)
+ * and logs the refusals not already on record, so that a peer that keeps refusing (a full quota) is
+ * reported once, not at every repair pass.
  */
-export async function noteRefusals(
+export async function recordReplicas(
   ctx: ServerContext,
   cid: string,
-  failed: ReplicateResult['failed'],
-  acked: string[],
+  outcome: Parameters<ServerContext['catalogue']['recordReplicas']>[1],
 ): Promise<void> {
-  for (const r of await ctx.catalogue.noteRefusals(cid, failed, acked)) {
+  for (const r of await ctx.catalogue.recordReplicas(cid, outcome)) {
     ctx.logger.warn({ nodeId: r.nodeId, cid, code: r.code, err: r.message }, 'replica refused or failed')
   }
 }
