@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Codec } from './codec.js'
 import { ConnectionClosedError, TimeoutError } from './errors.js'
 import { encodeFrame, encodeFrameParts, FrameDecoder } from './framing.js'
@@ -12,9 +12,9 @@ const CLOSE_GRACE_MS = 2_000
 export const MAX_UNREAD_REPLY_BYTES = 1024 * 1024
 
 /**
- * A socket that speaks validated messages: it cuts frames, decodes and checks
- * each against the schema, and writes with backpressure. The first failure
- * (a bad frame, a socket error, a close) becomes the connection's one reason.
+ * A byte stream (a socket, or one end of an in-memory pipe) that speaks validated messages:
+ * it cuts frames, decodes and checks each against the schema, and writes with backpressure.
+ * The first failure (a bad frame, a socket error, a close) becomes the connection's one reason.
  */
 export class FramedSocket {
   readonly closed: Promise<Error | undefined>
@@ -35,7 +35,7 @@ export class FramedSocket {
    * pin this node's buffers and sources.
    */
   constructor(
-    readonly socket: Socket,
+    readonly socket: Duplex,
     private readonly codec: Codec,
     private readonly maxFrameSize: number,
     private readonly stallTimeout: number,

@@ -3,6 +3,7 @@ export { addressGroup, addressGroupOf, isLoopback } from './address-group.js'
 export { backoffDelay } from './backoff.js'
 export { casHandshake, TLS_EXPORTER_LABEL } from './cas-handshake.js'
 export { type Codec, msgpackCodec } from './codec.js'
+export type { ConnectionOptions } from './connection-options.js'
 export * from './errors.js'
 export { encodeFrame, encodeFrameParts, FRAME_HEADER_SIZE, FrameDecoder } from './framing.js'
 export {
@@ -15,6 +16,8 @@ export {
 } from './handshake.js'
 export { jsonCodec } from './json-codec.js'
 export { type Logger, noopLogger } from './logger.js'
+export { MemoryNetwork } from './memory-network.js'
+export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js'
 export {
   type Hello,
   type Message,

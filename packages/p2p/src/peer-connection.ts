@@ -26,6 +26,8 @@ export interface PeerConnectionOptions {
   listenAddr: string | undefined
   ownerPub: Uint8Array | undefined
   direction: 'inbound' | 'outbound'
+  /** The other end's address as the byte stream shows it. */
+  remoteAddress: string
   handler(): RequestHandler | undefined
   maxInflightRequests: number
   /** Buffered inbound bytes of this connection's streamed requests (each reserves one window). */
@@ -93,7 +95,7 @@ export class PeerConnection implements Peer {
     this.listenAddr = opts.listenAddr
     this.ownerPub = opts.ownerPub
     this.direction = opts.direction
-    this.remoteAddress = `${framed.socket.remoteAddress}:${framed.socket.remotePort}`
+    this.remoteAddress = opts.remoteAddress
     this.nextId = opts.direction === 'outbound' ? 1 : 2
     const keepAlive = setInterval(() => this.keepAlive(), opts.pingInterval).unref()
     this.closed = framed.closed.then((reason) => {

@@ -1,13 +1,8 @@
-import { casHandshake } from './cas-handshake.js'
-import type { Codec } from './codec.js'
-import { msgpackCodec } from './codec.js'
-import type { HandshakeFunc, OwnerSigner } from './handshake.js'
-import { type Logger, noopLogger } from './logger.js'
-import type { NodeIdentity } from './node-identity.js'
+import type { ResolvedConnectionOptions } from './connection-options.js'
+import { type ConnectionOptions, resolveConnectionOptions, stripUndefined } from './connection-options.js'
 import * as defaults from './options.js'
 
-export interface TcpTransportOptions {
-  identity: NodeIdentity
+export interface TcpTransportOptions extends ConnectionOptions {
   /** Interface to listen on; default 127.0.0.1. */
   host?: string
   /** Port to listen on; default 0 (any free port). */
@@ -16,18 +11,6 @@ export interface TcpTransportOptions {
   announceAddr?: string
   /** TLS 1.3 with mutual certificate authentication; default false. */
   tls?: boolean
-  /** The owner key this node proves in every handshake; default none. */
-  owner?: OwnerSigner
-  /** A shared secret: peers that cannot prove it are refused; default none. */
-  networkKey?: Uint8Array
-  /** Default the authenticated cas/1 handshake (`casHandshake`); `nopHandshake` for tests. */
-  handshake?: HandshakeFunc
-  /** Default msgpack; `jsonCodec` for debugging. Both ends must agree. */
-  codec?: Codec
-  /** Default a no-op logger. */
-  logger?: Logger
-  /** Default DEFAULT_MAX_FRAME_SIZE (1 MiB + 1 KiB). */
-  maxFrameSize?: number
   /** Default DEFAULT_MAX_INBOUND_CONNECTIONS (256). */
   maxInboundConnections?: number
   /** Default DEFAULT_MAX_INBOUND_PER_ADDRESS (16). */
@@ -36,39 +19,13 @@ export interface TcpTransportOptions {
   maxInboundPerGroup?: number
   /** Default DEFAULT_MAX_PENDING_HANDSHAKES (32). */
   maxPendingHandshakes?: number
-  /** Milliseconds; default DEFAULT_HANDSHAKE_TIMEOUT (10 s). */
-  handshakeTimeout?: number
-  /** Milliseconds; default DEFAULT_IDLE_TIMEOUT (60 s). */
-  idleTimeout?: number
-  /** Milliseconds; default DEFAULT_PING_INTERVAL (15 s). */
-  pingInterval?: number
-  /** Default DEFAULT_MAX_INFLIGHT_REQUESTS (256). */
-  maxInflightRequests?: number
-  /** Bytes per connection; default DEFAULT_MAX_INBOUND_BUFFER (64 MiB). */
-  maxInboundBuffer?: number
-  /** Bytes for the whole transport; default DEFAULT_MAX_INBOUND_BUFFER_TOTAL (128 MiB). */
-  maxInboundBufferTotal?: number
-  /** Default DEFAULT_MAX_RESPONSE_STREAMS (16). */
-  maxResponseStreams?: number
-  /** Default DEFAULT_MAX_RESPONSE_STREAMS_TOTAL (64). */
-  maxResponseStreamsTotal?: number
-  /**
-   * Milliseconds; default DEFAULT_REQUEST_TIMEOUT (30 s). Also how long a write may wait for the peer
-   * to read: a peer that takes nothing for that long is disconnected.
-   */
-  requestTimeout?: number
-  /** Default DEFAULT_DIAL_RETRIES (3). */
-  dialRetries?: number
-  /** Milliseconds; default DEFAULT_DIAL_BACKOFF (200). */
-  dialBackoff?: number
-  /** Milliseconds; default DEFAULT_DIAL_BACKOFF_MAX (5 s). */
-  dialBackoffMax?: number
-  /** Bytes; default DEFAULT_CHUNK_SIZE (256 KiB), at most MAX_CHUNK_SIZE (1 MiB). */
-  chunkSize?: number
 }
 
-export type ResolvedOptions = Required<Omit<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>> &
-  Pick<TcpTransportOptions, 'announceAddr' | 'owner' | 'networkKey'>
+type TcpOnly = Omit<TcpTransportOptions, keyof ConnectionOptions>
+
+export type ResolvedOptions = ResolvedConnectionOptions &
+  Required<Omit<TcpOnly, 'announceAddr'>> &
+  Pick<TcpOnly, 'announceAddr'>
 
 /** The options with every default filled in (see options.ts for the values). */
 export function resolveOptions(options: TcpTransportOptions): ResolvedOptions {
@@ -76,31 +33,11 @@ export function resolveOptions(options: TcpTransportOptions): ResolvedOptions {
     host: '127.0.0.1',
     port: 0,
     tls: false,
-    handshake: casHandshake,
-    codec: msgpackCodec,
-    logger: noopLogger,
-    maxFrameSize: defaults.DEFAULT_MAX_FRAME_SIZE,
     maxInboundConnections: defaults.DEFAULT_MAX_INBOUND_CONNECTIONS,
     maxInboundPerAddress: defaults.DEFAULT_MAX_INBOUND_PER_ADDRESS,
     maxInboundPerGroup: defaults.DEFAULT_MAX_INBOUND_PER_GROUP,
     maxPendingHandshakes: defaults.DEFAULT_MAX_PENDING_HANDSHAKES,
-    handshakeTimeout: defaults.DEFAULT_HANDSHAKE_TIMEOUT,
-    idleTimeout: defaults.DEFAULT_IDLE_TIMEOUT,
-    pingInterval: defaults.DEFAULT_PING_INTERVAL,
-    maxInflightRequests: defaults.DEFAULT_MAX_INFLIGHT_REQUESTS,
-    maxInboundBuffer: defaults.DEFAULT_MAX_INBOUND_BUFFER,
-    maxInboundBufferTotal: defaults.DEFAULT_MAX_INBOUND_BUFFER_TOTAL,
-    maxResponseStreams: defaults.DEFAULT_MAX_RESPONSE_STREAMS,
-    maxResponseStreamsTotal: defaults.DEFAULT_MAX_RESPONSE_STREAMS_TOTAL,
-    requestTimeout: defaults.DEFAULT_REQUEST_TIMEOUT,
-    dialRetries: defaults.DEFAULT_DIAL_RETRIES,
-    dialBackoff: defaults.DEFAULT_DIAL_BACKOFF,
-    dialBackoffMax: defaults.DEFAULT_DIAL_BACKOFF_MAX,
-    chunkSize: defaults.DEFAULT_CHUNK_SIZE,
     ...stripUndefined(options),
+    ...resolveConnectionOptions(options),
   }
-}
-
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 }

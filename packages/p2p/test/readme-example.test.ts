@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createNodeIdentity, TcpTransport } from '../src/index.js'
+import { createNodeIdentity, MemoryNetwork, MemoryTransport, TcpTransport } from '../src/index.js'
 
 // The README's first example, kept runnable.
 describe('the README example', () => {
@@ -26,5 +26,24 @@ describe('the README example', () => {
     expect(greeting).toBe('hi')
     expect(res.body).toEqual({ size: 3 })
     expect(Buffer.concat(parts).toString()).toBe('abc')
+  })
+
+  it('runs the in-memory example as written', async () => {
+    const network = new MemoryNetwork()
+    const alice = new MemoryTransport({ network, identity: await createNodeIdentity() })
+    const bob = new MemoryTransport({ network, identity: await createNodeIdentity() })
+    await bob.listen() // 'memory:1', …
+
+    bob.handle(async (req) => ({ body: { echo: req.body }, data: Buffer.from('bytes too') }))
+    const peer = await alice.dial(bob.listenAddr)
+    const res = await peer.request('hi') // encoded, checked and streamed as over TCP
+    const parts: Uint8Array[] = []
+    for await (const chunk of res.data ?? []) parts.push(chunk)
+
+    await alice.close()
+    await bob.close()
+
+    expect(res.body).toEqual({ echo: 'hi' })
+    expect(Buffer.concat(parts).toString()).toBe('bytes too')
   })
 })
