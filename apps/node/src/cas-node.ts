@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs'
+import { isIPv4 } from 'node:net'
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '@cas/api/runtime-info'
 import { sign } from '@cas/crypto'
 import { DASHBOARD_DIR } from '@cas/dashboard'
 import { DEFAULT_PING_INTERVAL, TcpTransport } from '@cas/p2p'
-import { assertNotRunning, FileServer, prepareDataDir, type TransferEvent } from '@cas/server'
+import {
+  assertNotRunning,
+  FileServer,
+  LanDiscovery,
+  type PeerFinder,
+  prepareDataDir,
+  type TransferEvent,
+} from '@cas/server'
 import type { Logger } from 'pino'
 import type { NodeConfig } from './config-options.js'
-import { formatHostPort, type HostPort } from './config-values.js'
+import { formatHostPort, type HostPort, isLoopbackHost } from './config-values.js'
 import { dashboardState, diskOf } from './dashboard-state.js'
 import { PortInUseError } from './errors.js'
 import { ApiServer } from './http/api-server.js'
@@ -87,6 +95,7 @@ export class CasNode {
         transport,
         replication: config.replication,
         bootstrap: config.bootstrap,
+        finders: peerFinders(config, log.child({ part: 'lan' })),
         quota: {
           ...(config.quotaPerOwner !== undefined && { perOwner: config.quotaPerOwner }),
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
@@ -208,4 +217,22 @@ async function snapshotOf(server: FileServer, transport: TcpTransport): Promise<
     chunksRead: server.counters().chunksRead,
     audits: status.audits,
   }
+}
+
+/**
+ * LAN discovery when asked for, or by default when the node listens beyond loopback: on the
+ * interface of the listen address when it names one, else on every interface.
+ */
+function peerFinders(config: NodeConfig, logger: Logger): PeerFinder[] {
+  const { host } = config.listen
+  const on = config.lanDiscovery === 'auto' ? !isLoopbackHost(host) : config.lanDiscovery
+  if (!on) return []
+  const iface = host === 'localhost' ? '127.0.0.1' : isIPv4(host) && host !== '0.0.0.0' ? host : undefined
+  return [
+    new LanDiscovery({
+      port: config.lanDiscoveryPort,
+      ...(iface !== undefined && { interface: iface }),
+      logger,
+    }),
+  ]
 }

@@ -1,10 +1,11 @@
 import { DEFAULT_API_PORT } from '@cas/api/runtime-info'
-import { DEFAULT_REPLICATION } from '@cas/server'
+import { DEFAULT_LAN_DISCOVERY_PORT, DEFAULT_REPLICATION } from '@cas/server'
 import { z } from 'zod'
 import {
   type HostPort,
   isLoopbackHost,
   zBoolean,
+  zBooleanOrAuto,
   zBytes,
   zDuration,
   zHostPort,
@@ -29,6 +30,10 @@ export interface NodeConfig {
   /** HTTP API address; loopback only. */
   apiListen: HostPort
   bootstrap: string[]
+  /** Find and announce nodes on the LAN by mDNS; 'auto': on unless the node listens on loopback. */
+  lanDiscovery: boolean | 'auto'
+  /** The UDP port of LAN discovery (5353, mDNS's own); nodes find only those on the same port. */
+  lanDiscoveryPort: number
   replication: number | 'all'
   tls: boolean
   /** 32-byte hex key; peers without it are refused. */
@@ -119,6 +124,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     zList.pipe(z.array(z.string().regex(/^.+:\d{1,5}$/))),
     '',
     'peers to dial at start',
+  ),
+  opt(
+    'lanDiscovery',
+    '--lan-discovery',
+    'CAS_LAN_DISCOVERY',
+    'auto, true or false',
+    zBooleanOrAuto,
+    'auto',
+    'find and announce nodes on the local network by mDNS (auto: on unless listening on loopback)',
+  ),
+  opt(
+    'lanDiscoveryPort',
+    '--lan-discovery-port',
+    'CAS_LAN_DISCOVERY_PORT',
+    'a UDP port from 1 to 65535',
+    z.coerce.number().int().min(1).max(65_535),
+    String(DEFAULT_LAN_DISCOVERY_PORT),
+    "UDP port of LAN discovery (mDNS's 5353); nodes find only those on the same port",
   ),
   opt(
     'replication',

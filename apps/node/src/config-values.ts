@@ -93,6 +93,14 @@ export const zDuration = z.union([z.string(), z.number()]).transform((v, ctx) =>
   return n ?? 0
 })
 
+/** true, false, or 'auto' (the node decides). */
+export const zBooleanOrAuto = z.union([z.string(), z.boolean()]).transform((v, ctx): boolean | 'auto' => {
+  if (typeof v === 'string' && v.trim().toLowerCase() === 'auto') return 'auto'
+  const b = parseBoolean(v)
+  if (b === undefined) ctx.addIssue({ code: 'custom', message: 'not auto, true or false' })
+  return b ?? false
+})
+
 export const zBoolean = z.union([z.string(), z.boolean()]).transform((v, ctx) => {
   const b = parseBoolean(v)
   if (b === undefined) ctx.addIssue({ code: 'custom', message: 'not a boolean' })

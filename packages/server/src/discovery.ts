@@ -1,10 +1,11 @@
 import type { Peer, Transport } from '@cas/p2p'
 import type { Catalogue } from './catalogue.js'
 import { DialBudget, dialBackoff, hostOf } from './dial-budget.js'
-import { RateLimitedError } from './errors.js'
+import { errorCode, RateLimitedError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { PeerBookOptions } from './options.js'
 import { type BookEntry, PeerBook } from './peer-book.js'
+import type { FoundPeer } from './peer-finder.js'
 import { copyRecord, type PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
 import { exchangeGossip } from './protocol/gossip.js'
 import { MAX_GOSSIP_RECORDS, type PeerRecord } from './protocol/messages.js'
@@ -143,6 +144,40 @@ export class Discovery {
     return this.#sample(from.nodeId)
   }
 
+  /**
+   * A peer another finder reported (the LAN, a DHT): dialled within the dial budget, as a gossip-only
+   * record is, insisting on the node id it claims; the handshake decides. One that fails waits out
+   * its backoff before it is dialled again, however often it is announced.
+   */
+  found(peer: FoundPeer): void {
+    const now = Date.now()
+    const { nodeId, addr } = peer
+    if (this.#stopped || nodeId === this.#o.transport.nodeId) return
+    if (nodeId !== undefined) {
+      if (this.#o.transport.peer(nodeId) || this.#dialing.has(nodeId) || !this.#dueForDial(nodeId, now))
+        return
+    }
+    if (!this.#roomToDial() || !this.#budget.take(addr, now)) return
+    this.#o.logger.info({ via: peer.via, addr, nodeId }, 'found a peer: dialling it')
+    void this.#dialAddr(addr, nodeId, 0, (err) => {
+      this.#o.logger.warn(
+        { via: peer.via, addr, nodeId, code: errorCode(err), err: String(err) },
+        'a peer found was not admitted',
+      )
+    }).then((ok) => {
+      if (ok) {
+        this.#budget.succeeded(addr)
+        return
+      }
+      this.#budget.failed(addr, Date.now())
+      if (nodeId === undefined) return
+      const b = this.#backoff.get(nodeId) ?? { attempts: 0, nextAt: 0 }
+      b.attempts++
+      b.nextAt = Date.now() + dialBackoff(b.attempts)
+      this.#backoff.set(nodeId, b)
+    })
+  }
+
   /** Dials an address (optionally insisting on a node id); resolves with the connected peer, then verified in the book. */
   async connect(addr: string, expectNodeId?: string, retries?: number): Promise<Peer> {
     const opts = { ...(expectNodeId ? { expectNodeId } : {}), ...(retries === undefined ? {} : { retries }) }
@@ -244,7 +279,12 @@ export class Discovery {
     return !b || now >= b.nextAt
   }
 
-  async #dialAddr(addr: string, expectNodeId: string | undefined, retries?: number): Promise<boolean> {
+  async #dialAddr(
+    addr: string,
+    expectNodeId: string | undefined,
+    retries?: number,
+    onError?: (err: unknown) => void,
+  ): Promise<boolean> {
     const key = expectNodeId ?? addr
     if (this.#stopped || this.#dialing.has(key)) return false
     this.#dialing.add(key)
@@ -253,7 +293,8 @@ export class Discovery {
       if (this.#o.bootstrap.includes(addr)) this.#reachedAt.set(addr, peer.nodeId)
       return true
     } catch (err) {
-      this.#o.logger.debug({ addr, err: String(err) }, 'dial failed')
+      if (onError) onError(err)
+      else this.#o.logger.debug({ addr, err: String(err) }, 'dial failed')
       return false
     } finally {
       this.#dialing.delete(key)

@@ -291,6 +291,15 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     await this.#transport.listen()
     this.#state = 'running'
     await discovery.start()
+    for (const finder of this.#o.finders ?? []) {
+      // A finder that cannot start (its port taken, no multicast) leaves the node running without it.
+      const self = { nodeId: this.#transport.nodeId, listenAddr: this.#transport.listenAddr }
+      await finder
+        .start(self, (peer) => discovery.found(peer))
+        .catch((err: unknown) => {
+          this.#logger.warn({ finder: finder.name, err: String(err) }, 'a peer finder did not start')
+        })
+    }
     this.#repairer.start()
     this.#auditor?.start()
     const syncEvery = this.#o.catalogueSyncInterval ?? DEFAULT_CATALOGUE_SYNC_INTERVAL
@@ -322,6 +331,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#state = 'stopping'
     clearInterval(this.#scrubTimer)
     this.#discovery?.stop()
+    await Promise.all((this.#o.finders ?? []).map((f) => f.stop().catch(() => {})))
     clearInterval(this.#catalogueTimer)
     clearTimeout(this.#syncRetry)
     await Promise.all([this.#repairer?.stop(), this.#auditor?.stop(), this.#catalogueSync?.stop()])

@@ -55,6 +55,13 @@ export {
 export { DEFAULT_STOP_TIMEOUT, FileServer, type FileServerEvents, MIN_CID_PREFIX } from './file-server.js'
 export { HELD_REPLICA_OVERHEAD } from './held-replicas.js'
 export { assertId, ID_PATTERN, isId } from './ids.js'
+export {
+  DEFAULT_LAN_DISCOVERY_PORT,
+  DEFAULT_LAN_QUERY_INTERVAL,
+  LAN_SERVICE,
+  LanDiscovery,
+  type LanDiscoveryOptions,
+} from './lan-discovery.js'
 export { type Logger, noopLogger } from './logger.js'
 export { assertName, MAX_NAME_BYTES, nameProblem } from './names.js'
 export {
@@ -107,6 +114,7 @@ export {
   validateOptions,
 } from './options.js'
 export { ownerSigner } from './owner-signer.js'
+export type { FoundPeer, PeerFinder } from './peer-finder.js'
 export { PeerRecordSigner, verifyPeerRecord } from './peer-record.js'
 export {
   MAX_GOSSIP_RECORDS,

@@ -4,6 +4,7 @@ import type { Store } from '@cas/store'
 import { z } from 'zod'
 import { InvalidOptionsError } from './errors.js'
 import type { Logger } from './logger.js'
+import type { PeerFinder } from './peer-finder.js'
 import type { Replication } from './types.js'
 
 /**
@@ -153,6 +154,11 @@ export interface FileServerOptions {
   repairInterval?: number
   /** Default DEFAULT_REPAIR_GRACE (10 min). */
   repairGrace?: number
+  /**
+   * Other sources of peers, started after the bootstrap dials (LanDiscovery, or your own): what
+   * they report is dialled within the dial budget and kept when the handshake admits it. Default none.
+   */
+  finders?: PeerFinder[]
   /** Default DEFAULT_MAX_PEERS (50). */
   maxPeers?: number
   /** Default DEFAULT_GOSSIP_INTERVAL (10 s). */

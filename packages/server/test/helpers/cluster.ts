@@ -19,14 +19,14 @@ export interface TestNode {
 }
 
 export type NodeOptions = Partial<Omit<FileServerOptions, 'transport'>> & {
-  transportOptions?: { requestTimeout?: number }
+  transportOptions?: { requestTimeout?: number; networkKey?: Uint8Array }
 }
 
 /** Builds a transport of the given mode: plain TCP with nopHandshake, or TLS with the cas/1 handshake. */
 export async function makeTransport(
   mode: TransportMode,
   ownerKey: OwnerKey,
-  extra: { requestTimeout?: number } = {},
+  extra: { requestTimeout?: number; networkKey?: Uint8Array } = {},
   given?: NodeIdentity,
 ): Promise<{ transport: TcpTransport; identity: NodeIdentity }> {
   const identity = given ?? (await createNodeIdentity())
