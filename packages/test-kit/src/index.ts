@@ -5,6 +5,7 @@ export {
   LocalCluster,
   type LocalClusterOptions,
 } from './local-cluster.js'
+export { freeUdpPort, loopbackMulticastWorks } from './multicast.js'
 export {
   DEFAULT_START_TIMEOUT,
   DEFAULT_STOP_TIMEOUT,
