@@ -6,6 +6,7 @@ import { DASHBOARD_DIR } from '@cas/dashboard'
 import { DEFAULT_PING_INTERVAL, TcpTransport } from '@cas/p2p'
 import {
   assertNotRunning,
+  DhtDiscovery,
   FileServer,
   LanDiscovery,
   type PeerFinder,
@@ -16,7 +17,7 @@ import type { Logger } from 'pino'
 import type { NodeConfig } from './config-options.js'
 import { formatHostPort, type HostPort, isLoopbackHost } from './config-values.js'
 import { dashboardState, diskOf } from './dashboard-state.js'
-import { PortInUseError } from './errors.js'
+import { ConfigError, PortInUseError } from './errors.js'
 import { ApiServer } from './http/api-server.js'
 import { type MetricsSnapshot, NodeMetrics } from './metrics.js'
 import { assertPortFree } from './port-probe.js'
@@ -61,6 +62,7 @@ export class CasNode {
   async start(): Promise<RuntimeInfo> {
     const config = this.#config
     const log = this.#logger
+    assertDhtConfig(config)
     await assertNotRunning(config.home)
     await assertPortFree(config.listen, P2P_WHAT, P2P_OPTION)
     await assertPortFree(config.apiListen, API_WHAT, API_OPTION)
@@ -95,7 +97,7 @@ export class CasNode {
         transport,
         replication: config.replication,
         bootstrap: config.bootstrap,
-        finders: peerFinders(config, log.child({ part: 'lan' })),
+        finders: peerFinders(config, log),
         quota: {
           ...(config.quotaPerOwner !== undefined && { perOwner: config.quotaPerOwner }),
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),
@@ -219,20 +221,50 @@ async function snapshotOf(server: FileServer, transport: TcpTransport): Promise<
   }
 }
 
+/** `--dht true` needs DHT nodes of the user's to join through: the finder has no public default. */
+function assertDhtConfig(config: NodeConfig): void {
+  if (config.dht && config.dhtBootstrap.length === 0) {
+    throw new ConfigError(
+      'dhtBootstrap',
+      '--dht / CAS_DHT is true but --dht-bootstrap / CAS_DHT_BOOTSTRAP is empty; give the host:port of at least one DHT node to join through (there is no public default)',
+    )
+  }
+}
+
 /**
  * LAN discovery when asked for, or by default when the node listens beyond loopback: on the
- * interface of the listen address when it names one, else on every interface.
+ * interface of the listen address when it names one, else on every interface. DHT discovery when
+ * asked for, under the topic of the network key.
  */
 function peerFinders(config: NodeConfig, logger: Logger): PeerFinder[] {
+  const finders: PeerFinder[] = []
   const { host } = config.listen
-  const on = config.lanDiscovery === 'auto' ? !isLoopbackHost(host) : config.lanDiscovery
-  if (!on) return []
-  const iface = host === 'localhost' ? '127.0.0.1' : isIPv4(host) && host !== '0.0.0.0' ? host : undefined
-  return [
-    new LanDiscovery({
-      port: config.lanDiscoveryPort,
-      ...(iface !== undefined && { interface: iface }),
-      logger,
-    }),
-  ]
+  const lan = config.lanDiscovery === 'auto' ? !isLoopbackHost(host) : config.lanDiscovery
+  if (lan) {
+    const iface = host === 'localhost' ? '127.0.0.1' : isIPv4(host) && host !== '0.0.0.0' ? host : undefined
+    finders.push(
+      new LanDiscovery({
+        port: config.lanDiscoveryPort,
+        ...(iface !== undefined && { interface: iface }),
+        logger: logger.child({ part: 'lan' }),
+      }),
+    )
+  }
+  if (config.dht) {
+    const dhtLog = logger.child({ part: 'dht' })
+    if (isLoopbackHost(host) && config.announce === undefined) {
+      dhtLog.warn(
+        { listen: formatHostPort(config.listen) },
+        'DHT discovery announces a loopback address, which only nodes on this host can dial; set --listen or --announce',
+      )
+    }
+    finders.push(
+      new DhtDiscovery({
+        bootstrap: config.dhtBootstrap,
+        ...(config.networkKey !== undefined && { networkKey: Buffer.from(config.networkKey, 'hex') }),
+        logger: dhtLog,
+      }),
+    )
+  }
+  return finders
 }

@@ -34,6 +34,10 @@ export interface NodeConfig {
   lanDiscovery: boolean | 'auto'
   /** The UDP port of LAN discovery (5353, mDNS's own); nodes find only those on the same port. */
   lanDiscoveryPort: number
+  /** Find and announce nodes on a hyperdht DHT, under the topic of the network key. */
+  dht: boolean
+  /** host:port of the DHT nodes to join through; required with `dht`, as there is no public default. */
+  dhtBootstrap: string[]
   replication: number | 'all'
   tls: boolean
   /** 32-byte hex key; peers without it are refused. */
@@ -78,6 +82,14 @@ export interface OptionSpec {
 }
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/i)
+/** hyperdht takes IPv4 addresses and names, not IPv6. */
+const dhtNode = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/)
+  .refine((a) => {
+    const port = Number(a.slice(a.lastIndexOf(':') + 1))
+    return port >= 1 && port <= 65_535
+  })
 const apiAddress = zHostPort('127.0.0.1').refine((a) => isLoopbackHost(a.host))
 const replication = z.union([z.number(), z.string()]).transform((v, ctx): number | 'all' => {
   if (v === 'all') return 'all'
@@ -142,6 +154,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     z.coerce.number().int().min(1).max(65_535),
     String(DEFAULT_LAN_DISCOVERY_PORT),
     "UDP port of LAN discovery (mDNS's 5353); nodes find only those on the same port",
+  ),
+  opt(
+    'dht',
+    '--dht',
+    'CAS_DHT',
+    'true or false',
+    zBoolean,
+    'false',
+    'find and announce nodes on a hyperdht DHT, under a topic derived from the network key',
+  ),
+  opt(
+    'dhtBootstrap',
+    '--dht-bootstrap',
+    'CAS_DHT_BOOTSTRAP',
+    'comma-separated host:port addresses (IPv4 or names)',
+    zList.pipe(z.array(dhtNode)),
+    '',
+    'DHT nodes to join through; required with --dht true (there is no public default)',
   ),
   opt(
     'replication',

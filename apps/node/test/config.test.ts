@@ -1,8 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError, DEFAULT_API_PORT, DEFAULT_P2P_PORT, loadConfig, type NodeConfig } from '../src/index.js'
+import {
+  CasNode,
+  ConfigError,
+  createLogger,
+  DEFAULT_API_PORT,
+  DEFAULT_P2P_PORT,
+  loadConfig,
+  type NodeConfig,
+} from '../src/index.js'
 
 let home: string
 beforeEach(async () => {
@@ -63,6 +71,25 @@ describe('loadConfig', () => {
       '127.0.0.1:4000',
       '127.0.0.1:4001',
     ])
+  })
+
+  it('leaves DHT discovery off by default, and reads its bootstrap nodes as a comma-separated list', () => {
+    expect(load([])).toMatchObject({ dht: false, dhtBootstrap: [] })
+    const config = load(['--dht', 'true'], { CAS_DHT_BOOTSTRAP: '127.0.0.1:49737, dht.example.org:49737' })
+    expect(config).toMatchObject({ dht: true, dhtBootstrap: ['127.0.0.1:49737', 'dht.example.org:49737'] })
+  })
+
+  it('refuses a DHT bootstrap node that is not an IPv4 or named host:port', () => {
+    for (const bad of ['127.0.0.1', '[::1]:49737', '127.0.0.1:0', '127.0.0.1:70000']) {
+      expect(configError(['--dht-bootstrap', bad])).toMatchObject({ option: 'dhtBootstrap' })
+    }
+  })
+
+  it('refuses --dht true without --dht-bootstrap at start, before it creates anything', async () => {
+    const config = load(['--dht', 'true', '--listen', '127.0.0.1:0', '--api-listen', '127.0.0.1:0'])
+    const node = new CasNode({ config, logger: createLogger({ logLevel: 'silent', logFormat: 'json' }) })
+    await expect(node.start()).rejects.toMatchObject({ code: 'ERR_CONFIG', option: 'dhtBootstrap' })
+    expect(await readdir(home)).toEqual([])
   })
 
   it('reads :port as that port on loopback, and sizes and durations with units', () => {

@@ -16,7 +16,8 @@ export const StatusSchema = z.looseObject({
   nodeId: Hex64,
   ownerId: Hex64,
   listenAddr: z.string(),
-  peers: z.looseObject({ known: Count, connected: Count }),
+  /** Peers: known and connected; members: those placement ranks (connected, or reachable on demand). */
+  peers: z.looseObject({ known: Count, connected: Count, members: Count.optional() }),
   /** The owner's objects in the catalogue and their size. */
   objects: Count,
   bytes: Count,

@@ -81,6 +81,7 @@ export class PeerConnection implements Peer {
   private nextId: number
   private pings = 0
   private lastTick = Date.now()
+  private active = Date.now()
   private excused = false
   private warnedFlood = false
   private warnedBusy = false
@@ -114,6 +115,16 @@ export class PeerConnection implements Peer {
     framed.setHandler((m) => this.onMessage(m))
   }
 
+  /** When a request or its data last moved either way (pings aside): what a pool evicts by. */
+  get lastActive(): number {
+    return this.active
+  }
+
+  /** A request in flight either way, its data included: a pool must not close this connection. */
+  get busy(): boolean {
+    return this.outgoing.size + this.incoming.size > 0
+  }
+
   get isOpen(): boolean {
     return this.framed.isOpen
   }
@@ -128,6 +139,7 @@ export class PeerConnection implements Peer {
   }
 
   request(body: unknown, opts: RequestOptions = {}): Promise<Response> {
+    this.active = Date.now()
     if (!this.framed.isOpen) {
       return Promise.reject(
         new ConnectionClosedError('the connection is closed', { cause: this.framed.closeReason }),
@@ -194,6 +206,7 @@ export class PeerConnection implements Peer {
   }
 
   private onMessage(m: Message): void {
+    if (m.type !== 'ping' && m.type !== 'pong') this.active = Date.now()
     switch (m.type) {
       case 'req':
         this.onRequest(m)

@@ -10,6 +10,10 @@ export interface Peer {
   /** The owner public key (SPKI DER) the peer proved in the handshake, if any. */
   readonly ownerPub: Uint8Array | undefined
   readonly direction: 'inbound' | 'outbound'
+  /** When a request or its data last moved either way (ms since the epoch; pings aside). */
+  readonly lastActive: number
+  /** A request in flight either way, its data included. */
+  readonly busy: boolean
   /** Sends a request and resolves with the response head; its data (if any) follows as an async iterable. */
   request(body: unknown, opts?: RequestOptions): Promise<Response>
   /** Closes the connection; pending requests on it reject with ConnectionClosedError. */

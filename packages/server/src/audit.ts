@@ -4,6 +4,7 @@ import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import type { ServerContext } from './context.js'
 import { errorCode } from './errors.js'
+import { livePeers } from './placement.js'
 import { fetchChunks, fetchCommit } from './protocol/fetch.js'
 import { RateLimiter } from './rate-limiter.js'
 import type { AuditStatus } from './types.js'
@@ -73,13 +74,14 @@ export class Auditor {
     }
   }
 
-  /** Audits every live holder of every owned object once, least recently audited first. */
+  /** Audits every live holder (a member) of every owned object once, least recently audited first. */
   async round(signal: AbortSignal = this.#abort.signal): Promise<AuditStatus> {
     const pairs: { rec: ObjectRecord; nodeId: string; key: string }[] = []
+    const live = new Set(livePeers(this.#ctx))
     for (const rec of this.#ctx.catalogue.objects()) {
       if (rec.shared || this.#ctx.replicating.has(rec.cid)) continue
       for (const nodeId of rec.holders) {
-        if (this.#ctx.transport.peer(nodeId)) pairs.push({ rec, nodeId, key: `${rec.cid}/${nodeId}` })
+        if (live.has(nodeId)) pairs.push({ rec, nodeId, key: `${rec.cid}/${nodeId}` })
       }
     }
     pairs.sort((a, b) => (this.#last.get(a.key) ?? 0) - (this.#last.get(b.key) ?? 0))
@@ -99,7 +101,7 @@ export class Auditor {
   }
 
   async #auditOne(rec: ObjectRecord, nodeId: string, key: string, signal: AbortSignal): Promise<void> {
-    const peer = this.#ctx.transport.peer(nodeId)
+    const peer = await this.#ctx.members.peer(nodeId)
     if (!peer) return
     const locator = locatorOf(this.#ctx.secrets, rec.cid)
     const started = Date.now()

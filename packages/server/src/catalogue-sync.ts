@@ -18,8 +18,13 @@ import { rankNodes } from './rendezvous.js'
  * way; two machines of one owner converge this way.
  */
 
-/** Peers a head is sent to: the first ranked for the owner (all of them when fewer are connected). */
+/** Peers a head is sent to: the first ranked for the owner among the members (all when fewer). */
 export const HEAD_HOLDERS = 4
+
+/** The members a head of this owner goes to, and a new device asks first. */
+function headHolders(ctx: ServerContext): string[] {
+  return rankNodes(`catalogue-head/${ctx.ownerId}`, livePeers(ctx)).slice(0, HEAD_HOLDERS)
+}
 /** A failed publish is tried again after about this long, doubling up to the max (ms). */
 const PUBLISH_RETRY_BASE = 2_000
 const PUBLISH_RETRY_MAX = 60_000
@@ -213,12 +218,11 @@ export class CatalogueSync {
   }
 
   async #sendHead(head: SignedHead): Promise<number> {
-    const live = livePeers(this.#ctx)
-    const ranked = rankNodes(`catalogue-head/${this.#ctx.ownerId}`, live).slice(0, HEAD_HOLDERS)
+    const ranked = headHolders(this.#ctx)
     const sent = await Promise.allSettled(
       ranked.map(async (nodeId) => {
-        const peer = this.#ctx.transport.peer(nodeId)
-        if (!peer) throw new Error('gone')
+        const peer = await this.#ctx.members.peer(nodeId)
+        if (!peer) throw new Error('not reachable')
         // false: it holds this head already, or a newer one of this device: it holds one either way.
         await sendHead(this.#ctx, peer, head)
       }),
@@ -236,7 +240,11 @@ export class CatalogueSync {
 
   async #sync(): Promise<SyncResult> {
     const ctx = this.#ctx
-    const peers = ctx.transport.peers()
+    // The peers at hand, and the members the heads are sent to (connected to now if need be).
+    const ranked = await Promise.all(headHolders(ctx).map((nodeId) => ctx.members.peer(nodeId)))
+    const byNode = new Map(ctx.transport.peers().map((p) => [p.nodeId, p]))
+    for (const p of ranked) if (p) byNode.set(p.nodeId, p)
+    const peers = [...byNode.values()]
     const answers = await Promise.allSettled(peers.map((p) => askHeads(ctx, p)))
     // With the heads this node holds for its own owner: another device of the owner may have sent it its head.
     const heads = ctx.catalogue.headsOf(ctx.ownerId)

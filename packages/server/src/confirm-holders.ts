@@ -40,7 +40,7 @@ export async function missingReplicas(
     into.set(cid, (into.get(cid) ?? new Set<string>()).add(nodeId))
   for (const [nodeId, items] of byHolder) {
     for (let i = 0; i < items.length && !signal.aborted; i += MAX_HAS_LOCATORS) {
-      const peer = ctx.transport.peer(nodeId)
+      const peer = await ctx.members.peer(nodeId)
       if (!peer) break
       const batch = items.slice(i, i + MAX_HAS_LOCATORS)
       try {

@@ -4,6 +4,7 @@ import type { Store } from '@cas/store'
 import type { Catalogue } from './catalogue.js'
 import type { DeviceLog } from './catalogue-log.js'
 import type { Logger } from './logger.js'
+import type { Membership } from './membership.js'
 import type { RateLimiter } from './rate-limiter.js'
 
 /** A finished transfer, for metrics. */
@@ -27,6 +28,8 @@ export interface ServerContext {
   readonly store: Store
   readonly catalogue: Catalogue
   readonly transport: Transport
+  /** The network's members and connections to them on demand (placement ranks members). */
+  readonly members: Membership
   readonly ownerKey: OwnerKey
   readonly secrets: OwnerSecrets
   readonly ownerId: string

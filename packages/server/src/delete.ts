@@ -17,13 +17,14 @@ export class Deleter {
     this.#ctx = ctx
   }
 
-  /** Deletes a replica on every connected peer; resolves with how many removed one. */
+  /** Deletes a replica on its holders (connected to now if need be) and every connected peer; resolves with how many removed one. */
   async delete(locator: string, holders: string[]): Promise<number> {
     const ctx = this.#ctx
     const issuedAt = Date.now()
     const { sig } = signAction(ctx.ownerKey, 'delete', { ownerId: ctx.ownerId, locator, issuedAt })
     const entry: PendingDelete = { locator, issuedAt, sig, pending: [] }
-    const peers = unique(ctx.transport.peers())
+    const reached = await Promise.all(holders.map((h) => ctx.members.peer(h)))
+    const peers = unique([...ctx.transport.peers(), ...reached.filter((p) => p !== undefined)])
     const answered = new Set<string>()
     let deleted = 0
     await Promise.all(

@@ -16,18 +16,21 @@ export interface DiscoveryOptions {
   signer: PeerRecordSigner | undefined
   logger: Logger
   bootstrap: string[]
-  maxPeers: number
+  /** Discovery dials while fewer than this many nodes are connected (the pool's low watermark). */
+  minPeers: number
   gossipInterval: number
   fanout: number
   perSource: number
   book: Required<PeerBookOptions>
   requestTimeout: number
+  /** Called at each gossip round (the connection pool is trimmed then). */
+  onRound?: () => void
 }
 
 /**
  * Finds peers: dials the bootstrap addresses, then swaps signed peer records
  * with each new connection and with a few peers every interval, and dials
- * what it learns (up to maxPeers). Newer `seq` wins for a node id. What it
+ * what it learns while fewer than minPeers are connected. Newer `seq` wins for a node id. What it
  * learns goes to the peer book's gossip-only tier and is dialled within the
  * dial budget; a peer reached at its address moves to the verified tier.
  */
@@ -188,6 +191,7 @@ export class Discovery {
 
   async tick(): Promise<void> {
     if (this.#stopped) return
+    this.#o.onRound?.()
     const now = Date.now()
     const connected = this.#o.transport.peers()
     const ids = new Set(connected.map((p) => p.nodeId))
@@ -268,10 +272,10 @@ export class Discovery {
     this.#backoff.set(nodeId, b)
   }
 
-  /** Dials stop once connected peers plus dials in progress reach maxPeers. */
+  /** Dials stop once connected peers plus dials in progress reach minPeers. */
   #roomToDial(): boolean {
     const connected = new Set(this.#o.transport.peers().map((p) => p.nodeId)).size
-    return connected + this.#dialing.size < this.#o.maxPeers
+    return connected + this.#dialing.size < this.#o.minPeers
   }
 
   #dueForDial(nodeId: string, now: number): boolean {

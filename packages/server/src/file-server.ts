@@ -36,6 +36,7 @@ import { HeldReplicas } from './held-replicas.js'
 import { assertId, ID_PATTERN } from './ids.js'
 import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
+import { Membership } from './membership.js'
 import { assertName, nameProblem } from './names.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { readReplicaHead } from './object/replica-file.js'
@@ -55,6 +56,7 @@ import {
   DEFAULT_MAX_PEERS,
   DEFAULT_MIN_FREE_DISK,
   DEFAULT_MIN_FREE_INODES,
+  DEFAULT_MIN_PEERS,
   DEFAULT_PACK_BELOW,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,
@@ -202,11 +204,20 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     await catalogue.setFormat(CATALOGUE_FORMAT)
     this.#held.load(catalogue)
     const log = await loadDeviceLog(catalogue)
+    const maxPeers = this.#o.maxPeers ?? DEFAULT_MAX_PEERS
     const ctx: ServerContext = {
       log,
       store: this.#store,
       catalogue,
       transport: this.#transport,
+      members: new Membership({
+        transport: this.#transport,
+        knownIds: () => this.#discovery?.knownIds() ?? [],
+        addrOf: (nodeId) => this.#discovery?.addrOf(nodeId),
+        dial: (addr, nodeId) => (this.#discovery as Discovery).connect(addr, nodeId, 0),
+        maxConnections: maxPeers,
+        logger: this.#logger,
+      }),
       ownerKey: this.#o.ownerKey,
       secrets: this.#secrets,
       ownerId: this.ownerId,
@@ -269,12 +280,13 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       signer: this.#o.identity ? new PeerRecordSigner(this.#o.identity) : undefined,
       logger: this.#logger,
       bootstrap: this.#o.bootstrap ?? [],
-      maxPeers: this.#o.maxPeers ?? DEFAULT_MAX_PEERS,
+      minPeers: Math.min(maxPeers, this.#o.minPeers ?? DEFAULT_MIN_PEERS),
       gossipInterval: this.#o.gossipInterval ?? DEFAULT_GOSSIP_INTERVAL,
       fanout: DEFAULT_GOSSIP_FANOUT,
       perSource: DEFAULT_GOSSIP_PER_SOURCE,
       book: peerBookOptions(this.#o.peerBook),
       requestTimeout: ctx.fetchTimeout,
+      onRound: () => ctx.members.trim(),
     })
     this.#discovery = discovery
     this.#transport.handle(
@@ -649,6 +661,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       peers: {
         known: peers.length,
         connected: peers.filter((p) => p.connected).length,
+        members: ctx.members.ids().length,
         ...(this.#discovery as Discovery).bookCounts(),
       },
       objects,
@@ -893,6 +906,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
 
   readonly #onPeer = (peer: Peer): void => {
     if (this.#state !== 'running') return
+    this.#ctx?.members.noteUp(peer.nodeId)
     this.#repairer?.noteUp(peer.nodeId)
     this.#discovery?.onPeer(peer)
     this.#catalogueSync?.notePeer()

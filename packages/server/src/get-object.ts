@@ -15,7 +15,7 @@ import { ChunkBroker, type ChunkSource, NoSourceLeftError } from './object/chunk
 import type { SignedCommit } from './object/commit.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { type ReplicaHead, readChunks, readReplicaHead, replicaTrailer } from './object/replica-file.js'
-import { livePeers, lookupCandidates } from './placement.js'
+import { connectedPeers, livePeers, lookupCandidates } from './placement.js'
 import { fetchChunks, fetchCommit } from './protocol/fetch.js'
 import type { GetOptions, GetResult, Replication, SkippedPeer } from './types.js'
 
@@ -331,7 +331,7 @@ function openRemote(
   addLater: (s: ChunkSource) => void,
 ): Promise<Opened & { signed: SignedCommit; lookups: Promise<void> }> {
   const holders = ref.shared ? [] : (ctx.catalogue.getObject(ref.cid)?.holders ?? [])
-  const candidates = lookupCandidates(ref.locator, holders, livePeers(ctx))
+  const candidates = lookupCandidates(ref.locator, holders, livePeers(ctx), connectedPeers(ctx))
   let settle: () => void = () => {}
   const lookups = new Promise<void>((resolve) => {
     settle = resolve
@@ -350,9 +350,9 @@ function openRemote(
         received(ctx, peer.nodeId, fetchChunks(peer, signed, first, count, tuning.chunkStallMs, sig, false)),
     })
     for (const nodeId of candidates) {
-      const peer = ctx.transport.peer(nodeId)
       const attempt = async () => {
-        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+        const peer = await ctx.members.peer(nodeId)
+        if (!peer) throw Object.assign(new Error('not reachable'), { code: 'ERR_NOT_CONNECTED' })
         const signed = await fetchCommit(ctx, peer, ref.ownerId, ref.locator, signal)
         if (chosen) {
           if (signed.digest === chosen.digest) addLater(source(peer, signed, chosen.opener))

@@ -24,6 +24,18 @@ export {
   prepareDataDir,
 } from './data-dir.js'
 export {
+  DEFAULT_DHT_ANNOUNCE_INTERVAL,
+  DEFAULT_DHT_LOOKUP_INTERVAL,
+  DhtDiscovery,
+  type DhtDiscoveryOptions,
+  type DhtRecord,
+  decodeDhtRecord,
+  dhtTopic,
+  encodeDhtRecord,
+  MAX_DHT_KEYS_PER_LOOKUP,
+  MAX_DHT_RECORD_BYTES,
+} from './dht-discovery.js'
+export {
   AmbiguousRefError,
   BadRequestError,
   DamagedObjectError,
@@ -96,6 +108,7 @@ export {
   DEFAULT_MAX_VERIFIED_PEERS,
   DEFAULT_MIN_FREE_DISK,
   DEFAULT_MIN_FREE_INODES,
+  DEFAULT_MIN_PEERS,
   DEFAULT_PACK_BELOW,
   DEFAULT_REPAIR_GRACE,
   DEFAULT_REPAIR_INTERVAL,

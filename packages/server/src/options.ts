@@ -17,8 +17,16 @@ export const DEFAULT_REPLICATION = 2
 export const DEFAULT_REPAIR_INTERVAL = 60_000
 /** How long a holder may be unreachable before its replica is placed elsewhere, in ms. */
 export const DEFAULT_REPAIR_GRACE = 10 * 60_000
-/** Most peers this node connects to on its own initiative. */
-export const DEFAULT_MAX_PEERS = 50
+/**
+ * The bound of the connection pool: most nodes connected at once. Discovery dials up to it; past
+ * it, the least recently used idle connections close (members are reached again when needed).
+ */
+export const DEFAULT_MAX_PEERS = 32
+/**
+ * Connections discovery keeps open on its own (the low watermark): it dials peers it knows while
+ * fewer are connected. Enough for gossip to reach everyone; members beyond them are dialled when needed.
+ */
+export const DEFAULT_MIN_PEERS = 8
 /** How often a node exchanges peer records with a few connected peers, in ms. */
 export const DEFAULT_GOSSIP_INTERVAL = 10_000
 /** Peers picked for each periodic gossip round. */
@@ -159,8 +167,10 @@ export interface FileServerOptions {
    * they report is dialled within the dial budget and kept when the handshake admits it. Default none.
    */
   finders?: PeerFinder[]
-  /** Default DEFAULT_MAX_PEERS (50). */
+  /** Most nodes connected at once (the connection pool's bound). Default DEFAULT_MAX_PEERS (32). */
   maxPeers?: number
+  /** Connections discovery keeps open on its own, at most maxPeers. Default DEFAULT_MIN_PEERS (8). */
+  minPeers?: number
   /** Default DEFAULT_GOSSIP_INTERVAL (10 s). */
   gossipInterval?: number
   /** Tiers, caps, eviction and the dial budget of the peer book; see PeerBookOptions. */
@@ -207,6 +217,7 @@ const numericOptions = z.object({
   repairInterval: ms.optional(),
   repairGrace: ms.optional(),
   maxPeers: count.optional(),
+  minPeers: count.optional(),
   gossipInterval: z.number().int().positive().optional(),
   peerBook: z
     .object({

@@ -11,9 +11,9 @@ import type { Replication } from './types.js'
  * locator, after the holders recorded in the catalogue.
  */
 
-/** Node ids of the connected peers, once each. */
-export function livePeers(ctx: ServerContext): string[] {
-  return [...new Set(ctx.transport.peers().map((p) => p.nodeId))]
+/** Node ids of the members (connected, or known and not found unreachable lately), once each. */
+export function livePeers(ctx: Pick<ServerContext, 'members'>): string[] {
+  return ctx.members.ids()
 }
 
 export function wantedReplicas(replication: Replication, livePeers: number): number {
@@ -70,19 +70,47 @@ export function distrusted(
   }
 }
 
-/** The address group of each connected peer, as its socket shows it; a peer not connected is its own group. */
-export function addressGroups(transport: Pick<Transport, 'peer'>): (nodeId: string) => string {
+/**
+ * The address group of each member: a connected peer's as its socket shows it, another's from the
+ * address the peer book holds; a node of neither is its own group.
+ */
+export function addressGroups(
+  transport: Pick<Transport, 'peer'>,
+  addrOf: (nodeId: string) => string | undefined = () => undefined,
+): (nodeId: string) => string {
   return (nodeId) => {
     const peer = transport.peer(nodeId)
-    return peer ? addressGroupOf(peer.remoteAddress) : `node:${nodeId}`
+    const addr = peer?.remoteAddress ?? addrOf(nodeId)
+    return addr ? addressGroupOf(addr) : `node:${nodeId}`
   }
 }
 
-/** Peers to ask for an object: its recorded holders first (if live), then every live peer by rank. */
+/** Members asked for an object with no recorded holder (a capability), beyond the connected peers. */
+export const LOOKUP_MEMBERS = 16
+
+/**
+ * Peers to ask for an object: its recorded holders first (if members), then the connected peers,
+ * then a few other members, each by rank. A put places replicas by a random key, so an object with
+ * no recorded holder may be anywhere: the peers at hand are asked, not every member of a large network.
+ */
 export function lookupCandidates(
   locator: string,
   holders: readonly string[],
   live: readonly string[],
+  connected: readonly string[] = live,
 ): string[] {
-  return [...new Set([...holders.filter((h) => live.includes(h)), ...rankNodes(locator, live)])]
+  const members = new Set(live)
+  const nearby = rankNodes(
+    locator,
+    connected.filter((n) => members.has(n)),
+  )
+  const others = rankNodes(locator, live)
+    .filter((n) => !connected.includes(n))
+    .slice(0, LOOKUP_MEMBERS)
+  return [...new Set([...holders.filter((h) => members.has(h)), ...nearby, ...others])]
+}
+
+/** Node ids of the peers connected now, once each. */
+export function connectedPeers(ctx: Pick<ServerContext, 'transport'>): string[] {
+  return [...new Set(ctx.transport.peers().map((p) => p.nodeId))]
 }

@@ -51,9 +51,12 @@ export async function putObject(
   let ingested = 0
   let sent = 0
   const uploads: HolderUpload[] = []
-  const ranked = rankedCandidates(putPlacementKey(), live, addressGroups(ctx.transport), [], distrusted(ctx))
-  for (const nodeId of ranked.slice(0, wanted)) {
-    const peer = ctx.transport.peer(nodeId)
+  const groups = addressGroups(ctx.transport, (id) => ctx.members.addrOf(id))
+  const ranked = rankedCandidates(putPlacementKey(), live, groups, [], distrusted(ctx))
+  // The best-ranked members, connected to now where they are not: one that does not answer is left
+  // out of this put, and the next candidates take its replica once the put is done.
+  const peers = await Promise.all(ranked.slice(0, wanted).map((nodeId) => ctx.members.peer(nodeId)))
+  for (const peer of peers) {
     if (!peer) continue
     uploads.push(
       new HolderUpload(peer, ctx.ownerId, {

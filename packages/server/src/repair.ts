@@ -2,7 +2,7 @@ import { locatorOf } from '@cas/crypto'
 import type { ObjectRecord } from './catalogue.js'
 import { missingReplicas } from './confirm-holders.js'
 import type { ServerContext } from './context.js'
-import { addressGroups, distrusted, rankedCandidates, wantedReplicas } from './placement.js'
+import { addressGroups, distrusted, livePeers, rankedCandidates, wantedReplicas } from './placement.js'
 import { askHas } from './protocol/has.js'
 import { localRecords, recordReplicas, relayedRecords, replicate } from './replicate.js'
 import type { RepairStatus } from './types.js'
@@ -89,7 +89,7 @@ export class Repairer {
   }
 
   async #pass(): Promise<RepairStatus> {
-    const live = new Set(this.#ctx.transport.peers().map((p) => p.nodeId))
+    let live = new Set(livePeers(this.#ctx))
     const now = Date.now()
     const records = [...this.#ctx.catalogue.objects()].filter((r) => !r.shared)
     let healthy = 0
@@ -100,6 +100,8 @@ export class Repairer {
     const settled = records.filter((r) => !this.#ctx.replicating.has(r.cid))
     const { missing, confirmed } = await missingReplicas(this.#ctx, settled, live, this.#abort.signal)
     await this.#ctx.catalogue.markProven(confirmed)
+    // Holders that could not be reached for the probe are no longer members: they count as down.
+    live = new Set(livePeers(this.#ctx))
     for (const rec of records) {
       // Segments of the catalogue log are repaired like any object but not counted as the user's.
       const counted = rec.kind === 'catalogue' ? 0 : 1
@@ -164,7 +166,7 @@ export class Repairer {
     const candidates = rankedCandidates(
       locator,
       live,
-      addressGroups(this.#ctx.transport),
+      addressGroups(this.#ctx.transport, (id) => this.#ctx.members.addrOf(id)),
       liveHolders,
       distrusted(this.#ctx),
       // A peer that failed an audit of this object is not trusted with it again.
@@ -201,7 +203,7 @@ export class Repairer {
   async #probe(locator: string, candidates: string[], need: number): Promise<string[]> {
     const found: string[] = []
     for (const nodeId of candidates.slice(0, need)) {
-      const peer = this.#ctx.transport.peer(nodeId)
+      const peer = await this.#ctx.members.peer(nodeId)
       if (!peer) continue
       try {
         if ((await askHas(this.#ctx, peer, [locator]))[0] === true) found.push(nodeId)

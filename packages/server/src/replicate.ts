@@ -58,8 +58,8 @@ export async function replicate(ctx: ServerContext, job: ReplicateJob): Promise<
     const batch = queue.splice(0, Math.min(job.wanted - acked.length, job.concurrency))
     const results = await Promise.allSettled(
       batch.map(async (nodeId) => {
-        const peer = ctx.transport.peer(nodeId)
-        if (!peer) throw Object.assign(new Error('not connected'), { code: 'ERR_NOT_CONNECTED' })
+        const peer = await ctx.members.peer(nodeId)
+        if (!peer) throw Object.assign(new Error('not reachable'), { code: 'ERR_NOT_CONNECTED' })
         await sendReplica(ctx, peer, job.records(), job.signal)
       }),
     )
@@ -99,8 +99,8 @@ export async function* relayedRecords(
   locator: string,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  const peer = ctx.transport.peer(nodeId)
-  if (!peer) throw new NotFoundError(locator, `holder ${nodeId.slice(0, 12)} is not connected`)
+  const peer = await ctx.members.peer(nodeId)
+  if (!peer) throw new NotFoundError(locator, `holder ${nodeId.slice(0, 12)} is not reachable`)
   const signed = await fetchCommit(ctx, peer, ctx.ownerId, locator, signal)
   const count = signed.commit.chunks.length
   const batch = 16

@@ -154,7 +154,8 @@ export interface NodeStatus {
    * Known: in the peer book or connected. Verified: in the book's verified tier (reached at their
    * address). Unverified: in its gossip-only tier.
    */
-  peers: { known: number; connected: number; verified: number; unverified: number }
+  /** `members`: the nodes placement ranks (connected, or known with an address and not unreachable lately). */
+  peers: { known: number; connected: number; members: number; verified: number; unverified: number }
   objects: number
   bytes: number
   held: { owners: number; objects: number; bytes: number }

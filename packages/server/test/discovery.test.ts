@@ -1,6 +1,6 @@
 import { createNodeIdentity } from '@cas/p2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PeerRecordSigner, verifyPeerRecord } from '../src/index.js'
+import { DEFAULT_MIN_PEERS, PeerRecordSigner, verifyPeerRecord } from '../src/index.js'
 import { Cluster, connectedCount, MODES, waitFor } from './helpers/cluster.js'
 
 describe.each(MODES)('discovery over %s', (mode) => {
@@ -13,15 +13,21 @@ describe.each(MODES)('discovery over %s', (mode) => {
     cluster = new Cluster(mode)
     let prev = await cluster.add()
     for (let i = 1; i < 10; i++) prev = await cluster.add({ bootstrap: [prev.addr] })
-    await waitFor(() => cluster.nodes.every((n) => connectedCount(n) === 9), {
-      what: 'every node connected to the 9 others',
+    // A full view is membership: every node knows the 9 others with an address, connected or not.
+    const members = async (n: (typeof cluster.nodes)[number]) => (await n.server.status()).peers.members
+    await waitFor(async () => (await Promise.all(cluster.nodes.map(members))).every((m) => m === 9), {
+      what: 'every node to count the 9 others as members',
       timeout: 60_000,
     })
     for (const node of cluster.nodes) {
       const peers = node.server.peers()
-      expect(peers.filter((p) => p.connected)).toHaveLength(9)
+      expect(peers.filter((p) => p.nodeId !== node.transport.nodeId)).toHaveLength(9)
       expect(peers.every((p) => p.addr !== undefined)).toBe(true)
     }
+    // Discovery keeps minPeers connections of its own (others come on demand, or inbound).
+    await waitFor(() => cluster.nodes.every((n) => connectedCount(n) >= DEFAULT_MIN_PEERS), {
+      what: `every node to hold at least ${DEFAULT_MIN_PEERS} connections`,
+    })
   }, 120_000)
 })
 

@@ -67,19 +67,20 @@ describe('FileServer lifecycle and hooks', () => {
     await expect(a.server.put(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_NOT_RUNNING' })
   })
 
-  it('dials no more peers than maxPeers on its own initiative', async () => {
+  it('holds at most maxPeers connections, and every node it learnt of stays a member', async () => {
     cluster = new Cluster('plain')
-    const others = await cluster.mesh(6)
+    // Six nodes meshed, each content with its five connections: none dials the newcomer on its own.
+    const others = await cluster.mesh(6, { minPeers: 5 })
     const limited = await cluster.add({ maxPeers: 2, bootstrap: [others[0]!.addr] })
-    // The others learn the newcomer by gossip and dial it themselves; it must not dial beyond its limit.
-    await waitFor(() => connectedCount(limited) === 6, { what: 'the others to reach the newcomer' })
-    const outbound = new Set(
-      limited.transport
-        .peers()
-        .filter((p) => p.direction === 'outbound')
-        .map((p) => p.nodeId),
-    )
-    expect(outbound.size).toBeLessThanOrEqual(2)
+    // The newcomer learns the six by gossip over at most two connections, and keeps them as members.
+    await waitFor(async () => (await limited.server.status()).peers.members === 6, {
+      what: 'the newcomer to know all six as members',
+    })
+    await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool to be held at its bound' })
+    // A member not connected is reached on demand: a put with R = 6 reaches every one of them.
+    const put = await limited.server.put(randomFile(10_000), { replication: 6 })
+    expect(new Set(put.replicas)).toEqual(new Set(others.map((o) => o.transport.nodeId)))
+    await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool back at its bound once idle' })
   })
 
   it('serves concurrent gets of the same missing object, each verified', async () => {

@@ -25,9 +25,12 @@ describe('a peer book under a flood of minted identities', () => {
     await cluster.close()
   })
 
+  /** V has room to dial what it learns (the attackers' connections count towards its pool). */
+  const ROOM = { minPeers: 48, maxPeers: 64 } as const
+
   async function victim(opts: NodeOptions = {}): Promise<{ v: TestNode; h: TestNode }> {
     cluster = new Cluster('plain')
-    const v = await cluster.add({ gossipInterval: GOSSIP_INTERVAL, ...opts })
+    const v = await cluster.add({ gossipInterval: GOSSIP_INTERVAL, ...ROOM, ...opts })
     const h = await cluster.add({ gossipInterval: GOSSIP_INTERVAL, bootstrap: [v.addr] })
     await waitFor(() => v.transport.peer(h.server.nodeId) !== undefined, { what: 'H to connect to V' })
     return { v, h }
@@ -68,6 +71,7 @@ describe('a peer book under a flood of minted identities', () => {
     await cluster.stop(v)
     const again = await cluster.add({
       gossipInterval: GOSSIP_INTERVAL,
+      ...ROOM,
       identity: v.identity,
       ownerKey: v.ownerKey,
       dataDir: v.dataDir,

@@ -1,0 +1,121 @@
+import type { Peer, Transport } from '@cas/p2p'
+import type { Logger } from './logger.js'
+
+/** After a failed dial, a member is left out of placement for this long, in ms (then tried again). */
+export const UNREACHABLE_FOR = 30_000
+/** A connection handed out for use this recently is not closed to make room, in ms (its request is about to go). */
+export const RECENTLY_USED = 1_000
+
+export interface MembershipOptions {
+  transport: Transport
+  /** Node ids known with an address (the peer book). */
+  knownIds: () => string[]
+  /** The address the peer book holds for a node. */
+  addrOf: (nodeId: string) => string | undefined
+  /** Dials an address insisting on the node id (the handshake proves it). */
+  dial: (addr: string, nodeId: string) => Promise<Peer>
+  /** Most connections held at once. */
+  maxConnections: number
+  logger: Logger
+}
+
+/**
+ * The members of the network apart from the connections to them. Members are the connected peers
+ * and every node the peer book knows an address of (from gossip, the LAN, a DHT), less those whose
+ * last dial failed a moment ago; placement ranks members. A connection is opened when a member is
+ * needed (a holder to send to or fetch from) and the pool of connections is held at
+ * `maxConnections`: past it, the least recently used connections with nothing in flight close.
+ */
+export class Membership {
+  readonly #o: MembershipOptions
+  /** Members whose dial failed, until when they are left out. */
+  readonly #unreachable = new Map<string, number>()
+  readonly #dialing = new Map<string, Promise<Peer | undefined>>()
+  /** When each node's connection was last handed out by peer(): about to carry a request. */
+  readonly #handedOut = new Map<string, number>()
+
+  constructor(options: MembershipOptions) {
+    this.#o = options
+  }
+
+  get maxConnections(): number {
+    return this.#o.maxConnections
+  }
+
+  /** The address a member is dialled at, from the peer book. */
+  addrOf(nodeId: string): string | undefined {
+    return this.#o.addrOf(nodeId)
+  }
+
+  /** Node ids of the members: connected, or known with an address and not found unreachable lately. */
+  ids(now = Date.now()): string[] {
+    const out = new Set(this.#o.transport.peers().map((p) => p.nodeId))
+    for (const [nodeId, until] of this.#unreachable) if (now >= until) this.#unreachable.delete(nodeId)
+    for (const nodeId of this.#o.knownIds()) {
+      if (out.has(nodeId) || nodeId === this.#o.transport.nodeId) continue
+      const until = this.#unreachable.get(nodeId)
+      if (until !== undefined && now < until) continue
+      if (this.#o.addrOf(nodeId) !== undefined) out.add(nodeId)
+    }
+    return [...out]
+  }
+
+  /** The connection to a member: the open one, or one dialled now; undefined when it cannot be reached. */
+  async peer(nodeId: string): Promise<Peer | undefined> {
+    this.#handedOut.set(nodeId, Date.now())
+    const open = this.#o.transport.peer(nodeId)
+    if (open) return open
+    const addr = this.#o.addrOf(nodeId)
+    if (addr === undefined) return undefined
+    let dialing = this.#dialing.get(nodeId)
+    if (!dialing) {
+      this.trim(this.#o.maxConnections - 1)
+      dialing = this.#o.dial(addr, nodeId).then(
+        (peer) => {
+          this.#unreachable.delete(nodeId)
+          this.#handedOut.set(nodeId, Date.now())
+          return peer
+        },
+        (err: unknown) => {
+          this.#unreachable.set(nodeId, Date.now() + UNREACHABLE_FOR)
+          this.#o.logger.debug({ nodeId, addr, err: String(err) }, 'a member did not answer')
+          return undefined
+        },
+      )
+      const settled = dialing.finally(() => this.#dialing.delete(nodeId))
+      this.#dialing.set(nodeId, settled)
+      dialing = settled
+    }
+    return dialing
+  }
+
+  /** A connection came up: the node is reachable again, and the pool is held at its bound. */
+  noteUp(nodeId: string): void {
+    this.#unreachable.delete(nodeId)
+    this.trim(this.#o.maxConnections, nodeId)
+  }
+
+  /**
+   * Closes the least recently used connections with nothing in flight until at most `bound` nodes
+   * are connected. A busy connection is never closed, nor one handed out by peer() in the last
+   * RECENTLY_USED ms (its request is about to go): the pool may stay above its bound while they are, and a later
+   * trim (at the next connection, dial or gossip round) brings it back. `keep`: a node not to close.
+   */
+  trim(bound = this.#o.maxConnections, keep?: string, now = Date.now()): void {
+    const byNode = new Map<string, Peer[]>()
+    for (const p of this.#o.transport.peers()) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), p])
+    for (const [nodeId, at] of this.#handedOut) if (now - at >= RECENTLY_USED) this.#handedOut.delete(nodeId)
+    let excess = byNode.size - Math.max(0, bound)
+    if (excess <= 0) return
+    const idle = [...byNode]
+      .filter(
+        ([nodeId, conns]) => nodeId !== keep && !this.#handedOut.has(nodeId) && conns.every((c) => !c.busy),
+      )
+      .map(([, conns]) => ({ conns, at: Math.max(...conns.map((c) => c.lastActive)) }))
+      .sort((a, b) => a.at - b.at)
+    for (const { conns } of idle) {
+      if (excess-- <= 0) break
+      for (const c of conns) c.close('the connection pool is full: least recently used')
+    }
+  }
+}
