@@ -30,6 +30,11 @@ export function startNode(opts: StartOptions): Promise<ClusterNode> {
 
 export const connectedPeers = LocalCluster.connectedPeers
 
+/** How many members a node counts (connected, or known with an address and reachable on demand). */
+export async function memberCount(node: ClusterNode): Promise<number> {
+  return (await node.client.json(StatusSchema, 'GET', '/v1/status')).peers.members ?? 0
+}
+
 export async function repairStatus(node: ClusterNode) {
   return (await node.client.json(StatusSchema, 'GET', '/v1/status')).repair
 }

@@ -23,7 +23,10 @@ export const HEAD_HOLDERS = 4
 
 /** The members a head of this owner goes to, and a new device asks first. */
 function headHolders(ctx: ServerContext): string[] {
-  return rankNodes(`catalogue-head/${ctx.ownerId}`, livePeers(ctx)).slice(0, HEAD_HOLDERS)
+  // Members reached at their address first: a minted record pointing nowhere takes no head.
+  const ranked = rankNodes(`catalogue-head/${ctx.ownerId}`, livePeers(ctx))
+  const reached = ranked.filter((n) => !ctx.members.unverified(n))
+  return [...reached, ...ranked.filter((n) => ctx.members.unverified(n))].slice(0, HEAD_HOLDERS)
 }
 /** A failed publish is tried again after about this long, doubling up to the max (ms). */
 const PUBLISH_RETRY_BASE = 2_000
@@ -241,7 +244,7 @@ export class CatalogueSync {
   async #sync(): Promise<SyncResult> {
     const ctx = this.#ctx
     // The peers at hand, and the members the heads are sent to (connected to now if need be).
-    const ranked = await Promise.all(headHolders(ctx).map((nodeId) => ctx.members.peer(nodeId)))
+    const ranked = await ctx.members.peers(headHolders(ctx))
     const byNode = new Map(ctx.transport.peers().map((p) => [p.nodeId, p]))
     for (const p of ranked) if (p) byNode.set(p.nodeId, p)
     const peers = [...byNode.values()]

@@ -23,7 +23,7 @@ export class Deleter {
     const issuedAt = Date.now()
     const { sig } = signAction(ctx.ownerKey, 'delete', { ownerId: ctx.ownerId, locator, issuedAt })
     const entry: PendingDelete = { locator, issuedAt, sig, pending: [] }
-    const reached = await Promise.all(holders.map((h) => ctx.members.peer(h)))
+    const reached = await ctx.members.peers(holders)
     const peers = unique([...ctx.transport.peers(), ...reached.filter((p) => p !== undefined)])
     const answered = new Set<string>()
     let deleted = 0

@@ -10,6 +10,13 @@ import { copyRecord, type PeerRecordSigner, verifyPeerRecord } from './peer-reco
 import { exchangeGossip } from './protocol/gossip.js'
 import { MAX_GOSSIP_RECORDS, type PeerRecord } from './protocol/messages.js'
 
+/** Gossip-only records in each gossip message, beside the verified ones. */
+const RELAYED_UNVERIFIED = 8
+/** Records waiting to be passed on, at most (a flood of new records is passed on only in part). */
+const MAX_NEWS = 4 * MAX_GOSSIP_RECORDS
+/** How long news waits before it is passed on, in ms: news arriving together goes in one exchange. */
+const SPREAD_DELAY = 100
+
 export interface DiscoveryOptions {
   transport: Transport
   catalogue: Catalogue
@@ -45,6 +52,9 @@ export class Discovery {
   readonly #reachedAt = new Map<string, string>()
   #self: PeerRecord | undefined
   #timer: NodeJS.Timeout | undefined
+  #spreadTimer: NodeJS.Timeout | undefined
+  /** Records learnt since the last spread: passed on as they are, each once by this node. */
+  readonly #news: PeerRecord[] = []
   #stopped = false
 
   constructor(options: DiscoveryOptions) {
@@ -75,6 +85,7 @@ export class Discovery {
   stop(): void {
     this.#stopped = true
     clearInterval(this.#timer)
+    clearTimeout(this.#spreadTimer)
     const now = Date.now()
     for (const peer of this.#o.transport.peers()) this.#book.seen(peer.nodeId, now)
     this.#book.close()
@@ -117,10 +128,11 @@ export class Discovery {
     this.#book.seen(peer.nodeId, Date.now())
   }
 
-  /** Sends our records to a peer and merges the ones it answers with. */
-  async exchange(peer: Peer): Promise<void> {
+  /** Sends our records (a sample, or the news given) to a peer and merges the ones it answers with. */
+  async exchange(peer: Peer, news?: PeerRecord[]): Promise<void> {
     try {
-      const records = await exchangeGossip(peer, this.#sample(peer.nodeId), this.#o.requestTimeout)
+      const sent = news && this.#self ? [this.#self, ...news] : (news ?? this.#sample(peer.nodeId))
+      const records = await exchangeGossip(peer, sent, this.#o.requestTimeout)
       this.#merge(records, peer.nodeId)
     } catch (err) {
       this.#o.logger.debug({ nodeId: peer.nodeId, err: String(err) }, 'gossip exchange failed')
@@ -215,6 +227,7 @@ export class Discovery {
 
   #merge(records: PeerRecord[], from: string): void {
     const self = this.#o.transport.nodeId
+    let news = false
     for (const incoming of records.slice(0, MAX_GOSSIP_RECORDS)) {
       if (incoming.nodeId === self) continue
       const known = this.#book.get(incoming.nodeId)?.record
@@ -223,19 +236,66 @@ export class Discovery {
         this.#o.logger.warn({ from, nodeId: incoming.nodeId }, 'dropped a peer record with a bad signature')
         continue
       }
-      this.#book.learn(copyRecord(incoming), from)
+      const record = copyRecord(incoming)
+      this.#book.learn(record, from)
+      if (this.#news.length < MAX_NEWS) this.#news.push(record)
+      news = true
     }
+    if (news) this.#spreadSoon()
     this.#dialUnverified(Date.now())
   }
 
-  #sample(exclude: string): PeerRecord[] {
-    const others = shuffle(this.#book.gossipable().filter((r) => r.nodeId !== exclude))
-    const out = this.#self ? [this.#self] : []
-    return out.concat(others.slice(0, MAX_GOSSIP_RECORDS - out.length))
+  /**
+   * News (a node not known before, or a newer record of one) goes on, as it is, to the connected
+   * peers a moment later rather than at the next round, so membership spreads in a few hops of milliseconds,
+   * not of gossip intervals. One spread at a time; each node passes a record on once, when it is
+   * news to it, so a spread dies out once everyone has it.
+   */
+  #spreadSoon(): void {
+    if (this.#spreadTimer || this.#stopped) return
+    this.#spreadTimer = setTimeout(() => {
+      this.#spreadTimer = undefined
+      if (this.#stopped) return
+      const news = this.#news.splice(0, MAX_GOSSIP_RECORDS - 1)
+      // To every connected peer (a pool's worth at most): a record reaches the whole connected
+      // network in a few hops, and each node sends it once.
+      const byNode = new Map(this.#o.transport.peers().map((p) => [p.nodeId, p]))
+      for (const peer of byNode.values()) {
+        const fresh = news.filter((r) => r.nodeId !== peer.nodeId)
+        if (fresh.length > 0) void this.exchange(peer, fresh)
+      }
+      if (this.#news.length > 0) this.#spreadSoon()
+    }, SPREAD_DELAY)
+    this.#spreadTimer.unref()
   }
 
   /**
-   * Dials gossip-only records within the dial budget, one connect attempt each. Records told by
+   * What goes to a peer: this node's record, records of peers reached at their address, and a few
+   * gossip-only ones (signed, not yet reached), so that membership spreads beyond the nodes each
+   * one has connected to, while a flood of minted records travels only diluted.
+   */
+  #sample(exclude: string): PeerRecord[] {
+    const verified = shuffle(this.#book.gossipable().filter((r) => r.nodeId !== exclude))
+    const heard: PeerRecord[] = []
+    for (const e of this.#book.unverifiedEntries()) if (e.record && e.nodeId !== exclude) heard.push(e.record)
+    const out = this.#self ? [this.#self] : []
+    const relayed = shuffle(heard).slice(0, RELAYED_UNVERIFIED)
+    const room = MAX_GOSSIP_RECORDS - out.length - relayed.length
+    return out.concat(verified.slice(0, room), relayed).slice(0, MAX_GOSSIP_RECORDS)
+  }
+
+  /** Takes a dial of a gossip-only address out of the dial budget (per interval, per host). */
+  takeDial(addr: string): boolean {
+    return this.#budget.take(addr, Date.now())
+  }
+
+  /** Whether a node was reached at its address (or is connected now): placement prefers those. */
+  isVerified(nodeId: string): boolean {
+    return this.#o.transport.peer(nodeId) !== undefined || this.#book.get(nodeId)?.verified === true
+  }
+
+  /**
+   * Dials gossip-only records within the dial budget, one connect attempt each, to verify them. Records told by
    * peers that told us of few go first, so a flood of one teller's records cannot starve the rest.
    */
   #dialUnverified(now: number): void {
@@ -247,8 +307,9 @@ export class Discovery {
       due.push({ entry, told: this.#book.toldBy(entry.from), failures: entry.failures, tie: Math.random() })
     }
     due.sort((a, b) => a.told - b.told || a.failures - b.failures || a.tie - b.tie)
+    // Not held back by minPeers: reaching a member once makes it one placement trusts, and the
+    // budget bounds these dials; the connection pool closes them again once idle.
     for (const { entry } of due) {
-      if (!this.#roomToDial()) return
       if (this.#budget.take(entry.addr, now)) void this.#dialEntry(entry, 0)
     }
   }

@@ -214,6 +214,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         transport: this.#transport,
         knownIds: () => this.#discovery?.knownIds() ?? [],
         addrOf: (nodeId) => this.#discovery?.addrOf(nodeId),
+        verified: (nodeId) => this.#discovery?.isVerified(nodeId) ?? false,
+        takeDial: (addr) => this.#discovery?.takeDial(addr) ?? false,
         dial: (addr, nodeId) => (this.#discovery as Discovery).connect(addr, nodeId, 0),
         maxConnections: maxPeers,
         logger: this.#logger,

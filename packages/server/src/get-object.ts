@@ -331,79 +331,93 @@ function openRemote(
   addLater: (s: ChunkSource) => void,
 ): Promise<Opened & { signed: SignedCommit; lookups: Promise<void> }> {
   const holders = ref.shared ? [] : (ctx.catalogue.getObject(ref.cid)?.holders ?? [])
-  const candidates = lookupCandidates(ref.locator, holders, livePeers(ctx), connectedPeers(ctx))
+  const all = lookupCandidates(ref.locator, holders, livePeers(ctx), connectedPeers(ctx))
+  // The recorded holders first; the other peers only if none of them answers with the object, so
+  // that a get does not dial half the network when its holders are known.
+  const first = all.filter((n) => holders.includes(n))
+  const waves = first.length > 0 ? [first, all.filter((n) => !holders.includes(n))] : [all]
   let settle: () => void = () => {}
   const lookups = new Promise<void>((resolve) => {
     settle = resolve
   })
   return new Promise((resolve, reject) => {
     let chosen: { digest: string; opener: ObjectOpener } | undefined
-    let pending = candidates.length
-    if (pending === 0) {
-      settle()
-      reject(new NotFoundError(ref.cid, undefined, skipped))
-    }
+    let pending = 0
     const source = (peer: Peer, signed: SignedCommit, opener: ObjectOpener): ChunkSource => ({
       id: peer.nodeId,
       open: (i, c) => opener.open(i, c),
       read: (first, count, sig) =>
         received(ctx, peer.nodeId, fetchChunks(peer, signed, first, count, tuning.chunkStallMs, sig, false)),
     })
-    for (const nodeId of candidates) {
-      const attempt = async () => {
-        const peer = await ctx.members.peer(nodeId)
-        if (!peer) throw Object.assign(new Error('not reachable'), { code: 'ERR_NOT_CONNECTED' })
-        const signed = await fetchCommit(ctx, peer, ref.ownerId, ref.locator, signal)
-        if (chosen) {
-          if (signed.digest === chosen.digest) addLater(source(peer, signed, chosen.opener))
-          return
-        }
-        const objectKey = ref.shared
-          ? ref.objectKey
-          : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
-        if (!objectKey) throw new NotFoundError(ref.cid)
-        let opener: ObjectOpener
-        try {
-          opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
-        } catch (err) {
-          // A capability opens one upload: this holder has another (deleted and put again), not damage.
-          if (!ref.shared) throw err
-          throw new NotFoundError(
-            ref.cid,
-            `the capability does not open the upload of ${ref.cid} that this holder has`,
-          )
-        }
-        if (chosen) return
-        chosen = { digest: signed.digest, opener }
-        resolve({
-          opener,
-          sources: [source(peer, signed, opener)],
-          signed,
-          objectKey,
-          first: nodeId,
-          lookups,
-        })
-      }
-      attempt()
-        .catch((err: unknown) => {
-          if (signal.aborted) return
-          const code = errorCode(err) ?? 'ERR_UNKNOWN'
-          const message = err instanceof Error ? err.message : String(err)
-          skipped.push({ nodeId, code, message })
-          if (code !== 'ERR_NOT_FOUND') ctx.onBadPeer({ nodeId, cid: ref.cid, code, message })
-        })
-        .finally(() => {
-          pending--
-          if (pending === 0) settle()
-          if (pending === 0 && !chosen) {
-            reject(
-              signal.aborted
-                ? signal.reason
-                : unreachableOrMissing(ref.cid, skipped, false, foundDamaged(ctx, ref)),
+    const launch = (candidates: string[]): void => {
+      pending = candidates.length
+      for (const nodeId of candidates) {
+        const attempt = async () => {
+          const peer = await ctx.members.peer(nodeId)
+          if (!peer) throw Object.assign(new Error('not reachable'), { code: 'ERR_NOT_CONNECTED' })
+          const signed = await fetchCommit(ctx, peer, ref.ownerId, ref.locator, signal)
+          if (chosen) {
+            if (signed.digest === chosen.digest) addLater(source(peer, signed, chosen.opener))
+            return
+          }
+          const objectKey = ref.shared
+            ? ref.objectKey
+            : openObjectKey(ctx.secrets, signed.commit.keyBox, ref.locator)
+          if (!objectKey) throw new NotFoundError(ref.cid)
+          let opener: ObjectOpener
+          try {
+            opener = new ObjectOpener(objectKey, signed.commit.manifestBox, ref.cid)
+          } catch (err) {
+            // A capability opens one upload: this holder has another (deleted and put again), not damage.
+            if (!ref.shared) throw err
+            throw new NotFoundError(
+              ref.cid,
+              `the capability does not open the upload of ${ref.cid} that this holder has`,
             )
           }
-        })
+          if (chosen) return
+          chosen = { digest: signed.digest, opener }
+          resolve({
+            opener,
+            sources: [source(peer, signed, opener)],
+            signed,
+            objectKey,
+            first: nodeId,
+            lookups,
+          })
+        }
+        attempt()
+          .catch((err: unknown) => {
+            if (signal.aborted) return
+            const code = errorCode(err) ?? 'ERR_UNKNOWN'
+            const message = err instanceof Error ? err.message : String(err)
+            skipped.push({ nodeId, code, message })
+            if (code !== 'ERR_NOT_FOUND') ctx.onBadPeer({ nodeId, cid: ref.cid, code, message })
+          })
+          .finally(() => {
+            pending--
+            if (pending > 0) return
+            const next = waves.shift()
+            if (!chosen && next && next.length > 0 && !signal.aborted) {
+              launch(next)
+              return
+            }
+            settle()
+            if (!chosen) {
+              reject(
+                signal.aborted
+                  ? signal.reason
+                  : unreachableOrMissing(ref.cid, skipped, false, foundDamaged(ctx, ref)),
+              )
+            }
+          })
+      }
     }
+    const wave = waves.shift() ?? []
+    if (wave.length === 0) {
+      settle()
+      reject(new NotFoundError(ref.cid, undefined, skipped))
+    } else launch(wave)
   })
 }
 

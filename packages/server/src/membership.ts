@@ -3,7 +3,10 @@ import type { Logger } from './logger.js'
 
 /** After a failed dial, a member is left out of placement for this long, in ms (then tried again). */
 export const UNREACHABLE_FOR = 30_000
-/** A connection handed out for use this recently is not closed to make room, in ms (its request is about to go). */
+/**
+ * A connection handed out for a request is not closed to make room for this long, in ms: its request
+ * may not have gone out yet (a put dials its holders together and starts on all of them at once).
+ */
 export const RECENTLY_USED = 1_000
 
 export interface MembershipOptions {
@@ -12,6 +15,13 @@ export interface MembershipOptions {
   knownIds: () => string[]
   /** The address the peer book holds for a node. */
   addrOf: (nodeId: string) => string | undefined
+  /** Whether a node was reached at its address (connected now, or verified in the peer book). */
+  verified: (nodeId: string) => boolean
+  /**
+   * Takes a dial of an address heard of only from gossip out of the dial budget; false when the
+   * budget is spent (the member is not dialled now). Default: always.
+   */
+  takeDial?: (addr: string) => boolean
   /** Dials an address insisting on the node id (the handshake proves it). */
   dial: (addr: string, nodeId: string) => Promise<Peer>
   /** Most connections held at once. */
@@ -31,6 +41,8 @@ export class Membership {
   /** Members whose dial failed, until when they are left out. */
   readonly #unreachable = new Map<string, number>()
   readonly #dialing = new Map<string, Promise<Peer | undefined>>()
+  /** Connections this pool closed (they may still be listed for a moment while they close). */
+  readonly #closed = new WeakSet<Peer>()
   /** When each node's connection was last handed out by peer(): about to carry a request. */
   readonly #handedOut = new Map<string, number>()
 
@@ -45,6 +57,14 @@ export class Membership {
   /** The address a member is dialled at, from the peer book. */
   addrOf(nodeId: string): string | undefined {
     return this.#o.addrOf(nodeId)
+  }
+
+  /**
+   * A member known only from gossip (a signed record, never reached): placed after every member
+   * reached at its address, so that minted records pointing nowhere do not take replicas.
+   */
+  unverified(nodeId: string): boolean {
+    return !this.#o.verified(nodeId)
   }
 
   /** Node ids of the members: connected, or known with an address and not found unreachable lately. */
@@ -64,10 +84,12 @@ export class Membership {
   async peer(nodeId: string): Promise<Peer | undefined> {
     this.#handedOut.set(nodeId, Date.now())
     const open = this.#o.transport.peer(nodeId)
-    if (open) return open
+    if (open && !this.#closed.has(open)) return open
     const addr = this.#o.addrOf(nodeId)
     if (addr === undefined) return undefined
     let dialing = this.#dialing.get(nodeId)
+    // An address only heard of is dialled within the same budget as discovery's own such dials.
+    if (!dialing && this.unverified(nodeId) && this.#o.takeDial?.(addr) === false) return undefined
     if (!dialing) {
       this.trim(this.#o.maxConnections - 1)
       dialing = this.#o.dial(addr, nodeId).then(
@@ -89,6 +111,13 @@ export class Membership {
     return dialing
   }
 
+  /** Connections to several members at once: all are handed out before any dial makes room. */
+  peers(nodeIds: readonly string[]): Promise<(Peer | undefined)[]> {
+    const now = Date.now()
+    for (const nodeId of nodeIds) this.#handedOut.set(nodeId, now)
+    return Promise.all(nodeIds.map((nodeId) => this.peer(nodeId)))
+  }
+
   /** A connection came up: the node is reachable again, and the pool is held at its bound. */
   noteUp(nodeId: string): void {
     this.#unreachable.delete(nodeId)
@@ -98,7 +127,7 @@ export class Membership {
   /**
    * Closes the least recently used connections with nothing in flight until at most `bound` nodes
    * are connected. A busy connection is never closed, nor one handed out by peer() in the last
-   * RECENTLY_USED ms (its request is about to go): the pool may stay above its bound while they are, and a later
+   * RECENTLY_USED ms: the pool may stay above its bound while they are, and a later
    * trim (at the next connection, dial or gossip round) brings it back. `keep`: a node not to close.
    */
   trim(bound = this.#o.maxConnections, keep?: string, now = Date.now()): void {
@@ -115,7 +144,10 @@ export class Membership {
       .sort((a, b) => a.at - b.at)
     for (const { conns } of idle) {
       if (excess-- <= 0) break
-      for (const c of conns) c.close('the connection pool is full: least recently used')
+      for (const c of conns) {
+        this.#closed.add(c)
+        c.close('the connection pool is full: least recently used')
+      }
     }
   }
 }

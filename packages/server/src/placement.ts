@@ -59,14 +59,17 @@ export function rankedCandidates(
 /** How long a peer that failed an audit is placed last. */
 export const AUDIT_FAILURE_DEMOTION = 24 * 60 * 60_000
 
-/** Peers that failed an audit in the last day: placed after every other candidate. */
+/**
+ * Peers placed after every other candidate: those that failed an audit in the last day, and members
+ * known only from gossip (never reached at their address).
+ */
 export function distrusted(
-  ctx: Pick<ServerContext, 'auditFailures'>,
+  ctx: Pick<ServerContext, 'auditFailures'> & { members?: Pick<ServerContext['members'], 'unverified'> },
   now = Date.now(),
 ): (nodeId: string) => boolean {
   return (nodeId) => {
     const at = ctx.auditFailures.get(nodeId)
-    return at !== undefined && now - at < AUDIT_FAILURE_DEMOTION
+    return (at !== undefined && now - at < AUDIT_FAILURE_DEMOTION) || ctx.members?.unverified(nodeId) === true
   }
 }
 

@@ -55,7 +55,7 @@ export async function putObject(
   const ranked = rankedCandidates(putPlacementKey(), live, groups, [], distrusted(ctx))
   // The best-ranked members, connected to now where they are not: one that does not answer is left
   // out of this put, and the next candidates take its replica once the put is done.
-  const peers = await Promise.all(ranked.slice(0, wanted).map((nodeId) => ctx.members.peer(nodeId)))
+  const peers = await ctx.members.peers(ranked.slice(0, wanted))
   for (const peer of peers) {
     if (!peer) continue
     uploads.push(

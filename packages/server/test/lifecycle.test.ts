@@ -76,10 +76,16 @@ describe('FileServer lifecycle and hooks', () => {
     await waitFor(async () => (await limited.server.status()).peers.members === 6, {
       what: 'the newcomer to know all six as members',
     })
+    // It reaches each once (within its dial budget), so that placement trusts them.
+    await waitFor(async () => (await limited.server.status()).peers.verified === 6, {
+      what: 'the newcomer to have reached all six',
+    })
     await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool to be held at its bound' })
     // A member not connected is reached on demand: a put with R = 6 reaches every one of them.
     const put = await limited.server.put(randomFile(10_000), { replication: 6 })
-    expect(new Set(put.replicas)).toEqual(new Set(others.map((o) => o.transport.nodeId)))
+    expect(new Set(put.replicas), JSON.stringify(put.refused)).toEqual(
+      new Set(others.map((o) => o.transport.nodeId)),
+    )
     await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool back at its bound once idle' })
   })
 
