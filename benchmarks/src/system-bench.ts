@@ -1,6 +1,7 @@
 // The system bench: real node processes on loopback, driven through the HTTP API.
 // CAS_BENCH_QUICK=1 shrinks sizes and counts; CAS_BENCH_JSON=<file> appends one record per figure.
 // CAS_BENCH_SIZES=256,1024 (MiB) runs only the transfers of those sizes on 3 nodes, for profiling one figure.
+// CAS_BENCH_ONLY=small-puts|convergence runs only that part (the 1 KiB puts; start-up and membership).
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
@@ -411,22 +412,21 @@ async function repair(dir: string): Promise<void> {
   }
 }
 
+const ONLY = process.env.CAS_BENCH_ONLY
 const dir = await mkdtemp(join(tmpdir(), 'cas-system-bench-'))
 try {
-  const lone = await startNode({ dir, name: 'lone' })
-  try {
-    for (const count of CLUSTERS) await transfers(dir, count, lone)
-    if (!ONLY_SIZES) {
-      await smallPuts(dir, lone)
-      await folderBench(dir, lone, FOLDER_FILES, record)
+  if (ONLY === undefined || ONLY === 'small-puts') {
+    const lone = await startNode({ dir, name: 'lone' })
+    try {
+      if (ONLY === undefined) for (const count of CLUSTERS) await transfers(dir, count, lone)
+      if (!ONLY_SIZES) await smallPuts(dir, lone)
+      if (!ONLY_SIZES && ONLY === undefined) await folderBench(dir, lone, FOLDER_FILES, record)
+    } finally {
+      await lone.process.stop()
     }
-  } finally {
-    await lone.process.stop()
   }
-  if (!ONLY_SIZES) {
-    await convergence(dir)
-    await repair(dir)
-  }
+  if (!ONLY_SIZES && (ONLY === undefined || ONLY === 'convergence')) await convergence(dir)
+  if (!ONLY_SIZES && ONLY === undefined) await repair(dir)
 } finally {
   const out = process.env.CAS_BENCH_JSON
   if (out) await appendFile(out, records.map((r) => `${JSON.stringify(r)}\n`).join(''))

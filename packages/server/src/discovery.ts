@@ -194,8 +194,12 @@ export class Discovery {
   }
 
   /** Dials an address (optionally insisting on a node id); resolves with the connected peer, then verified in the book. */
-  async connect(addr: string, expectNodeId?: string, retries?: number): Promise<Peer> {
-    const opts = { ...(expectNodeId ? { expectNodeId } : {}), ...(retries === undefined ? {} : { retries }) }
+  async connect(addr: string, expectNodeId?: string, retries?: number, signal?: AbortSignal): Promise<Peer> {
+    const opts = {
+      ...(expectNodeId ? { expectNodeId } : {}),
+      ...(retries === undefined ? {} : { retries }),
+      ...(signal ? { signal } : {}),
+    }
     const peer = await this.#o.transport.dial(addr, opts)
     this.#book.verify(peer.nodeId, addr, Date.now())
     return peer

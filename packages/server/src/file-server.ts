@@ -205,6 +205,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#held.load(catalogue)
     const log = await loadDeviceLog(catalogue)
     const maxPeers = this.#o.maxPeers ?? DEFAULT_MAX_PEERS
+    const fetchTimeout = this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT
     const ctx: ServerContext = {
       log,
       store: this.#store,
@@ -216,7 +217,9 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         addrOf: (nodeId) => this.#discovery?.addrOf(nodeId),
         verified: (nodeId) => this.#discovery?.isVerified(nodeId) ?? false,
         takeDial: (addr) => this.#discovery?.takeDial(addr) ?? false,
-        dial: (addr, nodeId) => (this.#discovery as Discovery).connect(addr, nodeId, 0),
+        // A member is needed now: no longer than a request may take to answer.
+        dial: (addr, nodeId) =>
+          (this.#discovery as Discovery).connect(addr, nodeId, 0, AbortSignal.timeout(fetchTimeout)),
         maxConnections: maxPeers,
         logger: this.#logger,
       }),
@@ -224,7 +227,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       secrets: this.#secrets,
       ownerId: this.ownerId,
       logger: this.#logger,
-      fetchTimeout: this.#o.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT,
+      fetchTimeout,
       replicationLimiter:
         this.#o.replicationRate === undefined ? undefined : new RateLimiter(this.#o.replicationRate),
       replicating: new Map(),

@@ -87,6 +87,9 @@ export class Membership {
     if (open && !this.#closed.has(open)) return open
     const addr = this.#o.addrOf(nodeId)
     if (addr === undefined) return undefined
+    // One that did not answer a moment ago is not waited for again (the next candidate is).
+    const until = this.#unreachable.get(nodeId)
+    if (until !== undefined && Date.now() < until && !this.#dialing.has(nodeId)) return undefined
     let dialing = this.#dialing.get(nodeId)
     // An address only heard of is dialled within the same budget as discovery's own such dials.
     if (!dialing && this.unverified(nodeId) && this.#o.takeDial?.(addr) === false) return undefined
