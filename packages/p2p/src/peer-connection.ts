@@ -82,6 +82,7 @@ export class PeerConnection implements Peer {
   private pings = 0
   private lastTick = Date.now()
   private active = Date.now()
+  private requested = 0
   private excused = false
   private warnedFlood = false
   private warnedBusy = false
@@ -120,6 +121,11 @@ export class PeerConnection implements Peer {
     return this.active
   }
 
+  /** When this node last sent a request on it (0: never). */
+  get lastRequestAt(): number {
+    return this.requested
+  }
+
   /** A request in flight either way, its data included: a pool must not close this connection. */
   get busy(): boolean {
     return this.outgoing.size + this.incoming.size > 0
@@ -140,6 +146,7 @@ export class PeerConnection implements Peer {
 
   request(body: unknown, opts: RequestOptions = {}): Promise<Response> {
     this.active = Date.now()
+    this.requested = this.active
     if (!this.framed.isOpen) {
       return Promise.reject(
         new ConnectionClosedError('the connection is closed', { cause: this.framed.closeReason }),

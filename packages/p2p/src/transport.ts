@@ -14,6 +14,8 @@ export interface Peer {
   readonly lastActive: number
   /** A request in flight either way, its data included. */
   readonly busy: boolean
+  /** When this node last sent a request on it (ms since the epoch; 0: never). */
+  readonly lastRequestAt: number
   /** Sends a request and resolves with the response head; its data (if any) follows as an async iterable. */
   request(body: unknown, opts?: RequestOptions): Promise<Response>
   /** Closes the connection; pending requests on it reject with ConnectionClosedError. */

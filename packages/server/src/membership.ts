@@ -94,7 +94,8 @@ export class Membership {
     // An address only heard of is dialled within the same budget as discovery's own such dials.
     if (!dialing && this.unverified(nodeId) && this.#o.takeDial?.(addr) === false) return undefined
     if (!dialing) {
-      this.trim(this.#o.maxConnections - 1)
+      // No room even after closing what is idle: this member is not reached now (the caller moves on).
+      if (!this.trim(this.#o.maxConnections - 1)) return undefined
       dialing = this.#o.dial(addr, nodeId).then(
         (peer) => {
           this.#unreachable.delete(nodeId)
@@ -124,33 +125,50 @@ export class Membership {
   /** A connection came up: the node is reachable again, and the pool is held at its bound. */
   noteUp(nodeId: string): void {
     this.#unreachable.delete(nodeId)
-    this.trim(this.#o.maxConnections, nodeId)
+    if (this.trim(this.#o.maxConnections, nodeId)) return
+    // Full of connections in use: a connection another node opened is refused, as a full server
+    // refuses a client (its request fails and it tries another holder); one this node opened stays.
+    for (const p of this.#o.transport.peers()) {
+      if (p.nodeId === nodeId && p.direction === 'inbound') {
+        this.#closed.add(p)
+        p.close('the connection pool is full')
+      }
+    }
   }
 
   /**
    * Closes the least recently used connections with nothing in flight until at most `bound` nodes
    * are connected. A busy connection is never closed, nor one handed out by peer() in the last
-   * RECENTLY_USED ms: the pool may stay above its bound while they are, and a later
+   * RECENTLY_USED ms with no request sent on it since: the pool may stay above its bound while they are, and a later
    * trim (at the next connection, dial or gossip round) brings it back. `keep`: a node not to close.
+   * Returns whether the pool is within `bound` now.
    */
-  trim(bound = this.#o.maxConnections, keep?: string, now = Date.now()): void {
+  trim(bound = this.#o.maxConnections, keep?: string, now = Date.now()): boolean {
     const byNode = new Map<string, Peer[]>()
-    for (const p of this.#o.transport.peers()) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), p])
+    for (const p of this.#o.transport.peers()) {
+      // One this pool closed may still be listed while it closes: it no longer counts.
+      if (!this.#closed.has(p)) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), p])
+    }
     for (const [nodeId, at] of this.#handedOut) if (now - at >= RECENTLY_USED) this.#handedOut.delete(nodeId)
     let excess = byNode.size - Math.max(0, bound)
-    if (excess <= 0) return
+    if (excess <= 0) return true
+    // Handed out, and no request sent on it since: that request is about to go.
+    const waiting = (nodeId: string, conns: Peer[]) => {
+      const at = this.#handedOut.get(nodeId)
+      return at !== undefined && conns.every((c) => c.lastRequestAt < at)
+    }
     const idle = [...byNode]
-      .filter(
-        ([nodeId, conns]) => nodeId !== keep && !this.#handedOut.has(nodeId) && conns.every((c) => !c.busy),
-      )
+      .filter(([nodeId, conns]) => nodeId !== keep && !waiting(nodeId, conns) && conns.every((c) => !c.busy))
       .map(([, conns]) => ({ conns, at: Math.max(...conns.map((c) => c.lastActive)) }))
       .sort((a, b) => a.at - b.at)
     for (const { conns } of idle) {
-      if (excess-- <= 0) break
+      if (excess <= 0) break
+      excess--
       for (const c of conns) {
         this.#closed.add(c)
         c.close('the connection pool is full: least recently used')
       }
     }
+    return excess <= 0
   }
 }

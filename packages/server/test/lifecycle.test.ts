@@ -71,8 +71,8 @@ describe('FileServer lifecycle and hooks', () => {
     cluster = new Cluster('plain')
     // Six nodes meshed, each content with its five connections: none dials the newcomer on its own.
     const others = await cluster.mesh(6, { minPeers: 5 })
-    const limited = await cluster.add({ maxPeers: 2, bootstrap: [others[0]!.addr] })
-    // The newcomer learns the six by gossip over at most two connections, and keeps them as members.
+    const limited = await cluster.add({ maxPeers: 3, bootstrap: [others[0]!.addr] })
+    // The newcomer learns the six by gossip over at most three connections, and keeps them as members.
     await waitFor(async () => (await limited.server.status()).peers.members === 6, {
       what: 'the newcomer to know all six as members',
     })
@@ -80,13 +80,20 @@ describe('FileServer lifecycle and hooks', () => {
     await waitFor(async () => (await limited.server.status()).peers.verified === 6, {
       what: 'the newcomer to have reached all six',
     })
-    await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool to be held at its bound' })
-    // A member not connected is reached on demand: a put with R = 6 reaches every one of them.
-    const put = await limited.server.put(randomFile(10_000), { replication: 6 })
-    expect(new Set(put.replicas), JSON.stringify(put.refused)).toEqual(
-      new Set(others.map((o) => o.transport.nodeId)),
-    )
-    await waitFor(() => connectedCount(limited) <= 2, { what: 'the pool back at its bound once idle' })
+    await waitFor(() => connectedCount(limited) <= 3, { what: 'the pool to be held at its bound' })
+    // Members not connected are reached on demand, within the bound: puts of R = 2 land on more
+    // nodes than the pool ever holds at once.
+    const holders = new Set<string>()
+    let peak = 0
+    for (let i = 0; i < 16 && holders.size < 6; i++) {
+      const put = await limited.server.put(randomFile(10_000), { replication: 2 })
+      peak = Math.max(peak, connectedCount(limited))
+      expect(put.replicas, JSON.stringify(put.refused)).toHaveLength(2)
+      for (const h of put.replicas) holders.add(h)
+    }
+    expect(holders.size).toBeGreaterThan(3)
+    expect(peak).toBeLessThanOrEqual(3)
+    await waitFor(() => connectedCount(limited) <= 3, { what: 'the pool at its bound once idle' })
   })
 
   it('serves concurrent gets of the same missing object, each verified', async () => {
