@@ -1,8 +1,7 @@
-import 'reflect-metadata'
 import { createHash, createPrivateKey, X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import * as x509 from '@peculiar/x509'
+import type * as X509 from '@peculiar/x509'
 import { IdentityError } from './errors.js'
 
 /** A node's TLS identity: a self-signed Ed25519 certificate and its key, both PEM. */
@@ -27,10 +26,20 @@ export function certificateSpki(certPem: string | Buffer): Buffer {
   return new NodeX509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' })
 }
 
+/**
+ * The certificate library, loaded when an identity is made (a node's first start), not with the
+ * package: it and its dependencies cost every start a tenth of a second to load.
+ */
+async function x509Library(): Promise<typeof X509> {
+  await import('reflect-metadata')
+  return import('@peculiar/x509')
+}
+
 export async function createNodeIdentity(): Promise<NodeIdentity> {
+  const x509 = await x509Library()
   const alg = { name: 'Ed25519' }
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
-  type Params = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>
+  type Params = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>
   const notBefore = new Date(Date.now() - 60_000)
   const notAfter = new Date(notBefore.getTime() + NODE_CERT_VALIDITY_DAYS * 86_400_000)
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
