@@ -98,6 +98,8 @@ export class CasNode {
         replication: config.replication,
         bootstrap: config.bootstrap,
         finders: peerFinders(config, log),
+        ...(config.maxPeers !== undefined && { maxPeers: config.maxPeers }),
+        ...(config.minPeers !== undefined && { minPeers: config.minPeers }),
         quota: {
           ...(config.quotaPerOwner !== undefined && { perOwner: config.quotaPerOwner }),
           ...(config.quotaTotal !== undefined && { total: config.quotaTotal }),

@@ -34,6 +34,10 @@ export interface NodeConfig {
   lanDiscovery: boolean | 'auto'
   /** The UDP port of LAN discovery (5353, mDNS's own); nodes find only those on the same port. */
   lanDiscoveryPort: number
+  /** Most nodes connected at once (the connection pool's bound); undefined is the server default (32). */
+  maxPeers: number | undefined
+  /** Connections discovery keeps open on its own; undefined is the server default (8). */
+  minPeers: number | undefined
   /** Find and announce nodes on a hyperdht DHT, under the topic of the network key. */
   dht: boolean
   /** host:port of the DHT nodes to join through; required with `dht`, as there is no public default. */
@@ -172,6 +176,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     zList.pipe(z.array(dhtNode)),
     '',
     'DHT nodes to join through; required with --dht true (there is no public default)',
+  ),
+  opt(
+    'maxPeers',
+    '--max-peers',
+    'CAS_MAX_PEERS',
+    'a whole number from 1 to 1024',
+    z.coerce.number().int().min(1).max(1024),
+    undefined,
+    'most nodes connected at once; the least recently used idle connections close past it (default 32)',
+  ),
+  opt(
+    'minPeers',
+    '--min-peers',
+    'CAS_MIN_PEERS',
+    'a whole number from 0 to 1024',
+    z.coerce.number().int().min(0).max(1024),
+    undefined,
+    'connections discovery keeps open on its own, at most max-peers (default 8)',
   ),
   opt(
     'replication',

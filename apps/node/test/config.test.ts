@@ -79,6 +79,14 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ dht: true, dhtBootstrap: ['127.0.0.1:49737', 'dht.example.org:49737'] })
   })
 
+  it('reads the connection pool bounds, leaving the server defaults when unset', () => {
+    expect(load([])).toMatchObject({ maxPeers: undefined, minPeers: undefined })
+    expect(load(['--max-peers', '64'], { CAS_MIN_PEERS: '4' })).toMatchObject({ maxPeers: 64, minPeers: 4 })
+    for (const bad of ['0', 'many', '2.5', '2000']) {
+      expect(configError(['--max-peers', bad])).toMatchObject({ option: 'maxPeers' })
+    }
+  })
+
   it('refuses a DHT bootstrap node that is not an IPv4 or named host:port', () => {
     for (const bad of ['127.0.0.1', '[::1]:49737', '127.0.0.1:0', '127.0.0.1:70000']) {
       expect(configError(['--dht-bootstrap', bad])).toMatchObject({ option: 'dhtBootstrap' })
