@@ -184,12 +184,9 @@ export class Discovery {
         this.#budget.succeeded(addr)
         return
       }
-      this.#budget.failed(addr, Date.now())
-      if (nodeId === undefined) return
-      const b = this.#backoff.get(nodeId) ?? { attempts: 0, nextAt: 0 }
-      b.attempts++
-      b.nextAt = Date.now() + dialBackoff(b.attempts)
-      this.#backoff.set(nodeId, b)
+      const failedAt = Date.now()
+      this.#budget.failed(addr, failedAt)
+      if (nodeId !== undefined) this.#backOff(nodeId, failedAt)
     })
   }
 
@@ -331,6 +328,11 @@ export class Discovery {
       this.#backoff.delete(nodeId)
       return
     }
+    this.#backOff(nodeId, now)
+  }
+
+  /** One more failed dial of a node: it is not dialled again before its backoff has passed. */
+  #backOff(nodeId: string, now: number): void {
     const b = this.#backoff.get(nodeId) ?? { attempts: 0, nextAt: 0 }
     b.attempts++
     b.nextAt = now + dialBackoff(b.attempts)

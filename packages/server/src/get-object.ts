@@ -15,7 +15,7 @@ import { ChunkBroker, type ChunkSource, NoSourceLeftError } from './object/chunk
 import type { SignedCommit } from './object/commit.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { type ReplicaHead, readChunks, readReplicaHead, replicaTrailer } from './object/replica-file.js'
-import { connectedPeers, livePeers, lookupCandidates } from './placement.js'
+import { connectedPeers, livePeers, lookupWaves } from './placement.js'
 import { fetchChunks, fetchCommit } from './protocol/fetch.js'
 import type { GetOptions, GetResult, Replication, SkippedPeer } from './types.js'
 
@@ -331,11 +331,9 @@ function openRemote(
   addLater: (s: ChunkSource) => void,
 ): Promise<Opened & { signed: SignedCommit; lookups: Promise<void> }> {
   const holders = ref.shared ? [] : (ctx.catalogue.getObject(ref.cid)?.holders ?? [])
-  const all = lookupCandidates(ref.locator, holders, livePeers(ctx), connectedPeers(ctx))
   // The recorded holders first; the other peers only if none of them answers with the object, so
   // that a get does not dial half the network when its holders are known.
-  const first = all.filter((n) => holders.includes(n))
-  const waves = first.length > 0 ? [first, all.filter((n) => !holders.includes(n))] : [all]
+  const waves = lookupWaves(ref.locator, holders, livePeers(ctx), connectedPeers(ctx))
   let settle: () => void = () => {}
   const lookups = new Promise<void>((resolve) => {
     settle = resolve

@@ -50,10 +50,6 @@ export class Membership {
     this.#o = options
   }
 
-  get maxConnections(): number {
-    return this.#o.maxConnections
-  }
-
   /** The address a member is dialled at, from the peer book. */
   addrOf(nodeId: string): string | undefined {
     return this.#o.addrOf(nodeId)
@@ -72,9 +68,8 @@ export class Membership {
     const out = new Set(this.#o.transport.peers().map((p) => p.nodeId))
     for (const [nodeId, until] of this.#unreachable) if (now >= until) this.#unreachable.delete(nodeId)
     for (const nodeId of this.#o.knownIds()) {
-      if (out.has(nodeId) || nodeId === this.#o.transport.nodeId) continue
-      const until = this.#unreachable.get(nodeId)
-      if (until !== undefined && now < until) continue
+      // Expired entries went just above: one still there is unreachable now.
+      if (out.has(nodeId) || nodeId === this.#o.transport.nodeId || this.#unreachable.has(nodeId)) continue
       if (this.#o.addrOf(nodeId) !== undefined) out.add(nodeId)
     }
     return [...out]

@@ -92,17 +92,19 @@ export function addressGroups(
 export const LOOKUP_MEMBERS = 16
 
 /**
- * Peers to ask for an object: its recorded holders first (if members), then the connected peers,
- * then a few other members, each by rank. A put places replicas by a random key, so an object with
- * no recorded holder may be anywhere: the peers at hand are asked, not every member of a large network.
+ * Peers to ask for an object, in waves: its recorded holders that are members; then, only if none of
+ * them has it, the connected peers and a few other members, each by rank. A put places replicas by a
+ * random key, so an object with no recorded holder may be anywhere: the peers at hand are asked, not
+ * every member of a large network. With no recorded holder the first wave is the second one.
  */
-export function lookupCandidates(
+export function lookupWaves(
   locator: string,
   holders: readonly string[],
   live: readonly string[],
   connected: readonly string[] = live,
-): string[] {
+): string[][] {
   const members = new Set(live)
+  const first = [...new Set(holders.filter((h) => members.has(h)))]
   const nearby = rankNodes(
     locator,
     connected.filter((n) => members.has(n)),
@@ -110,7 +112,8 @@ export function lookupCandidates(
   const others = rankNodes(locator, live)
     .filter((n) => !connected.includes(n))
     .slice(0, LOOKUP_MEMBERS)
-  return [...new Set([...holders.filter((h) => members.has(h)), ...nearby, ...others])]
+  const rest = [...new Set([...nearby, ...others])].filter((n) => !first.includes(n))
+  return first.length > 0 ? [first, rest] : [rest]
 }
 
 /** Node ids of the peers connected now, once each. */
