@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * One figure from one run, as each bench appends it (one JSON object per line) to the file named by

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { StatusSchema } from '@cas/api'
 import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 
@@ -18,6 +19,11 @@ const PROFILE_ARGS = [
   ...(process.env.CAS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CAS_BENCH_PROFILE}`] : []),
   ...(process.env.CAS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
 ]
+
+// A profile attributes time by package only when the daemon runs as separate modules, not as one bundled file.
+if (process.env.CAS_BENCH_PROFILE && !process.env.CAS_NODE_MAIN) {
+  process.env.CAS_NODE_MAIN = fileURLToPath(new URL('../../apps/node/dist/main.js', import.meta.url))
+}
 
 /** Starts one node process on free loopback ports in `dir` (which the caller removes). */
 export function startNode(opts: StartOptions): Promise<ClusterNode> {

@@ -3,7 +3,7 @@
 // self time, each with the package it lives in.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const ProfileSchema = z.object({
   nodes: z.array(

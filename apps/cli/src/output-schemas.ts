@@ -1,5 +1,5 @@
 import { Hex64 } from '@cas/api'
-import { z } from 'zod'
+import * as z from 'zod'
 
 // What the CLI prints with --json where it is not a node's answer passed through (those are
 // @cas/api's schemas); the tests check its output against these.

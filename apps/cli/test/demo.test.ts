@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import * as z from 'zod'
 import { cas } from './helpers/cluster.js'
 
 const DemoResultSchema = z.object({

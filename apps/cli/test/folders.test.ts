@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { ObjectListSchema, PeerListSchema, SnapshotInfoSchema, SnapshotListSchema } from '@cas/api'
 import type { NodeProcess } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import * as z from 'zod'
 import { EXIT_FAILURE } from '../src/index.js'
 import { CAS_BIN, Cluster, cas, shell, waitFor } from './helpers/cluster.js'
 

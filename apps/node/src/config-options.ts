@@ -1,6 +1,6 @@
 import { DEFAULT_API_PORT } from '@cas/api/runtime-info'
 import { DEFAULT_LAN_DISCOVERY_PORT, DEFAULT_REPLICATION } from '@cas/server'
-import { z } from 'zod'
+import * as z from 'zod'
 import {
   type HostPort,
   isLoopbackHost,

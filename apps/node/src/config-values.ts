@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** A listen or dial address, `host:port`, `[v6]:port` or `:port` (the port on the default host, loopback). */
 export interface HostPort {

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { type Logger, pino } from 'pino'
-import pinoPretty from 'pino-pretty'
+import type PinoPretty from 'pino-pretty'
 import type { NodeConfig } from './config-options.js'
 
 /** pino logger: JSON lines, or human-readable lines when stdout is a TTY (logFormat 'auto'). */
@@ -9,6 +10,8 @@ export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFormat'>)
   const base = { level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime }
   if (!pretty) return pino(base)
   // In-thread pretty printing: a worker-thread transport could lose the last lines at exit.
+  // Loaded only here: JSON logs (services, tests, benches) do not pay its start-up cost.
+  const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty
   const stream = pinoPretty({
     colorize: process.stdout.isTTY === true && !process.env.NO_COLOR,
     sync: true,

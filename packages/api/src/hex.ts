@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** A cid, node id or owner id: 64 lowercase hex digits. */
 export const Hex64 = z.string().regex(/^[0-9a-f]{64}$/)

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { Count, Hex64, Millis } from './hex.js'
 
 export const RepairSchema = z.looseObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { SnapshotEntrySchema } from './snapshot-schemas.js'
 
 /** Query of `POST /v1/objects`. */

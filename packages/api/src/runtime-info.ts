@@ -1,6 +1,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** Default port of the local HTTP API (the P2P default is 3000, like the original system). */
 export const DEFAULT_API_PORT = 3001

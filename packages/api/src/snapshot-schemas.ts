@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { Count, Hex64, Millis } from './hex.js'
 
 /** `GET /v1/snapshots`: one recorded snapshot of a folder. */

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { ADDRESS_PATTERN } from './address.js'
 import { SchemaError } from './errors.js'
 import { copyPlainData } from './plain-data.js'

@@ -1,8 +1,13 @@
-import { createHash, createPrivateKey, X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  X509Certificate as NodeX509Certificate,
+} from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type * as X509 from '@peculiar/x509'
 import { IdentityError } from './errors.js'
+import { selfSignedEd25519Certificate } from './self-signed-certificate.js'
 
 /** A node's TLS identity: a self-signed Ed25519 certificate and its key, both PEM. */
 export interface NodeIdentity {
@@ -26,42 +31,19 @@ export function certificateSpki(certPem: string | Buffer): Buffer {
   return new NodeX509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' })
 }
 
-/**
- * The certificate library, loaded when an identity is made (a node's first start), not with the
- * package: it and its dependencies cost every start a tenth of a second to load.
- */
-async function x509Library(): Promise<typeof X509> {
-  await import('reflect-metadata')
-  return import('@peculiar/x509')
-}
-
+/** A new identity: an Ed25519 key pair and a self-signed certificate for it, valid for ten years. */
 export async function createNodeIdentity(): Promise<NodeIdentity> {
-  const x509 = await x509Library()
-  const alg = { name: 'Ed25519' }
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
-  type Params = Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
   const notBefore = new Date(Date.now() - 60_000)
   const notAfter = new Date(notBefore.getTime() + NODE_CERT_VALIDITY_DAYS * 86_400_000)
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
-        .toString('hex')
-        .replace(/^[89a-f]/, '1'),
-      name: 'CN=cas node',
-      notBefore,
-      notAfter,
-      signingAlgorithm: alg,
-      keys: keys as unknown as Params[0]['keys'],
-      extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
-    },
-    webcrypto as unknown as Params[1],
-  )
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
-  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
-    type: 'pkcs8',
-    format: 'pem',
-  }) as string
-  const certPem = cert.toString('pem')
+  const certPem = selfSignedEd25519Certificate({
+    publicKey,
+    privateKey,
+    commonName: 'cas node',
+    notBefore,
+    notAfter,
+  })
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
   return { certPem, keyPem, nodeId: nodeIdOf(certificateSpki(certPem)) }
 }
 

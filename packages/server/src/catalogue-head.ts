@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { OwnerKey, OwnerSecrets } from '@cas/crypto'
 import { sign } from '@cas/crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import { ID_PATTERN } from './ids.js'
 import { actionPayload, verifyAction } from './signatures.js'
 

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { ID_PATTERN } from './ids.js'
 import { MAX_NAME_BYTES } from './names.js'
 

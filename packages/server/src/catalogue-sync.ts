@@ -1,5 +1,5 @@
 import { backoffDelay } from '@cas/p2p'
-import { z } from 'zod'
+import * as z from 'zod'
 import { type HeadContent, headIdOf, makeHead, openHead, type SignedHead } from './catalogue-head.js'
 import { type CatalogueOp, catalogueOpSchema } from './catalogue-log.js'
 import type { ServerContext } from './context.js'

@@ -1,7 +1,7 @@
 import type { RemoteInfo } from 'node:dgram'
 import { isIPv4 } from 'node:net'
 import makeMdns from 'multicast-dns'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { Logger } from './logger.js'
 import type { FoundPeer, PeerFinder } from './peer-finder.js'
 

@@ -1,7 +1,7 @@
 import type { OwnerKey } from '@cas/crypto'
 import type { NodeIdentity, Transport } from '@cas/p2p'
 import type { Store } from '@cas/store'
-import { z } from 'zod'
+import * as z from 'zod'
 import { InvalidOptionsError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { PeerFinder } from './peer-finder.js'

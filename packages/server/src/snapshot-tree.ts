@@ -1,5 +1,5 @@
 import { cidOf } from '@cas/crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import { BadRequestError } from './errors.js'
 import { ID_PATTERN } from './ids.js'
 import { nameProblem } from './names.js'

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url'
  * so one relative path serves both.
  */
 
-/** The built daemon: `CAS_NODE_MAIN` if set, else `apps/node/dist/main.js`. */
+/** The built daemon: `CAS_NODE_MAIN` if set, else `apps/node/dist/daemon.js` (the daemon in one file). */
 export function nodeMainPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CAS_NODE_MAIN) return resolve(env.CAS_NODE_MAIN)
-  return fileURLToPath(new URL('../../../apps/node/dist/main.js', import.meta.url))
+  return fileURLToPath(new URL('../../../apps/node/dist/daemon.js', import.meta.url))
 }
 
 /** The `cas` command's launcher: `CAS_CLI_BIN` if set, else `apps/cli/bin/cas.js`. */

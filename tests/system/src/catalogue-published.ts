@@ -1,5 +1,5 @@
 import { type ClusterNode, until } from '@cas/test-kit'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const CatalogueStatus = z.looseObject({
   catalogue: z.looseObject({ unpublished: z.number().int(), publishing: z.boolean() }),

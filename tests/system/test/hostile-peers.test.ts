@@ -7,7 +7,7 @@ import { deriveOwnerSecrets, loadOwnerKey, locatorOf, type OwnerKey } from '@cas
 import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT_REQUESTS } from '@cas/p2p'
 import { type ClusterNode, LocalCluster } from '@cas/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import * as z from 'zod'
 import { untilCataloguePublished } from '../src/catalogue-published.js'
 import { untilConnectedPeers } from '../src/connected-peers.js'
 import { FakePeer, type FakeReply } from '../src/fake-peer.js'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { MAX_HEAD_BOX_BYTES, MAX_HEADS_PER_OWNER } from '../catalogue-head.js'
 import { ID_PATTERN } from '../ids.js'
 
