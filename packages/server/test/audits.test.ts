@@ -33,7 +33,7 @@ describe('audits of holders', () => {
   }
 
   async function setUp(opts: { auditRate: number }) {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 1, auditRate: opts.auditRate, auditInterval: 50 } as const
     const [a, b] = (await cluster.mesh(2, options)) as [TestNode, TestNode]
     const { cid, replicas } = await a.server.put(randomFile(SIZE))
@@ -91,7 +91,7 @@ describe('audits of holders', () => {
   })
 
   it('spends no more than its rate on audits', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const rate = 1024 * 1024
     const [a] = (await cluster.mesh(3, { replication: 2, auditRate: rate, auditInterval: 0 })) as [TestNode]
     for (let i = 0; i < 4; i++) await a.server.put(randomFile(1536 * 1024))

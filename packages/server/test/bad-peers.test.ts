@@ -1,9 +1,16 @@
 import { deriveOwnerSecrets, locatorOf } from '@cas/crypto'
-import type { TcpTransport } from '@cas/p2p'
 import { Store } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type BadPeerEvent, readReplicaHead } from '../src/index.js'
-import { Cluster, FILES_ON_DISK, MODES, makeTransport, type TestNode, waitFor } from './helpers/cluster.js'
+import {
+  Cluster,
+  FILES_ON_DISK,
+  MODES,
+  makeTransport,
+  type TestNode,
+  type TestTransport,
+  waitFor,
+} from './helpers/cluster.js'
 import { randomFile, readAll, sha256 } from './helpers/data.js'
 
 type FetchBody = { op: string; part?: string; first?: number; count?: number; locator?: string }
@@ -19,7 +26,7 @@ type Serve = (
  */
 describe.each(MODES)('fetching past holders that serve bad data or hang over %s', (mode) => {
   let cluster: Cluster
-  let extra: TcpTransport | undefined
+  let extra: TestTransport | undefined
   afterEach(async () => {
     await extra?.close()
     extra = undefined

@@ -41,7 +41,7 @@ describe('catalogue durability', () => {
   })
 
   it('acknowledges a put, its holders’ stores and a delete only once their records are flushed', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     events.length = 0
     const { cid, replicas } = await a!.server.put(randomFile(20_000), { name: 'flushed' })

@@ -23,7 +23,7 @@ const listing = async (node: TestNode) =>
 
 describe('the catalogue in the network', () => {
   it('comes back on a new machine that has only the owner key', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 2, catalogueSyncInterval: 0 } as const
     const [a, h1] = (await cluster.mesh(3, options)) as [TestNode, TestNode, TestNode]
     const files = new Map<string, Buffer>()
@@ -66,7 +66,7 @@ describe('the catalogue in the network', () => {
   })
 
   it('comes back to a node whose catalogue was lost but not its store, which then writes as a new device', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 1, catalogueSyncInterval: 0 } as const
     const [a, h] = (await cluster.mesh(2, options)) as [TestNode, TestNode]
     const before = await a.server.put(randomFile(3_000), { name: 'before.txt' })
@@ -96,7 +96,7 @@ describe('the catalogue in the network', () => {
   })
 
   it('merges two machines of one owner that changed it apart (add, rename, delete, one name on both): nothing lost, a conflict shown', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     // R = 2 with three nodes: every object also lands on the node that is not of this owner (a node
     // does not yet read a replica it holds for its own owner, as it reads its local copy).
     const options = { replication: 2, catalogueSyncInterval: 0 } as const
@@ -151,7 +151,7 @@ describe('the catalogue in the network', () => {
   })
 
   it('reads on one machine the replica it holds for its owner, once the machine that put it is gone', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 1, catalogueSyncInterval: 0 } as const
     const [laptop] = (await cluster.mesh(1, options)) as [TestNode]
     const desktop = await cluster.add({ ...options, ownerKey: laptop.ownerKey, bootstrap: [laptop.addr] })
@@ -169,7 +169,7 @@ describe('the catalogue in the network', () => {
   })
 
   it("keeps names, paths and plaintext cids off the holders' disks", async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 2, catalogueSyncInterval: 0 } as const
     const [a, ...holders] = (await cluster.mesh(3, options)) as [TestNode, TestNode, TestNode]
     const marker = `secret-marker-${Date.now()}`

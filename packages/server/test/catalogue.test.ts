@@ -9,7 +9,7 @@ describe('catalogue', () => {
   })
 
   it('lists objects with their names, sizes and acknowledged holders', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const one = await a!.server.put(randomFile(1_000), { name: 'one.txt' })
     const two = await a!.server.put(randomFile(2_000), { name: 'two.txt' })
@@ -29,7 +29,7 @@ describe('catalogue', () => {
   })
 
   it('keeps the replication an object was put with across a get from the network and a repair', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(4, { replication: 3 })
     const data = randomFile(50_000)
     const put = await a!.server.put(data, { name: 'one-copy', replication: 1 })
@@ -46,7 +46,7 @@ describe('catalogue', () => {
   })
 
   it('records when each holder last proved its replica good: at the put, then at every repair probe', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const { cid } = await a!.server.put(randomFile(4_000))
     const atPut = (await a!.server.stat(cid)).holders
@@ -59,7 +59,7 @@ describe('catalogue', () => {
   })
 
   it('is rebuilt from the store and the log: owned objects with their names, and replicas held for others with the quota usage', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const put = await a!.server.put(randomFile(3_000), { name: 'kept' })
     // The catalogue's segment (an object of A's, replicated to B) and its head (held by B).
@@ -81,7 +81,7 @@ describe('catalogue', () => {
   })
 
   it('survives a restart: a new FileServer on the same folder knows its objects', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add()
     const { cid } = await a.server.put(randomFile(500), { name: 'persisted' })
     await cluster.stop(a)
@@ -91,7 +91,7 @@ describe('catalogue', () => {
   })
 
   it('reconnects after a restart to the peers in its peer book, without a bootstrap address', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, , c] = await cluster.mesh(3)
     await cluster.stop(c!)
     const again = await cluster.add({ ownerKey: c!.ownerKey, dataDir: c!.dataDir })

@@ -20,7 +20,7 @@ describe('damaged copies on disk', () => {
   })
 
   async function setUp(): Promise<{ a: TestNode; b: TestNode }> {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     return { a: a!, b: b! }
   }
@@ -61,7 +61,7 @@ describe('damaged copies on disk', () => {
   })
 
   it('fails with ERR_INTEGRITY rather than serve a damaged copy that no peer can replace', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const a = (await cluster.add())!
     const { cid } = await a.server.put(randomFile(100_000))
     await truncate(localPath(a, cid), 50_000)
@@ -69,7 +69,7 @@ describe('damaged copies on disk', () => {
   })
 
   it('sends a fresh replica to a holder whose replica failed during a fetch', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
     // 10 chunks: a get asks both holders for batches of them, so the damaged one is asked too.
     const file = randomFile(10 * 1024 * 1024)
@@ -100,7 +100,7 @@ describe('damaged copies on disk', () => {
   }, 60_000)
 
   it('keeps answering ERR_INTEGRITY, not "not found", once every holder has dropped its damaged replica', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
     const { cid, replicas } = await a.server.put(randomFile(3 * 1024 * 1024))
     expect(replicas).toHaveLength(2)
@@ -129,7 +129,7 @@ describe('damaged copies on disk', () => {
   })
 
   it('does not spread a rotten local copy to a new holder during repair', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const a = (await cluster.add({ replication: 1 }))!
     const file = randomFile(400_000)
     const { cid, underReplicated } = await a.server.put(file)
@@ -145,7 +145,7 @@ describe('damaged copies on disk', () => {
   })
 
   it('repair confirms holders and sends a replica again to one that lost it', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b, c] = (await cluster.mesh(3, { replication: 2 })) as [TestNode, TestNode, TestNode]
     const file = randomFile(200_000)
     const { cid, replicas } = await a.server.put(file)

@@ -26,7 +26,7 @@ describe('delete', () => {
   })
 
   it('removes the local copy and every replica, after which get fails with ERR_NOT_FOUND', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b, c] = await cluster.mesh(3, { replication: 2 })
     const { cid } = await a!.server.put(randomFile(40_000), { name: 'doomed' })
     expect(await exists(replicaPath(b!, a!, cid))).toBe(true)
@@ -39,7 +39,7 @@ describe('delete', () => {
   })
 
   it('ignores a replayed delete signed before the replica was last written', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const file = randomFile(10_000)
     const { cid } = await a!.server.put(file)
@@ -58,7 +58,7 @@ describe('delete', () => {
   })
 
   it('refuses a store whose bytes are not those the owner signed, and keeps serving', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const replica = makeReplica(a!.ownerKey, randomFile(50_000), { chunkSize: 16_384 })
     const peer = a!.transport.peer(b!.server.nodeId)!
@@ -97,7 +97,7 @@ describe('delete', () => {
   })
 
   it('refuses a replayed store signed before the owner deleted that replica', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const replica = makeReplica(a!.ownerKey, randomFile(4_000))
     const peer = a!.transport.peer(b!.server.nodeId)!
@@ -123,7 +123,7 @@ describe('delete', () => {
   })
 
   it('refuses an older upload over a newer replica of the same object', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b] = await cluster.mesh(2, { replication: 1 })
     const file = randomFile(4_000)
     const older = makeReplica(a!.ownerKey, file, { issuedAt: Date.now() - 1_000 })
@@ -138,7 +138,7 @@ describe('delete', () => {
   })
 
   it('sends a delete again to a holder that was offline, when it comes back', async () => {
-    cluster = new Cluster('plain', FILES_ON_DISK)
+    cluster = new Cluster('memory', FILES_ON_DISK)
     const [a, b, c] = await cluster.mesh(3, { replication: 2 })
     const { cid } = await a!.server.put(randomFile(20_000))
     await cluster.stop(b!)

@@ -38,7 +38,7 @@ describe('peer records', () => {
   })
 
   it('rejects a record whose address was changed after signing, and one signed by another node key', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add()
     const b = await cluster.add()
     const signer = new PeerRecordSigner(a.identity)
@@ -57,7 +57,7 @@ describe('peer records', () => {
   })
 
   it('refuses gossip from one peer beyond the per-interval bound', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add({ gossipInterval: 60_000 })
     const b = await cluster.add({ gossipInterval: 60_000, bootstrap: [a.addr] })
     await waitFor(() => b.transport.peer(a.server.nodeId) !== undefined, { what: 'b to connect' })
@@ -74,7 +74,7 @@ describe('peer records', () => {
   })
 
   it('refuses a gossip message with more records than the bound', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add()
     const b = await cluster.add({ bootstrap: [a.addr] })
     await waitFor(() => b.transport.peer(a.server.nodeId) !== undefined, { what: 'b to connect' })
@@ -87,7 +87,7 @@ describe('peer records', () => {
   })
 
   it('keeps the record with the highest seq for a node, whatever order they arrive in', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add()
     const b = await cluster.add({ bootstrap: [a.addr] })
     await waitFor(() => b.transport.peer(a.server.nodeId) !== undefined, { what: 'b to connect' })

@@ -41,7 +41,7 @@ describe('quotas and uploads against a hostile owner', () => {
   })
 
   async function setUp(quota: { total?: number; perOwner?: number }) {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add({ replication: 1 })
     const b = await cluster.add({ replication: 1, bootstrap: [a.addr], quota })
     const { waitFor } = await import('./helpers/cluster.js')
@@ -155,7 +155,7 @@ describe('quotas and uploads against a hostile owner', () => {
   it.skipIf(!COUNTS_INODES)(
     'refuses replicas once the disk would keep fewer than minFreeInodes inodes free',
     async () => {
-      cluster = new Cluster('plain')
+      cluster = new Cluster('memory')
       const a = await cluster.add({ replication: 1 })
       const b = await cluster.add({ bootstrap: [a.addr], minFreeInodes: Number.MAX_SAFE_INTEGER })
       const { waitFor } = await import('./helpers/cluster.js')
@@ -173,7 +173,7 @@ describe('quotas and uploads against a hostile owner', () => {
   )
 
   it('refuses replicas once the disk would keep less than minFreeDisk free', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add({ replication: 1 })
     // A floor above any disk's free space: every store is refused, by its own code.
     const b = await cluster.add({ bootstrap: [a.addr], minFreeDisk: Number.MAX_SAFE_INTEGER })

@@ -23,7 +23,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('reports ingest, replicate and fetch progress up to the totals', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(3, { replication: 2 })
     const seen: Progress[] = []
     const file = randomFile(1_000_000)
@@ -37,7 +37,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('replicates to every connected peer with replication "all"', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(4, { replication: 'all' })
     const res = await a!.server.put(randomFile(10_000))
     expect(res).toMatchObject({ wanted: 3, underReplicated: false })
@@ -45,7 +45,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('stops while a put streams in: the put is aborted, stop resolves, later calls fail with ERR_NOT_RUNNING', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const a = await cluster.add()
     let release: () => void = () => {}
     const started = new Promise<void>((resolve) => {
@@ -68,7 +68,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('holds at most maxPeers connections, and every node it learnt of stays a member', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     // Six nodes meshed, each content with its five connections: none dials the newcomer on its own.
     const others = await cluster.mesh(6, { minPeers: 5 })
     const limited = await cluster.add({ maxPeers: 3, bootstrap: [others[0]!.addr] })
@@ -97,7 +97,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('serves concurrent gets of the same missing object, each verified', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(3, { replication: 2 })
     const file = randomFile(400_000)
     const { cid } = await a!.server.put(file)
@@ -115,7 +115,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('streams an inclusive byte range of a local or fetched object, and refuses a reversed one', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(2, { replication: 1 })
     const file = randomFile(300_000)
     const { cid } = await a!.server.put(file)
@@ -131,7 +131,7 @@ describe('FileServer lifecycle and hooks', () => {
   })
 
   it('finishes an under-replicated put once more peers join, through repair', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = await cluster.mesh(2, { replication: 2 })
     const first = await a!.server.put(randomFile(30_000))
     expect(first).toMatchObject({ wanted: 2, underReplicated: true })

@@ -30,7 +30,7 @@ async function objectFiles(dataDir: string): Promise<string[]> {
 
 describe('packed replicas', () => {
   it('stores small objects in packs on owner and holders; gets, deletes and verifies them', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     // No catalogue segment is published while it counts: each would be two more replicas held.
     const options = { replication: 2, cataloguePublishDelay: 60_000 }
     const [a, b, c] = (await cluster.mesh(3, options)) as [TestNode, TestNode, TestNode]
@@ -57,7 +57,7 @@ describe('packed replicas', () => {
   })
 
   it('finds a damaged packed replica, drops it, and repair sends a good one', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = (await cluster.mesh(2, { replication: 1, repairInterval: 0 })) as [TestNode, TestNode]
     const data = randomFile(20_000)
     const put = await a.server.put(data)

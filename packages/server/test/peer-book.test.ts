@@ -1,7 +1,6 @@
-import type { TcpTransport } from '@cas/p2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { PeerRecord } from '../src/index.js'
-import { Cluster, type NodeOptions, type TestNode, waitFor } from './helpers/cluster.js'
+import { Cluster, type NodeOptions, type TestNode, type TestTransport, waitFor } from './helpers/cluster.js'
 import { DialCounter, deadAddr, floodGossip, mintedPeerRecords } from './helpers/peer-records.js'
 
 /** More than the old book's 1,000 slots, sent by 7 minted identities (10 messages of 32 each). */
@@ -15,7 +14,7 @@ const GOSSIP_INTERVAL = 200
  */
 describe('a peer book under a flood of minted identities', () => {
   let cluster: Cluster
-  let attackers: TcpTransport[] = []
+  let attackers: TestTransport[] = []
   let counter: DialCounter | undefined
   afterEach(async () => {
     await Promise.all(attackers.map((t) => t.close()))

@@ -10,7 +10,7 @@ describe('a put and repair of the same object', () => {
   })
 
   it('repair does not send a second replica while the put is still sending the first', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     // Repair runs every few ms with no grace: before the fix it saw the object listed with no holders
     // while the put was replicating, and sent the same replica to the same peers a second time.
     const nodes = await cluster.mesh(3, { replication: 2, repairInterval: 5, repairGrace: 0 })

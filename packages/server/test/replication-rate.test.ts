@@ -35,7 +35,7 @@ describe('replicationRate', () => {
   })
 
   it('a put sends to its holder at the limit, and the wait on the limit does not drop the holder as stalled', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     // A stall bound far shorter than the time each chunk waits on the limit.
     const [owner, holder] = await cluster.mesh(2, {
       replication: 1,
@@ -52,7 +52,7 @@ describe('replicationRate', () => {
   })
 
   it('repair sends a replica at the limit too', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const owner = await cluster.add({ replication: 1, replicationRate: 2 * MiB })
     const res = await owner.server.put(randomFile(3 * MiB))
     expect(res.underReplicated).toBe(true)

@@ -9,7 +9,7 @@ describe('a get whose holders do not answer', () => {
   })
 
   it('fails with ERR_TIMEOUT (try again), not ERR_NOT_FOUND, within the fetch timeout', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a, b] = await cluster.mesh(2, { replication: 1, fetchTimeout: 500 })
     if (!a || !b) throw new Error('no nodes')
     const { cid, replicas } = await a.server.put(randomFile(10_000))

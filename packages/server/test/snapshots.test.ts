@@ -34,7 +34,7 @@ const byPath = (entries: readonly SnapshotEntry[]) =>
 
 describe('snapshots', () => {
   it('lists a folder as it was put, and stores only the trees that changed', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = (await cluster.mesh(2, { replication: 1, catalogueSyncInterval: 0 })) as [TestNode, TestNode]
     const files = {
       'a.txt': randomFile(100),
@@ -74,7 +74,7 @@ describe('snapshots', () => {
   })
 
   it('refuses a listing that is not a tree, or names a file not put', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const [a] = (await cluster.mesh(1, { catalogueSyncInterval: 0 })) as [TestNode]
     const { cid } = await a.server.put(randomFile(10), { name: 'x/f' })
     const file = { type: 'file', mode: 0o644, mtime: 0, size: 10, cid } as const
@@ -103,7 +103,7 @@ describe('snapshots', () => {
   })
 
   it('comes back with the catalogue on a new machine, trees read from the holders', async () => {
-    cluster = new Cluster('plain')
+    cluster = new Cluster('memory')
     const options = { replication: 2, catalogueSyncInterval: 0 } as const
     const [a, h1] = (await cluster.mesh(3, options)) as [TestNode, TestNode, TestNode]
     const entries = await putFolder(a, 'work', {

@@ -2,15 +2,33 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateOwnerKey, type OwnerKey } from '@cas/crypto'
-import { createNodeIdentity, type NodeIdentity, nopHandshake, TcpTransport } from '@cas/p2p'
+import {
+  createNodeIdentity,
+  MemoryNetwork,
+  MemoryTransport,
+  type NodeIdentity,
+  nopHandshake,
+  TcpTransport,
+} from '@cas/p2p'
 import { FileServer, type FileServerOptions, ownerSigner } from '../../src/index.js'
 
-export type TransportMode = 'plain' | 'tls'
-export const MODES: TransportMode[] = ['plain', 'tls']
+/**
+ * `memory`: the in-process transport with the cas/1 handshake (no sockets: most tests run on it);
+ * `plain`: TCP on 127.0.0.1 with no handshake; `tls`: TCP with TLS and the cas/1 handshake, as a node runs.
+ */
+export type TransportMode = 'memory' | 'plain' | 'tls'
+/** The modes the protocol suites run over: the in-process transport, and the real wire of a node. */
+export const MODES: TransportMode[] = ['memory', 'tls']
+
+/** A transport a test node runs on. */
+export type TestTransport = TcpTransport | MemoryTransport
+
+/** One in-process network for every memory transport of this test file (ports are unique in it). */
+const memoryNetwork = new MemoryNetwork()
 
 export interface TestNode {
   server: FileServer
-  transport: TcpTransport
+  transport: TestTransport
   identity: NodeIdentity
   ownerKey: OwnerKey
   dataDir: string
@@ -22,18 +40,21 @@ export type NodeOptions = Partial<Omit<FileServerOptions, 'transport'>> & {
   transportOptions?: { requestTimeout?: number; networkKey?: Uint8Array }
 }
 
-/** Builds a transport of the given mode: plain TCP with nopHandshake, or TLS with the cas/1 handshake. */
+/** Builds a transport of the given mode (see TransportMode). */
 export async function makeTransport(
   mode: TransportMode,
   ownerKey: OwnerKey,
   extra: { requestTimeout?: number; networkKey?: Uint8Array } = {},
   given?: NodeIdentity,
-): Promise<{ transport: TcpTransport; identity: NodeIdentity }> {
+): Promise<{ transport: TestTransport; identity: NodeIdentity }> {
   const identity = given ?? (await createNodeIdentity())
+  const owner = ownerSigner(ownerKey)
   const transport =
-    mode === 'plain'
-      ? new TcpTransport({ identity, handshake: nopHandshake, ...extra })
-      : new TcpTransport({ identity, tls: true, owner: ownerSigner(ownerKey), ...extra })
+    mode === 'memory'
+      ? new MemoryTransport({ network: memoryNetwork, identity, owner, ...extra })
+      : mode === 'plain'
+        ? new TcpTransport({ identity, handshake: nopHandshake, ...extra })
+        : new TcpTransport({ identity, tls: true, owner, ...extra })
   return { transport, identity }
 }
 

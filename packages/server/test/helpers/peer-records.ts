@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:net'
 import { generateOwnerKey } from '@cas/crypto'
-import type { NodeIdentity, TcpTransport } from '@cas/p2p'
+import type { NodeIdentity } from '@cas/p2p'
 import { MAX_GOSSIP_RECORDS, type PeerRecord, PeerRecordSigner } from '../../src/index.js'
-import { makeTransport, type TransportMode } from './cluster.js'
+import { makeTransport, type TestTransport, type TransportMode } from './cluster.js'
 
 /** Gossip messages one peer may send per interval (DEFAULT_GOSSIP_PER_SOURCE). */
 const PER_SOURCE = 10
@@ -32,9 +32,9 @@ export async function floodGossip(
   mode: TransportMode,
   addr: string,
   records: PeerRecord[],
-): Promise<TcpTransport[]> {
+): Promise<TestTransport[]> {
   const perAttacker = PER_SOURCE * MAX_GOSSIP_RECORDS
-  const attackers: TcpTransport[] = []
+  const attackers: TestTransport[] = []
   const sent: Promise<unknown>[] = []
   for (let i = 0; i < records.length; i += perAttacker) {
     const { transport } = await makeTransport(mode, generateOwnerKey())
