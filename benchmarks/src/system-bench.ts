@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs'
 import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/api'
 import { CidHasher } from '@cas/crypto'
 import type { BenchRecord } from './bench-record.js'
@@ -102,8 +101,8 @@ function median(values: number[]): number {
 
 function octets(bytes: Uint8Array) {
   return {
-    body: Readable.from([bytes]),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
+    body: bytes,
+    headers: { 'content-type': 'application/octet-stream' },
   }
 }
 

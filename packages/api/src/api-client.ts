@@ -5,7 +5,8 @@ import type { z } from 'zod'
 import { ApiError, ClientError, NodeUnreachableError } from './client-errors.js'
 
 export interface SendOptions {
-  body?: Readable | string
+  /** A stream, JSON text (sent as application/json), or bytes in memory (sent in one write). */
+  body?: Readable | string | Uint8Array
   headers?: Record<string, string>
   signal?: AbortSignal
 }
@@ -31,12 +32,15 @@ export class ApiClient {
       if (typeof opts.body === 'string') {
         headers['content-type'] = 'application/json'
         headers['content-length'] = String(Buffer.byteLength(opts.body))
+      } else if (opts.body instanceof Uint8Array) {
+        headers['content-length'] = String(opts.body.byteLength)
       }
-      // agent: false — one connection per request, so no idle socket keeps the process alive.
+      // Node's global agent keeps connections alive between requests (no connect and accept per
+      // request) and unrefs idle ones, so they do not keep a process alive; it closes an idle one
+      // before the node's keep-alive timeout, which the node announces in its answers.
       const req = request(`${url}${path}`, {
         method,
         headers,
-        agent: false,
         ...(opts.signal && { signal: opts.signal }),
       })
       req.on('error', (err: NodeJS.ErrnoException) => {
@@ -57,12 +61,14 @@ export class ApiClient {
         }
         // The node refused: read why, then stop sending (a big upload may still be flowing).
         readErrorBody(res).catch((err: unknown) => {
-          if (opts.body && typeof opts.body !== 'string') opts.body.destroy()
+          if (opts.body && typeof opts.body !== 'string' && !(opts.body instanceof Uint8Array)) {
+            opts.body.destroy()
+          }
           reject(err)
         })
       })
       if (opts.body === undefined) req.end()
-      else if (typeof opts.body === 'string') req.end(opts.body)
+      else if (typeof opts.body === 'string' || opts.body instanceof Uint8Array) req.end(opts.body)
       else {
         pipeline(opts.body, req).catch((err: unknown) => {
           // A refused upload ends the request early; the response carries the reason.
@@ -97,15 +103,29 @@ export class ApiClient {
   }
 }
 
-async function readText(res: IncomingMessage, limit: number): Promise<string> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw new ClientError('ERR_BAD_RESPONSE', `the node's answer exceeds ${limit} bytes`)
-    parts.push(chunk)
-  }
-  return Buffer.concat(parts).toString('utf8')
+/** The whole answer as text; events, not an async iterator: a small answer then costs no more than its bytes. */
+function readText(res: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        res.destroy()
+        reject(new ClientError('ERR_BAD_RESPONSE', `the node's answer exceeds ${limit} bytes`))
+        return
+      }
+      parts.push(chunk)
+    })
+    res.on('end', () => resolve(Buffer.concat(parts).toString('utf8')))
+    res.on('error', reject)
+    // A connection cut before the end: 'aborted' on the message, then 'close' without 'end'.
+    res.on('close', () => {
+      if (!res.complete) {
+        reject(new ClientError('ERR_HTTP', 'the node closed the connection before its answer ended'))
+      }
+    })
+  })
 }
 
 async function readErrorBody(res: IncomingMessage): Promise<never> {

@@ -1,5 +1,6 @@
-import { createHmac, hkdfSync } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { InvalidArgumentError } from './errors.js'
+import { hkdf32 } from './hkdf.js'
 import type { OwnerKey } from './owner-key.js'
 
 /** The owner's symmetric secrets; derive them with `deriveOwnerSecrets`, never store them. */
@@ -21,9 +22,7 @@ export const DERIVE_LABELS = Object.freeze({
   fileMac: 'cas/file-mac',
 })
 
-const KEY_BYTES = 32
 const CID = /^[0-9a-f]{64}$/
-const NO_SALT = Buffer.alloc(0)
 
 /**
  * HKDF-SHA256 from the Ed25519 seed, one label per key. Deterministic: the same owner key on
@@ -32,9 +31,9 @@ const NO_SALT = Buffer.alloc(0)
 export function deriveOwnerSecrets(key: OwnerKey): OwnerSecrets {
   const seed = ed25519Seed(key)
   return {
-    encKey: hkdf(seed, DERIVE_LABELS.enc),
-    macKey: hkdf(seed, DERIVE_LABELS.mac),
-    locKey: hkdf(seed, DERIVE_LABELS.loc),
+    encKey: hkdf32(seed, DERIVE_LABELS.enc),
+    macKey: hkdf32(seed, DERIVE_LABELS.mac),
+    locKey: hkdf32(seed, DERIVE_LABELS.loc),
   }
 }
 
@@ -48,8 +47,8 @@ export function fileKeys(
 ): { fileKey: Uint8Array; fileMacKey: Uint8Array } {
   checkCid(cid)
   return {
-    fileKey: hkdf(secrets.encKey, DERIVE_LABELS.file + cid),
-    fileMacKey: hkdf(secrets.macKey, DERIVE_LABELS.fileMac + cid),
+    fileKey: hkdf32(secrets.encKey, DERIVE_LABELS.file + cid),
+    fileMacKey: hkdf32(secrets.macKey, DERIVE_LABELS.fileMac + cid),
   }
 }
 
@@ -65,10 +64,6 @@ function ed25519Seed(key: OwnerKey): Buffer {
     throw new InvalidArgumentError('owner secrets derive from an Ed25519 private key only')
   }
   return Buffer.from(jwk.d, 'base64url')
-}
-
-function hkdf(ikm: Uint8Array, info: string): Uint8Array {
-  return Buffer.from(hkdfSync('sha256', ikm, NO_SALT, info, KEY_BYTES))
 }
 
 function checkCid(cid: string): void {

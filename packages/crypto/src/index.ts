@@ -52,6 +52,7 @@ export {
   ownerKeyFromPrivateKey,
   ownerKeyToPem,
 } from './owner-key.js'
+export { freshRandom } from './random-pool.js'
 export {
   newRecoveryPhrase,
   normalizeRecoveryPhrase,

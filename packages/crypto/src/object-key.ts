@@ -1,6 +1,8 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import type { OwnerSecrets } from './derive.js'
 import { IntegrityError, InvalidArgumentError } from './errors.js'
+import { hkdf32, hkdfExpand32, hkdfExtract } from './hkdf.js'
+import { freshRandom } from './random-pool.js'
 
 /**
  * Format 2 keys. Every put draws a fresh random object key, so a put can
@@ -22,8 +24,6 @@ export const OBJECT_LABELS = Object.freeze({
   keyBox: 'cas/2/key-box',
 })
 
-const NO_SALT = Buffer.alloc(0)
-
 export interface ObjectSubkeys {
   /** AES-256-CTR key of every chunk of the object. */
   chunkKey: Buffer
@@ -33,14 +33,16 @@ export interface ObjectSubkeys {
 
 /** A fresh random object key; one per put. */
 export function newObjectKey(): Buffer {
-  return randomBytes(OBJECT_KEY_BYTES)
+  return freshRandom(OBJECT_KEY_BYTES)
 }
 
 export function objectSubkeys(objectKey: Uint8Array): ObjectSubkeys {
   checkObjectKey(objectKey)
+  // Both are HKDF(objectKey, label): one extract serves the two expands.
+  const prk = hkdfExtract(objectKey)
   return {
-    chunkKey: hkdf(objectKey, OBJECT_LABELS.chunk),
-    manifestKey: hkdf(objectKey, OBJECT_LABELS.manifest),
+    chunkKey: hkdfExpand32(prk, OBJECT_LABELS.chunk),
+    manifestKey: hkdfExpand32(prk, OBJECT_LABELS.manifest),
   }
 }
 
@@ -51,7 +53,7 @@ export function objectSubkeys(objectKey: Uint8Array): ObjectSubkeys {
  */
 export function sealObjectKey(secrets: OwnerSecrets, objectKey: Uint8Array, locator: string): Buffer {
   checkObjectKey(objectKey)
-  const iv = randomBytes(12)
+  const iv = freshRandom(12)
   const cipher = createCipheriv('aes-256-gcm', wrapKeyOf(secrets), iv)
   cipher.setAAD(keyBoxAad(locator))
   const body = Buffer.concat([cipher.update(objectKey), cipher.final()])
@@ -74,8 +76,16 @@ export function openObjectKey(secrets: OwnerSecrets, keyBox: Uint8Array, locator
   }
 }
 
+/** Wrap keys by the secrets they come from: one per owner, needed by every put and get. */
+const wrapKeys = new WeakMap<OwnerSecrets, Buffer>()
+
 function wrapKeyOf(secrets: OwnerSecrets): Buffer {
-  return hkdf(secrets.encKey, OBJECT_LABELS.wrap)
+  let key = wrapKeys.get(secrets)
+  if (!key) {
+    key = hkdf32(secrets.encKey, OBJECT_LABELS.wrap)
+    wrapKeys.set(secrets, key)
+  }
+  return key
 }
 
 function keyBoxAad(locator: string): Buffer {
@@ -86,8 +96,4 @@ export function checkObjectKey(key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.byteLength !== OBJECT_KEY_BYTES) {
     throw new InvalidArgumentError(`an object key must be a ${OBJECT_KEY_BYTES}-byte Uint8Array`)
   }
-}
-
-function hkdf(ikm: Uint8Array, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, NO_SALT, info, 32))
 }

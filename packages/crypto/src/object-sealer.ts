@@ -11,6 +11,9 @@ import {
 } from './manifest.js'
 import { checkObjectKey, newObjectKey, objectSubkeys } from './object-key.js'
 
+/** The staging buffer's first size. */
+const MIN_STAGE = 4096
+
 /** One sealed chunk, ready to store or send. */
 export interface SealedChunk {
   index: number
@@ -90,17 +93,32 @@ export class ObjectSealer {
         off += cs
         continue
       }
-      this.#stage ??= Buffer.allocUnsafe(cs)
       const n = Math.min(cs - this.#staged, data.byteLength - off)
-      this.#stage.set(data.subarray(off, off + n), this.#staged)
+      const stage = this.#room(this.#staged + n)
+      stage.set(data.subarray(off, off + n), this.#staged)
       this.#staged += n
       off += n
       if (this.#staged === cs) {
         this.#staged = 0
-        out.push(this.#seal(this.#stage))
+        out.push(this.#seal(stage))
       }
     }
     return out
+  }
+
+  /**
+   * The staging buffer, grown to hold `need` bytes: it starts small and doubles up to a chunk, so
+   * a small object does not cost a whole chunk of memory (1 MiB per put is what the garbage
+   * collector then spends its time on).
+   */
+  #room(need: number): Buffer {
+    const old = this.#stage
+    if (old && old.byteLength >= need) return old
+    const size = Math.min(this.chunkSize, Math.max(need, 2 * (old?.byteLength ?? 0), MIN_STAGE))
+    const stage = Buffer.allocUnsafe(size)
+    if (old) old.copy(stage, 0, 0, this.#staged)
+    this.#stage = stage
+    return stage
   }
 
   /** Seals what is staged (a short last chunk) and describes the object. */

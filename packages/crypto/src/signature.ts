@@ -8,6 +8,10 @@ export function sign(key: OwnerKey, data: Uint8Array): Uint8Array {
   return new Uint8Array(edSign(null, data, key.privateKey))
 }
 
+/** Parsed public keys by their DER bytes: parsing a key costs as much as checking a signature with it. */
+const keyCache = new Map<string, KeyObject>()
+const KEY_CACHE_SIZE = 256
+
 /**
  * Whether `signature` is a valid Ed25519 signature over `data` by the SPKI DER public key.
  * Anything that is not (a malformed or non-Ed25519 key, a signature of the wrong length)
@@ -15,12 +19,22 @@ export function sign(key: OwnerKey, data: Uint8Array): Uint8Array {
  */
 export function verify(publicKeyDer: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false
-  let publicKey: KeyObject
+  const publicKey = parsedKey(publicKeyDer)
+  return publicKey !== undefined && edVerify(null, data, publicKey, signature)
+}
+
+/** The Ed25519 key the DER bytes hold; kept parsed while among the last KEY_CACHE_SIZE keys parsed. */
+function parsedKey(der: Uint8Array): KeyObject | undefined {
+  const id = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64')
+  let key = keyCache.get(id)
+  if (key) return key
   try {
-    publicKey = createPublicKey({ key: Buffer.from(publicKeyDer), format: 'der', type: 'spki' })
+    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })
   } catch {
-    return false
+    return undefined
   }
-  if (publicKey.asymmetricKeyType !== 'ed25519') return false
-  return edVerify(null, data, publicKey, signature)
+  if (key.asymmetricKeyType !== 'ed25519') return undefined
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
+  keyCache.set(id, key)
+  return key
 }

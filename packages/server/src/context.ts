@@ -5,6 +5,7 @@ import type { Catalogue } from './catalogue.js'
 import type { DeviceLog } from './catalogue-log.js'
 import type { Logger } from './logger.js'
 import type { Membership } from './membership.js'
+import type { CommitSigner } from './object/commit-signer.js'
 import type { RateLimiter } from './rate-limiter.js'
 
 /** A finished transfer, for metrics. */
@@ -31,6 +32,8 @@ export interface ServerContext {
   /** The network's members and connections to them on demand (placement ranks members). */
   readonly members: Membership
   readonly ownerKey: OwnerKey
+  /** Signs the commits of this node's puts, those that end together with one signature. */
+  readonly commitSigner: CommitSigner
   readonly secrets: OwnerSecrets
   readonly ownerId: string
   readonly logger: Logger

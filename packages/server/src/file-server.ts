@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter, setMaxListeners } from 'node:events'
-import { statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   deriveOwnerSecrets,
@@ -20,10 +19,10 @@ import { CatalogueSync, type SyncResult } from './catalogue-sync.js'
 import type { BadPeerEvent, ServerContext, TransferEvent } from './context.js'
 import { Deleter } from './delete.js'
 import { Discovery } from './discovery.js'
+import { DiskGuard } from './disk-guard.js'
 import {
   AmbiguousRefError,
   BadRequestError,
-  LowDiskError,
   NotFoundError,
   NotRunningError,
   ObjectTooLargeError,
@@ -34,10 +33,12 @@ import { type GetTuning, Getter } from './get-object.js'
 import { healReplicas } from './heal-replicas.js'
 import { HeldReplicas } from './held-replicas.js'
 import { assertId, ID_PATTERN } from './ids.js'
+import { LinkedAbort } from './linked-abort.js'
 import type { Logger } from './logger.js'
 import { noopLogger } from './logger.js'
 import { Membership } from './membership.js'
 import { assertName, nameProblem } from './names.js'
+import { CommitSigner } from './object/commit-signer.js'
 import type { ObjectRef } from './object/object-ref.js'
 import { readReplicaHead } from './object/replica-file.js'
 import {
@@ -129,6 +130,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly ownerId: string
   readonly #o: FileServerOptions
   readonly #store: Store
+  readonly #disk: DiskGuard
   readonly #transport: Transport
   readonly #secrets: OwnerSecrets
   readonly #logger: Logger
@@ -167,6 +169,11 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     this.#store =
       options.store ??
       new Store({ root: join(options.dataDir, 'store'), packBelow: options.packBelow ?? DEFAULT_PACK_BELOW })
+    this.#disk = new DiskGuard({
+      root: this.#store.root,
+      minFree: options.minFreeDisk ?? DEFAULT_MIN_FREE_DISK,
+      minInodes: options.minFreeInodes ?? DEFAULT_MIN_FREE_INODES,
+    })
     this.#secrets = deriveOwnerSecrets(options.ownerKey)
     this.#logger = options.logger ?? noopLogger
     this.#replication = options.replication ?? DEFAULT_REPLICATION
@@ -224,6 +231,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         logger: this.#logger,
       }),
       ownerKey: this.#o.ownerKey,
+      commitSigner: new CommitSigner(this.#o.ownerKey),
       secrets: this.#secrets,
       ownerId: this.ownerId,
       logger: this.#logger,
@@ -300,7 +308,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
         held: this.#held,
         discovery,
         maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
-        checkDisk: (coming) => this.#checkDisk(coming),
+        checkDisk: (coming) => this.#disk.check(coming),
       }),
     )
     this.#transport.on('peer', this.#onPeer)
@@ -380,6 +388,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
           this.#putTuning,
         ).finally(() => this.#catalogueSync?.noteChange()),
       opts.signal,
+      'promise',
     )
   }
 
@@ -848,17 +857,6 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     )
   }
 
-  async #checkDisk(coming: number): Promise<void> {
-    const minFree = this.#o.minFreeDisk ?? DEFAULT_MIN_FREE_DISK
-    if (minFree === 0) return
-    const { bavail, bsize, ffree, files } = await statfs(this.#store.root)
-    if (Number(bavail) * Number(bsize) - coming < minFree) throw new LowDiskError(minFree)
-    // Each replica costs inodes (a file and its folders) whatever its size; file systems without a
-    // fixed inode table report none (files 0) and are bounded by bytes alone.
-    const minInodes = this.#o.minFreeInodes ?? DEFAULT_MIN_FREE_INODES
-    if (Number(files) > 0 && Number(ffree) < minInodes) throw new LowDiskError(minFree, minInodes)
-  }
-
   #liveIds(): string[] {
     const ctx = this.#ctx
     return ctx ? livePeers(ctx) : []
@@ -898,14 +896,24 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     return readAtMost(got.stream, max)
   }
 
-  async #track<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const combined = signal ? AbortSignal.any([signal, this.#lifetime.signal]) : this.#lifetime.signal
+  async #track<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+    scope: 'promise' | 'result' = 'result',
+  ): Promise<T> {
+    // Work that ends with its promise (a put) unhooks its signal from the lifetime then; work that
+    // hands out a stream (a get) keeps it linked for as long as the stream may read.
+    const linked =
+      signal && scope === 'promise' ? new LinkedAbort([signal, this.#lifetime.signal]) : undefined
+    const combined =
+      linked?.signal ?? (signal ? AbortSignal.any([signal, this.#lifetime.signal]) : this.#lifetime.signal)
     const p = fn(combined)
     this.#inflight.add(p)
     try {
       return await p
     } finally {
       this.#inflight.delete(p)
+      linked?.release()
     }
   }
 

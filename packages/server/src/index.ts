@@ -82,11 +82,14 @@ export {
   decodeCommit,
   encodeCommit,
   MAX_CHUNKS,
+  MAX_COMMIT_BATCH,
   MAX_SIGNED_COMMIT_BYTES,
   openSignedCommit,
   type SignedCommit,
   signCommit,
+  signCommits,
 } from './object/commit.js'
+export { CommitSigner } from './object/commit-signer.js'
 export type { ObjectRef } from './object/object-ref.js'
 export { RECORD_CHUNK, RECORD_COMMIT, readRecords, recordHead } from './object/record-stream.js'
 export { FOOTER_BYTES, REPLICA_MAGIC, readReplicaHead, replicaTrailer } from './object/replica-file.js'

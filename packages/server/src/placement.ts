@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { freshRandom } from '@cas/crypto'
 import { addressGroupOf, type Transport } from '@cas/p2p'
 import type { ServerContext } from './context.js'
 import { rankNodes } from './rendezvous.js'
@@ -22,7 +22,7 @@ export function wantedReplicas(replication: Replication, livePeers: number): num
 
 /** A placement key for a new put: rendezvous over it spreads puts evenly without knowing the cid. */
 export function putPlacementKey(): string {
-  return randomBytes(32).toString('hex')
+  return freshRandom(32).toString('hex')
 }
 
 /**

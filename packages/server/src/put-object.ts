@@ -2,7 +2,7 @@ import { locatorOf, OBJECT_CHUNK_SIZE, ObjectSealer, type SealedChunk, sealObjec
 import type { ServerContext } from './context.js'
 import type { Deleter } from './delete.js'
 import { ObjectTooLargeError } from './errors.js'
-import { MAX_CHUNKS, signCommit } from './object/commit.js'
+import { MAX_CHUNKS } from './object/commit.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { replicaTrailer } from './object/replica-file.js'
 import { DEFAULT_REPLICATE_CONCURRENCY } from './options.js'
@@ -99,7 +99,7 @@ export async function putObject(
     if (last) await emit(last)
     cid = object.cid
     const locator = locatorOf(ctx.secrets, cid)
-    const signed = signCommit(ctx.ownerKey, {
+    const signed = await ctx.commitSigner.sign({
       ownerId: ctx.ownerId,
       locator,
       issuedAt: Date.now(),

@@ -1,5 +1,4 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto'
-import { type OwnerKey, ownerIdOf, sign } from '@cas/crypto'
+import { type OwnerKey, ownerIdOf, sign, verify } from '@cas/crypto'
 import { UnauthorizedError } from './errors.js'
 
 /**
@@ -39,27 +38,7 @@ export function verifyAction(
   if (ownerIdOf(f.ownerPub) !== f.ownerId) {
     throw new UnauthorizedError(`a ${action} for namespace ${f.ownerId.slice(0, 12)} signed by another owner`)
   }
-  let ok = false
-  try {
-    ok = verify(null, actionPayload(action, f), ownerPublicKey(f.ownerId, f.ownerPub), f.sig)
-  } catch {
-    ok = false
+  if (!verify(f.ownerPub, actionPayload(action, f), f.sig)) {
+    throw new UnauthorizedError(`bad owner signature on a ${action} request`)
   }
-  if (!ok) throw new UnauthorizedError(`bad owner signature on a ${action} request`)
-}
-
-/** Parsed owner keys by ownerId: parsing a key costs more than checking a signature with it. */
-const keyCache = new Map<string, KeyObject>()
-const KEY_CACHE_SIZE = 256
-
-/** The caller has checked that `ownerPub` hashes to `ownerId`, so the id names the key. */
-function ownerPublicKey(ownerId: string, ownerPub: Uint8Array): KeyObject {
-  let key = keyCache.get(ownerId)
-  if (!key) {
-    key = createPublicKey({ key: Buffer.from(ownerPub), format: 'der', type: 'spki' })
-    if (key.asymmetricKeyType !== 'ed25519') throw new UnauthorizedError('owner keys are Ed25519')
-    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
-    keyCache.set(ownerId, key)
-  }
-  return key
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { constants } from 'node:fs'
-import { lstat, mkdir, open, opendir, readdir, realpath, rm, rmdir } from 'node:fs/promises'
+import { constants, existsSync } from 'node:fs'
+import { lstat, mkdir, open, opendir, readdir, realpath, rm, rmdir, unlink } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { addAbortSignal, Readable } from 'node:stream'
 import { syncDir, TempFile } from './atomic-write.js'
@@ -170,7 +170,9 @@ export class Store {
           try {
             await packs.put(namespace, key, bytes)
             // A file of an earlier, larger write under this key goes (the pack's copy is read first).
-            if (await this.removeFile(path)) await this.pruneEmptyFolders(namespace, path)
+            // Looked for without a promise or an error object: there is almost never one.
+            if (existsSync(path) && (await this.removeFile(path)))
+              await this.pruneEmptyFolders(namespace, path)
           } catch (err) {
             throw toStoreError('write', join(this.root, PACK_DIR), this.root, err)
           }
@@ -270,7 +272,8 @@ export class Store {
   /** Removes an object's file; false when there was none. */
   private async removeFile(path: string): Promise<boolean> {
     try {
-      await rm(path)
+      // unlink, not rm: rm looks at the path first (an lstat per small write, which has no file).
+      await unlink(path)
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false

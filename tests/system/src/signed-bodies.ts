@@ -18,8 +18,10 @@ function actionPayload(
  * A replica commit (docs/decisions.md "Object format 2") for `ownerId`'s namespace, built by hand and
  * signed by `signer`, who may not own it: `"CASC" | 2 | ownerId | locator | issuedAt u64be | count u32be
  * | (length u32be | sha256) × count | keyBox[60] | manifestBoxLength u32be | manifestBox`, in its signed
- * form `u32be length | commit | u16be pubLength | ownerPub | u16be sigLength | sig`. The key and
- * manifest boxes are random bytes: a holder cannot open them and does not try.
+ * form `u32be length | commit | u16be pubLength | ownerPub | u16be sigLength | sig | u16be batchSize
+ * | u16be index | proof`, here a batch of one (size 1, index 0, no proof), whose signature is over
+ * `"cas/commit-batch/2\n" | u16be 1 | SHA-256(0x00 | "cas/commit/2\n" | commit)`. The key and manifest
+ * boxes are random bytes: a holder cannot open them and does not try.
  */
 export function signedCommit(
   signer: OwnerKey,
@@ -43,7 +45,12 @@ export function signedCommit(
   const mLen = Buffer.alloc(4)
   mLen.writeUInt32BE(64, 0)
   const commit = Buffer.concat([fixed, ...entries, randomBytes(60), mLen, randomBytes(64)])
-  const sig = sign(signer, Buffer.concat([Buffer.from('cas/commit/2\n'), commit]))
+  const leaf = createHash('sha256')
+    .update(Buffer.from([0]))
+    .update('cas/commit/2\n')
+    .update(commit)
+    .digest()
+  const sig = sign(signer, Buffer.concat([Buffer.from('cas/commit-batch/2\n'), Buffer.from([0, 1]), leaf]))
   return signedForm(commit, signer.publicKeyDer, sig)
 }
 
@@ -54,7 +61,8 @@ function signedForm(commit: Buffer, ownerPub: Uint8Array, sig: Uint8Array): Buff
   p.writeUInt16BE(ownerPub.byteLength, 0)
   const q = Buffer.alloc(2)
   q.writeUInt16BE(sig.byteLength, 0)
-  return Buffer.concat([u32, commit, p, ownerPub, q, sig])
+  // a batch of one: size 1, index 0, no proof
+  return Buffer.concat([u32, commit, p, ownerPub, q, sig, Buffer.from([0, 1, 0, 0])])
 }
 
 /** The chunk lengths a signed commit lists, read from its documented layout. */

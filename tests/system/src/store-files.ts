@@ -165,7 +165,7 @@ export async function keyOf(path: string): Promise<string | undefined> {
 /**
  * A replica file's content (packages/server README, docs/decisions.md "Object format 2"):
  * `chunks | signed commit | u32be length | "CAS2"`, the signed commit being
- * `u32be commitLength | commit | u16be pubLength | ownerPub | u16be sigLength | sig` and the commit
+ * `u32be commitLength | commit | u16be pubLength | ownerPub | u16be sigLength | sig | batch proof` and the commit
  * `"CASC" | 2 | ownerId[32] | locator[32] | issuedAt u64be | count u32be | (length u32be | sha256[32])
  * × count | keyBox[60] | manifestBoxLength u32be | manifestBox`. Parsed here on purpose, from the
  * documented layout; decrypted with @cas/crypto's format 2 primitives.

@@ -14,7 +14,13 @@ import { BadRequestError, UnauthorizedError } from '../errors.js'
  *   | (length u32be | sha256[32]) × count | keyBox[60] | manifestBoxLength u32be | manifestBox
  *
  * Signed form (as sent and stored): commitLength u32be | commit | pubLength u16be | ownerPub
- * | sigLength u16be | sig, with sig = Ed25519(owner, "cas/commit/2\n" ‖ commit).
+ * | sigLength u16be | sig | batchSize u16be | index u16be | proof[32 × k].
+ *
+ * One signature covers a batch of commits (the puts that end together): the leaves are
+ * SHA-256(0x00 ‖ "cas/commit/2\n" ‖ commit), an inner node is SHA-256(0x01 ‖ left ‖ right), an
+ * odd last node goes up a level as it is, and sig = Ed25519(owner, "cas/commit-batch/2\n" ‖
+ * batchSize u16be ‖ root). The proof is the sibling of each level the commit's path has one at,
+ * leaf up; its length follows from index and batchSize. A batch of one has no proof.
  */
 export const COMMIT_MAGIC = Buffer.from('CASC', 'latin1')
 export const COMMIT_VERSION = 2
@@ -23,6 +29,11 @@ export const MAX_CHUNKS = 128 * 1024
 /** Largest signed commit accepted: bounds what a holder buffers before checking anything. */
 export const MAX_SIGNED_COMMIT_BYTES = 12 * 1024 * 1024
 const SIGN_LABEL = Buffer.from('cas/commit/2\n', 'utf8')
+const BATCH_LABEL = Buffer.from('cas/commit-batch/2\n', 'utf8')
+const LEAF = Buffer.from([0])
+const NODE = Buffer.from([1])
+/** Most commits one signature covers: a proof of at most 6 hashes (192 bytes) per replica. */
+export const MAX_COMMIT_BATCH = 64
 const FIXED_BYTES = 4 + 1 + 32 + 32 + 8 + 4
 
 export interface CommitChunk {
@@ -102,13 +113,52 @@ export function decodeCommit(bytes: Buffer): Commit {
   return { ownerId, locator, issuedAt, chunks, keyBox, manifestBox: bytes.subarray(mAt) }
 }
 
+/** Signs one commit (a batch of one). */
 export function signCommit(key: OwnerKey, commit: Commit): SignedCommit {
-  const body = encodeCommit(commit)
-  const sig = sign(key, Buffer.concat([SIGN_LABEL, body]))
-  return assemble(commit, body, key.publicKeyDer, sig)
+  return signCommits(key, [commit])[0] as SignedCommit
 }
 
-/** Parses a signed commit and checks that the owner of its namespace signed it; throws otherwise. */
+/**
+ * Signs up to MAX_COMMIT_BATCH commits with one signature: Ed25519 costs a put more than its
+ * own hashing and encryption of a small object, and a holder checking it three times that, so
+ * commits that end together share one (each holder checks a batch's signature once, see
+ * `openSignedCommit`).
+ */
+export function signCommits(key: OwnerKey, commits: readonly Commit[]): SignedCommit[] {
+  if (commits.length < 1 || commits.length > MAX_COMMIT_BATCH) {
+    throw new RangeError(`a batch holds 1 to ${MAX_COMMIT_BATCH} commits, got ${commits.length}`)
+  }
+  const bodies = commits.map(encodeCommit)
+  const levels = [bodies.map(leafOf)]
+  for (let level = levels[0] as Buffer[]; level.length > 1; ) {
+    const up: Buffer[] = []
+    for (let i = 0; i < level.length; i += 2) {
+      const right = level[i + 1]
+      up.push(right ? nodeOf(level[i] as Buffer, right) : (level[i] as Buffer))
+    }
+    levels.push(up)
+    level = up
+  }
+  const root = (levels[levels.length - 1] as Buffer[])[0] as Buffer
+  const sig = sign(key, batchMessage(commits.length, root))
+  return commits.map((commit, index) => {
+    const proof: Buffer[] = []
+    let at = index
+    for (const level of levels.slice(0, -1)) {
+      const sibling = level[at % 2 === 1 ? at - 1 : at + 1]
+      if (sibling) proof.push(sibling)
+      at = Math.floor(at / 2)
+    }
+    const batch = { size: commits.length, index, proof }
+    return assemble(commit, bodies[index] as Buffer, key.publicKeyDer, sig, batch)
+  })
+}
+
+/**
+ * Parses a signed commit and checks that the owner of its namespace signed it (its batch's
+ * signature, checked once per batch: later commits of a checked batch cost a few hashes); throws
+ * otherwise.
+ */
 export function openSignedCommit(bytes: Buffer): SignedCommit {
   const bad = (why: string) => new BadRequestError(`bad signed commit: ${why}`)
   if (bytes.byteLength > MAX_SIGNED_COMMIT_BYTES) throw bad('too large')
@@ -123,21 +173,80 @@ export function openSignedCommit(bytes: Buffer): SignedCommit {
   if (bytes.byteLength < at + 2) throw bad('truncated')
   const sLen = bytes.readUInt16BE(at)
   const sig = bytes.subarray(at + 2, at + 2 + sLen)
-  if (bytes.byteLength !== at + 2 + sLen) throw bad('length')
+  at += 2 + sLen
+  if (bytes.byteLength < at + 4) throw bad('truncated')
+  const size = bytes.readUInt16BE(at)
+  const index = bytes.readUInt16BE(at + 2)
+  if (size < 1 || size > MAX_COMMIT_BATCH || index >= size) throw bad(`batch ${index} of ${size}`)
+  at += 4
+  const proof: Buffer[] = []
+  for (let k = 0; k < proofLength(index, size); k++, at += 32) proof.push(bytes.subarray(at, at + 32))
+  if (bytes.byteLength !== at) throw bad('length')
   const commit = decodeCommit(body)
   if (ownerIdOf(ownerPub) !== commit.ownerId) {
     throw new UnauthorizedError(
       `a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`,
     )
   }
-  let ok = false
-  try {
-    ok = verify(ownerPub, Buffer.concat([SIGN_LABEL, body]), sig)
-  } catch {
-    ok = false
+  const root = rootOf(leafOf(body), index, size, proof)
+  if (!batchVerified(ownerPub, size, root, sig)) {
+    throw new UnauthorizedError('bad owner signature on a replica commit')
   }
-  if (!ok) throw new UnauthorizedError('bad owner signature on a replica commit')
-  return { commit, ownerPub, sig, bytes, digest: digestOf(body), dataBytes: dataBytesOf(commit) }
+  return {
+    commit,
+    ownerPub,
+    sig,
+    bytes,
+    digest: digestOf(body),
+    dataBytes: dataBytesOf(commit),
+  }
+}
+
+/** Batches whose signature checked out, by owner key, size, root and signature; the most recent first to go. */
+const verified = new Map<string, true>()
+const VERIFIED_BATCHES = 1024
+
+function batchVerified(ownerPub: Uint8Array, size: number, root: Buffer, sig: Uint8Array): boolean {
+  const id = `${Buffer.from(ownerPub).toString('base64')}:${size}:${root.toString('base64')}:${Buffer.from(sig).toString('base64')}`
+  if (verified.has(id)) return true
+  if (!verify(ownerPub, batchMessage(size, root), sig)) return false
+  if (verified.size >= VERIFIED_BATCHES) verified.delete(verified.keys().next().value as string)
+  verified.set(id, true)
+  return true
+}
+
+function batchMessage(size: number, root: Buffer): Buffer {
+  const n = Buffer.allocUnsafe(2)
+  n.writeUInt16BE(size, 0)
+  return Buffer.concat([BATCH_LABEL, n, root])
+}
+
+function leafOf(body: Uint8Array): Buffer {
+  return createHash('sha256').update(LEAF).update(SIGN_LABEL).update(body).digest()
+}
+
+function nodeOf(left: Uint8Array, right: Uint8Array): Buffer {
+  return createHash('sha256').update(NODE).update(left).update(right).digest()
+}
+
+/** How many siblings the path from leaf `index` of a batch of `size` meets on its way up. */
+function proofLength(index: number, size: number): number {
+  let k = 0
+  for (let at = index, width = size; width > 1; at = Math.floor(at / 2), width = Math.ceil(width / 2)) {
+    if (at % 2 === 1 || at + 1 < width) k++
+  }
+  return k
+}
+
+/** The batch's root from one leaf and its proof (which proofLength has sized). */
+function rootOf(leaf: Buffer, index: number, size: number, proof: readonly Buffer[]): Buffer {
+  let hash = leaf
+  let k = 0
+  for (let at = index, width = size; width > 1; at = Math.floor(at / 2), width = Math.ceil(width / 2)) {
+    if (at % 2 === 1) hash = nodeOf(proof[k++] as Buffer, hash)
+    else if (at + 1 < width) hash = nodeOf(hash, proof[k++] as Buffer)
+  }
+  return hash
 }
 
 /** Whether received chunks (length and SHA-256 of each, in order) are exactly those the commit lists. */
@@ -156,8 +265,16 @@ export function chunkMatches(commit: Commit, index: number, ciphertext: Uint8Arr
   return timingSafeEqual(createHash('sha256').update(ciphertext).digest(), want.hash)
 }
 
-function assemble(commit: Commit, body: Buffer, ownerPub: Uint8Array, sig: Uint8Array): SignedCommit {
-  const out = Buffer.allocUnsafe(4 + body.byteLength + 2 + ownerPub.byteLength + 2 + sig.byteLength)
+function assemble(
+  commit: Commit,
+  body: Buffer,
+  ownerPub: Uint8Array,
+  sig: Uint8Array,
+  batch: { size: number; index: number; proof: readonly Buffer[] },
+): SignedCommit {
+  const out = Buffer.allocUnsafe(
+    4 + body.byteLength + 2 + ownerPub.byteLength + 2 + sig.byteLength + 4 + 32 * batch.proof.length,
+  )
   out.writeUInt32BE(body.byteLength, 0)
   body.copy(out, 4)
   let at = 4 + body.byteLength
@@ -166,6 +283,11 @@ function assemble(commit: Commit, body: Buffer, ownerPub: Uint8Array, sig: Uint8
   at += 2 + ownerPub.byteLength
   out.writeUInt16BE(sig.byteLength, at)
   out.set(sig, at + 2)
+  at += 2 + sig.byteLength
+  out.writeUInt16BE(batch.size, at)
+  out.writeUInt16BE(batch.index, at + 2)
+  at += 4
+  for (const hash of batch.proof) at += hash.copy(out, at)
   return { commit, ownerPub, sig, bytes: out, digest: digestOf(body), dataBytes: dataBytesOf(commit) }
 }
 

@@ -10,6 +10,7 @@ import {
   UnauthorizedError,
 } from '../errors.js'
 import { HELD_REPLICA_OVERHEAD, type HeldReplicas } from '../held-replicas.js'
+import { LinkedAbort } from '../linked-abort.js'
 import {
   type CommitChunk,
   chunksMatch,
@@ -159,7 +160,7 @@ export interface HolderUploadOptions {
 export class HolderUpload {
   readonly nodeId: string
   readonly #opts: HolderUploadOptions
-  readonly #abort = new AbortController()
+  readonly #abort: LinkedAbort
   readonly #queue: { bytes: Uint8Array; progress: number }[] = []
   #queued = 0
   #ended = false
@@ -175,11 +176,15 @@ export class HolderUpload {
   constructor(peer: Peer, ownerId: string, opts: HolderUploadOptions) {
     this.nodeId = peer.nodeId
     this.#opts = opts
-    const signal = AbortSignal.any([this.#abort.signal, opts.signal])
+    this.#abort = new LinkedAbort([opts.signal])
+    const signal = this.#abort.signal
     this.#signal = signal
-    this.#done = peer.request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal }).then((res) => {
-      storeResponseSchema.parse(res.body)
-    })
+    this.#done = peer
+      .request({ op: 'store', v: 2, ownerId }, { data: this.#drain(), signal })
+      .then((res) => {
+        storeResponseSchema.parse(res.body)
+      })
+      .finally(() => this.#abort.release())
     this.#done.catch((err) => this.#fail(err))
   }
 
