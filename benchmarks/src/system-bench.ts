@@ -1,7 +1,8 @@
 // The system bench: real node processes on loopback, driven through the HTTP API.
 // CAS_BENCH_QUICK=1 shrinks sizes and counts; CAS_BENCH_JSON=<file> appends one record per figure.
 // CAS_BENCH_SIZES=256,1024 (MiB) runs only the transfers of those sizes on 3 nodes, for profiling one figure.
-// CAS_BENCH_ONLY=small-puts|convergence runs only that part (the 1 KiB puts; start-up and membership).
+// CAS_BENCH_ONLY=small-puts|lone-put|convergence runs only that part (the 1 KiB puts; a lone node's 1 GiB put
+// against Store.put; start-up and membership).
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/api'
 import { CidHasher } from '@cas/crypto'
+import { Store } from '@cas/store'
 import type { BenchRecord } from './bench-record.js'
 import {
   type ClusterNode,
@@ -29,6 +31,7 @@ const SIZES = ONLY_SIZES ?? (QUICK ? [MiB, 16 * MiB, 64 * MiB] : [MiB, 16 * MiB,
 const TTFB_SIZES = QUICK ? [16 * MiB, 64 * MiB] : [16 * MiB, 1024 * MiB]
 const TTFB_TRIES = 7
 const SMALL_PUTS = QUICK ? 300 : 10_000
+const LONE_PUT_SIZE = QUICK ? 64 * MiB : 1024 * MiB
 const SMALL_IN_FLIGHT = 16
 const REPAIR_OBJECTS = QUICK ? 100 : 1000
 const FOLDER_FILES = QUICK ? 1_000 : 10_000
@@ -264,13 +267,15 @@ async function putMany(
   count: number,
 ): Promise<{ perSecond: number; latencies: number[] }> {
   const latencies: number[] = []
+  // Made before the clock starts: the generator's cost is the load generator's, not the node's.
+  const bodies = Array.from({ length: count }, () => randomBytes(1024))
   let next = 0
   const start = performance.now()
   await Promise.all(
     Array.from({ length: SMALL_IN_FLIGHT }, async () => {
       while (next < count) {
+        const body = bodies[next] as Buffer
         next += 1
-        const body = randomBytes(1024)
         const t0 = performance.now()
         await node.client.json(PutResultSchema, 'POST', '/v1/objects', octets(body))
         latencies.push(performance.now() - t0)
@@ -279,6 +284,38 @@ async function putMany(
   )
   const perSecond = count / ((performance.now() - start) / 1000)
   return { perSecond, latencies: latencies.sort((x, y) => x - y) }
+}
+
+/**
+ * A lone node's put through the HTTP API (streamed from a file, as `cas put` does) against `Store.put`
+ * of the same file into a store on the same disk: what the node adds to its store's own speed.
+ */
+async function lonePut(dir: string, lone: ClusterNode): Promise<void> {
+  const file = join(dir, 'lone-put')
+  const cid = await makeFile(file, LONE_PUT_SIZE)
+  try {
+    const root = join(dir, 'store-put')
+    const store = new Store({ root })
+    const start = performance.now()
+    await store.put(createReadStream(file, { highWaterMark: MiB }))
+    const storeSeconds = (performance.now() - start) / 1000
+    await store.close()
+    await rm(root, { recursive: true, force: true })
+    const put = await timedPut(lone, file, LONE_PUT_SIZE)
+    if (put.cid !== cid) throw new Error(`the lone put gave cid ${put.cid}, not ${cid}`)
+    await lone.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${cid}`)
+    record(
+      {
+        name: `lone node: put ${sizeName(LONE_PUT_SIZE)} through the HTTP API`,
+        unit: 'MiB/s',
+        value: LONE_PUT_SIZE / MiB / put.seconds,
+        baseline: { name: 'Store.put of the same file', value: LONE_PUT_SIZE / MiB / storeSeconds },
+      },
+      'system-1',
+    )
+  } finally {
+    await rm(file, { force: true })
+  }
 }
 
 async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
@@ -414,11 +451,12 @@ async function repair(dir: string): Promise<void> {
 const ONLY = process.env.CAS_BENCH_ONLY
 const dir = await mkdtemp(join(tmpdir(), 'cas-system-bench-'))
 try {
-  if (ONLY === undefined || ONLY === 'small-puts') {
+  if (ONLY === undefined || ONLY === 'small-puts' || ONLY === 'lone-put') {
     const lone = await startNode({ dir, name: 'lone' })
     try {
       if (ONLY === undefined) for (const count of CLUSTERS) await transfers(dir, count, lone)
-      if (!ONLY_SIZES) await smallPuts(dir, lone)
+      if (!ONLY_SIZES && ONLY !== 'lone-put') await smallPuts(dir, lone)
+      if (!ONLY_SIZES && ONLY !== 'small-puts') await lonePut(dir, lone)
       if (!ONLY_SIZES && ONLY === undefined) await folderBench(dir, lone, FOLDER_FILES, record)
     } finally {
       await lone.process.stop()

@@ -79,6 +79,8 @@ export class Store {
   private opening: Promise<void> | undefined
   private realRoot = ''
   private packs: PackLog | undefined
+  /** Namespaces that may hold object files (their folder existed, or a file went in since). */
+  private readonly fileNamespaces = new Map<string, boolean>()
   private opened = false
 
   constructor(options: StoreOptions) {
@@ -157,6 +159,7 @@ export class Store {
           const path = this.pathOf(namespace, key)
           try {
             await file.writeAt(encodeHeader(key), 0)
+            this.fileNamespaces.set(namespace, true)
             await file.commit(path, (dir) => this.assertInside(dir))
             // A packed copy of an earlier write would be read first: the file replaces it.
             await this.packs?.remove(namespace, key)
@@ -170,9 +173,10 @@ export class Store {
           try {
             await packs.put(namespace, key, bytes)
             // A file of an earlier, larger write under this key goes (the pack's copy is read first).
-            // Looked for without a promise or an error object: there is almost never one.
-            if (existsSync(path) && (await this.removeFile(path)))
+            // Looked for only where files may be, and without a promise or an error object.
+            if (this.mayHoldFiles(namespace) && existsSync(path) && (await this.removeFile(path))) {
               await this.pruneEmptyFolders(namespace, path)
+            }
           } catch (err) {
             throw toStoreError('write', join(this.root, PACK_DIR), this.root, err)
           }
@@ -383,6 +387,16 @@ export class Store {
         yield chunk
       }
     })()
+  }
+
+  /** Whether a namespace may hold object files: a namespace whose folder never existed holds none. */
+  private mayHoldFiles(namespace: string): boolean {
+    let may = this.fileNamespaces.get(namespace)
+    if (may === undefined) {
+      may = existsSync(join(this.root, namespace))
+      this.fileNamespaces.set(namespace, may)
+    }
+    return may
   }
 
   private namespaceOf(opts: NamespaceOption): string {

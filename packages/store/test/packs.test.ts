@@ -79,6 +79,26 @@ describe('packed small objects', () => {
     })
   })
 
+  it('removes the file of an earlier large write found by a store opened later, and skips the look where no file can be', async () => {
+    const root = await tempDir()
+    const first = await packedStore(root)
+    await first.write('big', [randomBytes(PACK_BELOW * 2)], { namespace: 'owner1' })
+    await first.close()
+    expect((await objectFiles(root)).length).toBe(1)
+    // A store opened on the same root learns that owner1 may hold files from its folder.
+    const later = await packedStore(root)
+    await later.write('big', [Buffer.from('small now')], { namespace: 'owner1' })
+    expect((await objectFiles(root)).length).toBe(0)
+    expect((await readAll(later.read('big', { namespace: 'owner1' }))).toString()).toBe('small now')
+    // A namespace with no folder gets packed writes only; a large write later gives it a file as usual.
+    await later.write('k', [Buffer.from('packed')], { namespace: 'owner2' })
+    await later.write('k', [randomBytes(PACK_BELOW * 2)], { namespace: 'owner2' })
+    await later.write('k', [Buffer.from('packed again')], { namespace: 'owner2' })
+    expect((await objectFiles(root)).length).toBe(0)
+    expect((await readAll(later.read('k', { namespace: 'owner2' }))).toString()).toBe('packed again')
+    await later.close()
+  })
+
   it('comes back after a restart (the index rebuilt from the packs), also with packing turned off', async () => {
     const root = await tempDir()
     const store = await packedStore(root)
