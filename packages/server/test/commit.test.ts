@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { generateOwnerKey } from '@cas/crypto'
+import { generateOwnerKey, sign } from '@cas/crypto'
 import { describe, expect, it } from 'vitest'
 import {
   type Commit,
   CommitSigner,
+  encodeCommit,
   MAX_COMMIT_BATCH,
   openSignedCommit,
   signCommit,
@@ -104,6 +105,28 @@ describe('signed commits in batches', () => {
     const aTail = aBytes.subarray(4 + aBytes.readUInt32BE(0))
     const swapped = Buffer.concat([bBytes.subarray(0, 4 + bBytes.readUInt32BE(0)), aTail])
     expect(() => openSignedCommit(swapped)).toThrow(/signature/)
+  })
+})
+
+describe('signed commits from before batches', () => {
+  it('open when they end at the signature (Ed25519 over the commit alone), and not when altered', () => {
+    const commit = commitOf(0)
+    const body = encodeCommit(commit)
+    const sig = sign(owner, Buffer.concat([Buffer.from('cas/commit/2\n'), body]))
+    const u32 = Buffer.alloc(4)
+    u32.writeUInt32BE(body.byteLength, 0)
+    const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
+    const pub = owner.publicKeyDer
+    const single = Buffer.concat([u32, body, u16(pub.byteLength), pub, u16(sig.byteLength), sig])
+    expect(openSignedCommit(single).commit.locator).toBe(commit.locator)
+    const altered = Buffer.from(single)
+    altered[4 + 90]! ^= 1
+    expect(() => openSignedCommit(altered)).toThrow()
+    // the batch signature over one commit does not pass for the single form, nor the other way round
+    const batched = signCommit(owner, commit).bytes
+    const batchSig = batched.subarray(single.byteLength - sig.byteLength, single.byteLength)
+    const mixed = Buffer.concat([single.subarray(0, single.byteLength - sig.byteLength), batchSig])
+    expect(() => openSignedCommit(mixed)).toThrow(/signature/)
   })
 })
 

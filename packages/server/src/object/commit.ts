@@ -174,6 +174,7 @@ export function openSignedCommit(bytes: Buffer): SignedCommit {
   const sLen = bytes.readUInt16BE(at)
   const sig = bytes.subarray(at + 2, at + 2 + sLen)
   at += 2 + sLen
+  if (bytes.byteLength === at) return openSingle(body, ownerPub, sig, bytes)
   if (bytes.byteLength < at + 4) throw bad('truncated')
   const size = bytes.readUInt16BE(at)
   const index = bytes.readUInt16BE(at + 2)
@@ -200,6 +201,23 @@ export function openSignedCommit(bytes: Buffer): SignedCommit {
     digest: digestOf(body),
     dataBytes: dataBytesOf(commit),
   }
+}
+
+/**
+ * The signed form from before batches, which ends at the signature: Ed25519 over
+ * "cas/commit/2\n" ‖ commit. Replicas written then still open.
+ */
+function openSingle(body: Buffer, ownerPub: Uint8Array, sig: Uint8Array, bytes: Buffer): SignedCommit {
+  const commit = decodeCommit(body)
+  if (ownerIdOf(ownerPub) !== commit.ownerId) {
+    throw new UnauthorizedError(
+      `a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`,
+    )
+  }
+  if (!verify(ownerPub, Buffer.concat([SIGN_LABEL, body]), sig)) {
+    throw new UnauthorizedError('bad owner signature on a replica commit')
+  }
+  return { commit, ownerPub, sig, bytes, digest: digestOf(body), dataBytes: dataBytesOf(commit) }
 }
 
 /** Batches whose signature checked out, by owner key, size, root and signature; the most recent first to go. */
