@@ -18,16 +18,15 @@ function disk(free: number, inodes = 1_000_000) {
   return d
 }
 
+/** A guard keeping 900 MiB free on `d`, one reading serving `maxAge` ms. */
+function guardOn(d: ReturnType<typeof disk>, maxAge: number): DiskGuard {
+  return new DiskGuard({ root: tmpdir(), minFree: 900 * MiB, minInodes: 10, maxAge, statfs: d.statfs })
+}
+
 describe('DiskGuard', () => {
   it('counts the bytes it let in against one reading, and refuses what would cross the floor', async () => {
     const d = disk(1000 * MiB)
-    const guard = new DiskGuard({
-      root: tmpdir(),
-      minFree: 900 * MiB,
-      minInodes: 10,
-      maxAge: 3_600_000,
-      statfs: d.statfs,
-    })
+    const guard = guardOn(d, 3_600_000)
     await guard.check(60 * MiB)
     await guard.check(30 * MiB)
     await expect(guard.check(20 * MiB)).rejects.toBeInstanceOf(LowDiskError)
@@ -38,13 +37,7 @@ describe('DiskGuard', () => {
 
   it('checks that arrive together share one reading', async () => {
     const d = disk(1000 * MiB)
-    const guard = new DiskGuard({
-      root: tmpdir(),
-      minFree: 900 * MiB,
-      minInodes: 10,
-      maxAge: 3_600_000,
-      statfs: d.statfs,
-    })
+    const guard = guardOn(d, 3_600_000)
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => guard.check(10 * MiB)))
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10)
     expect(
@@ -55,13 +48,7 @@ describe('DiskGuard', () => {
 
   it('reads the disk again once its reading is older than maxAge, and forgets what it let in', async () => {
     const d = disk(1000 * MiB)
-    const guard = new DiskGuard({
-      root: tmpdir(),
-      minFree: 900 * MiB,
-      minInodes: 10,
-      maxAge: 0,
-      statfs: d.statfs,
-    })
+    const guard = guardOn(d, 0)
     for (let i = 0; i < 5; i++) await guard.check(60 * MiB)
     expect(d.reads).toBe(5)
     d.free = 950 * MiB
