@@ -1,8 +1,5 @@
 import { createHmac } from 'node:crypto'
 
-/** SHA-256's output: the size of every key HKDF gives here. */
-export const HKDF_KEY_BYTES = 32
-
 /**
  * HKDF-SHA256 (RFC 5869) with an empty salt and 32 bytes out, on `createHmac`: the same bytes as
  * `hkdfSync('sha256', ikm, '', info, 32)` at a fifth of its cost per call (hkdfSync builds key

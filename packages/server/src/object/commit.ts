@@ -174,49 +174,33 @@ export function openSignedCommit(bytes: Buffer): SignedCommit {
   const sLen = bytes.readUInt16BE(at)
   const sig = bytes.subarray(at + 2, at + 2 + sLen)
   at += 2 + sLen
-  if (bytes.byteLength === at) return openSingle(body, ownerPub, sig, bytes)
-  if (bytes.byteLength < at + 4) throw bad('truncated')
-  const size = bytes.readUInt16BE(at)
-  const index = bytes.readUInt16BE(at + 2)
-  if (size < 1 || size > MAX_COMMIT_BATCH || index >= size) throw bad(`batch ${index} of ${size}`)
-  at += 4
-  const proof: Buffer[] = []
-  for (let k = 0; k < proofLength(index, size); k++, at += 32) proof.push(bytes.subarray(at, at + 32))
-  if (bytes.byteLength !== at) throw bad('length')
+  // A batch section follows the signature; the signed form from before batches ends there
+  // (Ed25519 over "cas/commit/2\n" ‖ commit: replicas written then still open).
+  let batch: { size: number; index: number; proof: Buffer[] } | undefined
+  if (bytes.byteLength !== at) {
+    if (bytes.byteLength < at + 4) throw bad('truncated')
+    const size = bytes.readUInt16BE(at)
+    const index = bytes.readUInt16BE(at + 2)
+    if (size < 1 || size > MAX_COMMIT_BATCH || index >= size) throw bad(`batch ${index} of ${size}`)
+    at += 4
+    const proof: Buffer[] = []
+    for (const _ of siblingSides(index, size)) {
+      proof.push(bytes.subarray(at, at + 32))
+      at += 32
+    }
+    if (bytes.byteLength !== at) throw bad('length')
+    batch = { size, index, proof }
+  }
   const commit = decodeCommit(body)
   if (ownerIdOf(ownerPub) !== commit.ownerId) {
     throw new UnauthorizedError(
       `a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`,
     )
   }
-  const root = rootOf(leafOf(body), index, size, proof)
-  if (!batchVerified(ownerPub, size, root, sig)) {
-    throw new UnauthorizedError('bad owner signature on a replica commit')
-  }
-  return {
-    commit,
-    ownerPub,
-    sig,
-    bytes,
-    digest: digestOf(body),
-    dataBytes: dataBytesOf(commit),
-  }
-}
-
-/**
- * The signed form from before batches, which ends at the signature: Ed25519 over
- * "cas/commit/2\n" ‖ commit. Replicas written then still open.
- */
-function openSingle(body: Buffer, ownerPub: Uint8Array, sig: Uint8Array, bytes: Buffer): SignedCommit {
-  const commit = decodeCommit(body)
-  if (ownerIdOf(ownerPub) !== commit.ownerId) {
-    throw new UnauthorizedError(
-      `a commit for namespace ${commit.ownerId.slice(0, 12)} signed by another owner`,
-    )
-  }
-  if (!verify(ownerPub, Buffer.concat([SIGN_LABEL, body]), sig)) {
-    throw new UnauthorizedError('bad owner signature on a replica commit')
-  }
+  const ok = batch
+    ? batchVerified(ownerPub, batch.size, rootOf(leafOf(body), batch), sig)
+    : verify(ownerPub, Buffer.concat([SIGN_LABEL, body]), sig)
+  if (!ok) throw new UnauthorizedError('bad owner signature on a replica commit')
   return { commit, ownerPub, sig, bytes, digest: digestOf(body), dataBytes: dataBytesOf(commit) }
 }
 
@@ -247,24 +231,22 @@ function nodeOf(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE).update(left).update(right).digest()
 }
 
-/** How many siblings the path from leaf `index` of a batch of `size` meets on its way up. */
-function proofLength(index: number, size: number): number {
-  let k = 0
+/** Where the sibling sits at each level the path from leaf `index` of a batch of `size` has one, leaf up. */
+function siblingSides(index: number, size: number): ('left' | 'right')[] {
+  const sides: ('left' | 'right')[] = []
   for (let at = index, width = size; width > 1; at = Math.floor(at / 2), width = Math.ceil(width / 2)) {
-    if (at % 2 === 1 || at + 1 < width) k++
+    if (at % 2 === 1) sides.push('left')
+    else if (at + 1 < width) sides.push('right')
   }
-  return k
+  return sides
 }
 
-/** The batch's root from one leaf and its proof (which proofLength has sized). */
-function rootOf(leaf: Buffer, index: number, size: number, proof: readonly Buffer[]): Buffer {
-  let hash = leaf
-  let k = 0
-  for (let at = index, width = size; width > 1; at = Math.floor(at / 2), width = Math.ceil(width / 2)) {
-    if (at % 2 === 1) hash = nodeOf(proof[k++] as Buffer, hash)
-    else if (at + 1 < width) hash = nodeOf(hash, proof[k++] as Buffer)
-  }
-  return hash
+/** The batch's root from one leaf and its proof (one sibling per side, as siblingSides lists them). */
+function rootOf(leaf: Buffer, batch: { size: number; index: number; proof: readonly Buffer[] }): Buffer {
+  return siblingSides(batch.index, batch.size).reduce((hash, side, k) => {
+    const sibling = batch.proof[k] as Buffer
+    return side === 'left' ? nodeOf(sibling, hash) : nodeOf(hash, sibling)
+  }, leaf)
 }
 
 /** Whether received chunks (length and SHA-256 of each, in order) are exactly those the commit lists. */
