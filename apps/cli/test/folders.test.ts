@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import {
   chmod,
   lstat,
@@ -49,7 +49,7 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(() => cluster.stop(), 60_000)
 
-/** A folder with nested folders, an empty one, modes, times and two symlinks. */
+/** A folder with nested folders, an empty one, modes, times, two symlinks and one file above 1 MiB. */
 async function makeFolder(root: string): Promise<void> {
   await mkdir(join(root, 'docs/deep'), { recursive: true })
   await mkdir(join(root, 'empty'), { recursive: true })
@@ -58,6 +58,8 @@ async function makeFolder(root: string): Promise<void> {
     await writeFile(path, randomBytes(100 + i * 3_000))
     await utimes(path, new Date(1_600_000_000_000 + i * 1_000), new Date(1_600_000_000_000 + i * 1_000 + 123))
   }
+  // Above the size the CLI reads whole: this one goes through a read stream.
+  await writeFile(join(root, 'big.bin'), randomBytes(1024 * 1024 + 4_321))
   await chmod(join(root, 'f0.bin'), 0o600)
   await chmod(join(root, 'docs/f5.bin'), 0o755)
   await chmod(join(root, 'empty'), 0o700)
@@ -81,7 +83,8 @@ async function describeTree(root: string, rel = ''): Promise<Record<string, unkn
       out[path] = {
         mode: info.mode & 0o7777,
         mtime: Math.floor(info.mtimeMs),
-        sha: bytes.toString('base64').slice(0, 40) + bytes.length,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
       }
     }
   }
@@ -96,7 +99,7 @@ describe('cas put -r and get -r', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const first = PutFolderResult.parse(JSON.parse(r.text))
-    expect(first).toMatchObject({ root: 'album', files: 12, sent: 12, unchanged: 0, skipped: 0 })
+    expect(first).toMatchObject({ root: 'album', files: 13, sent: 13, unchanged: 0, skipped: 0 })
 
     const names = ObjectListSchema.parse(
       JSON.parse((await cas(['--json', 'ls', 'album/docs'], { env })).text),
@@ -109,7 +112,7 @@ describe('cas put -r and get -r', () => {
 
     const out = join(dir, 'album-back')
     const back = await cas(['get', '-r', first.id.slice(0, 10), '-o', out], { env })
-    expect(back.stderr).toContain('12 file(s), 2 symlink(s)')
+    expect(back.stderr).toContain('13 file(s), 2 symlink(s)')
     expect(back.code).toBe(0)
     expect(await describeTree(out)).toEqual(await describeTree(src))
     expect(Math.floor((await stat(out)).mtimeMs)).toBe(Math.floor((await stat(src)).mtimeMs))
@@ -125,9 +128,9 @@ describe('cas put -r and get -r', () => {
     const r = await cas(['--json', 'put', '-r', src], { env })
     expect(r.code).toBe(0)
     const second = PutFolderResult.parse(JSON.parse(r.text))
-    expect(second).toMatchObject({ root: 'work', files: 13, sent: 2, sentBytes: 5_003, unchanged: 11 })
+    expect(second).toMatchObject({ root: 'work', files: 14, sent: 2, sentBytes: 5_003, unchanged: 12 })
     const human = await cas(['put', '-r', src], { env })
-    expect(human.stderr).toMatch(/: 13 files \(.*\); 0 stored \(0 B\), 13 unchanged/)
+    expect(human.stderr).toMatch(/: 14 files \(.*\); 0 stored \(0 B\), 14 unchanged/)
 
     const old = join(dir, 'work-first')
     expect((await cas(['get', '-r', first.id, '-o', old], { env })).code).toBe(0)

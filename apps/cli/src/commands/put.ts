@@ -28,15 +28,18 @@ export function fileProblem(err: NodeJS.ErrnoException): string {
   return err.message
 }
 
-/** Sends one object's bytes to the node (`POST /v1/objects`); resolves with its answer. */
+/**
+ * Sends one object's bytes to the node (`POST /v1/objects`), streamed or from memory (sent in one
+ * write); resolves with its answer. `size` is the stream's length when known.
+ */
 export function upload(
   client: ApiClient,
-  body: Readable,
+  body: Readable | Uint8Array,
   query: URLSearchParams,
-  size: number | undefined,
+  size?: number,
 ): Promise<PutResult> {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
-  if (size !== undefined) headers['content-length'] = String(size)
+  if (size !== undefined && !(body instanceof Uint8Array)) headers['content-length'] = String(size)
   return client.json(PutResultSchema, 'POST', `/v1/objects?${query}`, { body, headers })
 }
 
