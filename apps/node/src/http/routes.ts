@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import type { Readable } from 'node:stream'
 import {
   API_ROUTES,
   type ApiRoute,
@@ -23,6 +22,7 @@ import type { OneTimeCodes } from '../one-time-codes.js'
 import type { TrafficHistory } from '../traffic-history.js'
 import { parseRange } from './byte-range.js'
 import { sendStaticFile } from './static-files.js'
+import { writeBody } from './write-body.js'
 
 export interface RouteContext {
   req: IncomingMessage
@@ -237,7 +237,7 @@ async function serveObject(
     () => Math.max(0, (socket?.bytesWritten ?? 0) - before),
   )
   try {
-    await pipeline(Readable.from(rest as AsyncGenerator<Buffer>), ctx.res)
+    await writeBody(rest as AsyncGenerator<Buffer>, ctx.res)
     transfer.done(cid, range ? range.end - range.start + 1 : size)
   } catch (err) {
     transfer.failed(errorCode(err))

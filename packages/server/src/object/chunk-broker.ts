@@ -1,4 +1,5 @@
 import { errorCode } from '../errors.js'
+import { LinkedAbort } from '../linked-abort.js'
 
 /** Somewhere chunks of one object can be read from: the local replica, or a holder. */
 export interface ChunkSource {
@@ -41,6 +42,12 @@ export interface BrokeredChunk {
 
 const EMPTY = Buffer.alloc(0)
 
+/**
+ * Why the sources' reads stop once the reader is done: one error made once, as an abort without a
+ * reason makes a DOMException (and its stack) on every get.
+ */
+const READER_DONE = new Error('the reader of these chunks is done')
+
 interface Batch {
   first: number
   count: number
@@ -59,7 +66,6 @@ export class ChunkBroker {
   readonly #sources: { source: ChunkSource; inflight: number; bad: boolean }[] = []
   readonly #queue: Batch[] = []
   readonly #ready = new Map<number, BrokeredChunk>()
-  readonly #abort = new AbortController()
   readonly #errors: { source: string; err: unknown }[] = []
   #wake: (() => void) | undefined
   #asked = false
@@ -95,7 +101,9 @@ export class ChunkBroker {
   }
 
   async *chunks(): AsyncGenerator<BrokeredChunk> {
-    const signal = AbortSignal.any([this.#abort.signal, this.#o.signal])
+    // Follows the caller's signal; aborted when the reader is done, which stops the sources' reads.
+    const link = new LinkedAbort([this.#o.signal])
+    const signal = link.signal
     let next = this.#o.first
     signal.addEventListener('abort', () => this.#notify(), { once: true })
     try {
@@ -132,7 +140,7 @@ export class ChunkBroker {
         this.#wake = undefined
       }
     } finally {
-      this.#abort.abort()
+      link.abort(READER_DONE)
     }
   }
 
