@@ -190,20 +190,21 @@ export class Store {
   /** Streams an object's bytes; a missing object is a NotFoundError emitted as 'error'. */
   read(key: string, opts: ReadOptions = {}): Readable {
     let namespace: string
-    let path: string
     try {
       namespace = this.namespaceOf(opts)
-      path = this.pathOf(namespace, key)
+      validateKey(key)
     } catch (err) {
-      return Readable.from(
-        (async function* () {
-          yield* []
-          throw err
-        })(),
-      )
+      return failedStream(err)
     }
-    const fileStream = () =>
-      new ObjectReadStream({
+    // The path (a SHA-1 of the key) only when there is no packed copy to read.
+    const fileStream = (): Readable => {
+      let path: string
+      try {
+        path = this.pathOf(namespace, key)
+      } catch (err) {
+        return failedStream(err)
+      }
+      return new ObjectReadStream({
         path,
         root: this.root,
         key,
@@ -215,6 +216,7 @@ export class Store {
           await this.assertInside(join(path, '..'))
         },
       })
+    }
     const stream = () => {
       const packed = this.packs?.get(namespace, key)
       return this.packs && packed ? packedStream(this.packs, packed, opts.start, opts.end) : fileStream()
@@ -234,9 +236,10 @@ export class Store {
   async stat(key: string, opts: NamespaceOption = {}): Promise<ObjectStat> {
     await this.open()
     const namespace = this.namespaceOf(opts)
-    const path = this.pathOf(namespace, key)
+    validateKey(key)
     const packed = this.packs?.get(namespace, key)
     if (packed) return { key, namespace, size: packed.size, mtimeMs: packed.mtimeMs }
+    const path = this.pathOf(namespace, key)
     try {
       const info = await lstat(path)
       if (!info.isFile()) throw new NotFoundError(key, namespace)
@@ -522,5 +525,15 @@ function packedStream(packs: PackLog, entry: PackedObject, start?: number, end?:
       if (bytes.byteLength > 0) yield bytes
     })(),
     { objectMode: false },
+  )
+}
+
+/** A stream that fails with `err` when read: the store's reads report errors as streams do. */
+function failedStream(err: unknown): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* []
+      throw err
+    })(),
   )
 }

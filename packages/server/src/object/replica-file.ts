@@ -27,7 +27,15 @@ export interface ReplicaHead {
   signed: SignedCommit
   /** Byte offset of each chunk in the file's content, and the end of the last. */
   offsets: number[]
+  /** A small replica's whole content, read at once with its head: its chunks are cut from it. */
+  whole?: Buffer
 }
+
+/**
+ * Replicas up to this size (every packed one) are read whole in one read, instead of a read for the
+ * footer, one for the commit and one for the chunks: for a small get the reads cost more than bytes.
+ */
+const WHOLE_REPLICA_BYTES = 256 * 1024
 
 /** Why a replica file could not be read as one. */
 export class ReplicaFormatError extends Error {
@@ -43,7 +51,13 @@ export class ReplicaFormatError extends Error {
 export async function readReplicaHead(store: Store, namespace: string, key: string): Promise<ReplicaHead> {
   const { size } = await store.stat(key, { namespace })
   if (size < FOOTER_BYTES) throw new ReplicaFormatError(`${namespace}/${key}: too short for a replica`)
-  const footer = await readRange(store, namespace, key, size - FOOTER_BYTES, size - 1)
+  const whole = size <= WHOLE_REPLICA_BYTES ? await readRange(store, namespace, key, 0, size - 1) : undefined
+  if (whole && whole.byteLength !== size) {
+    throw new ReplicaFormatError(`${namespace}/${key}: ${whole.byteLength} bytes read of ${size}`)
+  }
+  const footer = whole
+    ? whole.subarray(size - FOOTER_BYTES)
+    : await readRange(store, namespace, key, size - FOOTER_BYTES, size - 1)
   if (!footer.subarray(4).equals(REPLICA_MAGIC)) {
     throw new ReplicaFormatError(`${namespace}/${key}: not a format 2 replica (no "CAS2" footer)`)
   }
@@ -54,7 +68,11 @@ export async function readReplicaHead(store: Store, namespace: string, key: stri
   const start = size - FOOTER_BYTES - len
   let signed: SignedCommit
   try {
-    signed = openSignedCommit(await readRange(store, namespace, key, start, size - FOOTER_BYTES - 1))
+    signed = openSignedCommit(
+      whole
+        ? whole.subarray(start, size - FOOTER_BYTES)
+        : await readRange(store, namespace, key, start, size - FOOTER_BYTES - 1),
+    )
   } catch (err) {
     if (errorCode(err) === 'ERR_NOT_FOUND') throw err
     throw new ReplicaFormatError(`${namespace}/${key}: ${err instanceof Error ? err.message : String(err)}`)
@@ -70,7 +88,7 @@ export async function readReplicaHead(store: Store, namespace: string, key: stri
     at += c.length
     offsets.push(at)
   }
-  return { signed, offsets }
+  return whole ? { signed, offsets, whole } : { signed, offsets }
 }
 
 async function readRange(
@@ -102,6 +120,14 @@ export async function* readChunks(
   if (last < first) return
   const start = head.offsets[first] as number
   const end = (head.offsets[last + 1] as number) - 1
+  if (head.whole) {
+    for (let index = first; index <= last; index++) {
+      signal?.throwIfAborted()
+      const at = head.offsets[index] as number
+      yield { index, ciphertext: head.whole.subarray(at, head.offsets[index + 1] as number) }
+    }
+    return
+  }
   const stream = store.read(key, { namespace, start, end })
   try {
     yield* splitChunks(stream, head.signed.commit.chunks, first, last, signal)
