@@ -79,7 +79,7 @@ describe('replica files', () => {
     expect(good.subarray(0, 5 * KiB)).toEqual(chunks[0])
 
     const noMagic = Buffer.from(good)
-    noMagic[noMagic.byteLength - 1] ^= 0xff
+    noMagic.writeUInt8(noMagic.readUInt8(noMagic.byteLength - 1) ^ 0xff, noMagic.byteLength - 1)
     await store.write(locator, noMagic, { namespace: owner.ownerId })
     await expect(readReplicaHead(store, owner.ownerId, locator)).rejects.toMatchObject({
       code: 'ERR_CORRUPT_OBJECT',
@@ -87,7 +87,7 @@ describe('replica files', () => {
 
     // A flipped byte inside the signed commit: its signature no longer checks out.
     const badCommit = Buffer.from(good)
-    badCommit[5 * KiB + 10] ^= 0x01
+    badCommit.writeUInt8(badCommit.readUInt8(5 * KiB + 10) ^ 0x01, 5 * KiB + 10)
     await store.write(locator, badCommit, { namespace: owner.ownerId })
     await expect(readReplicaHead(store, owner.ownerId, locator)).rejects.toMatchObject({
       code: 'ERR_CORRUPT_OBJECT',
