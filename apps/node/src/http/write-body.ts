@@ -31,37 +31,31 @@ function clientGone(): Error {
   return new Error('the client went away before the body was sent')
 }
 
-/** Resolves when the response wants more; rejects when it closes first. */
-function drained(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.reject(clientGone())
+/** Resolves at the response's `event`; rejects when it closes first (unless it had finished). */
+function until(res: ServerResponse, event: 'drain' | 'finish'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
+    const onEvent = (): void => {
       res.off('close', onClose)
       resolve()
     }
     const onClose = (): void => {
-      res.off('drain', onDrain)
-      reject(clientGone())
+      res.off(event, onEvent)
+      if (res.writableFinished) resolve()
+      else reject(clientGone())
     }
-    res.once('drain', onDrain)
+    res.once(event, onEvent)
     res.once('close', onClose)
   })
 }
 
+/** Resolves when the response wants more; rejects when it closes first. */
+function drained(res: ServerResponse): Promise<void> {
+  return res.destroyed ? Promise.reject(clientGone()) : until(res, 'drain')
+}
+
 /** Ends the response; resolves once it has finished, rejects when it closes before. */
 function finished(res: ServerResponse): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onFinish = (): void => {
-      res.off('close', onClose)
-      resolve()
-    }
-    const onClose = (): void => {
-      res.off('finish', onFinish)
-      if (res.writableFinished) resolve()
-      else reject(clientGone())
-    }
-    res.once('finish', onFinish)
-    res.once('close', onClose)
-    res.end()
-  })
+  const done = until(res, 'finish')
+  res.end()
+  return done
 }
