@@ -5,6 +5,9 @@
  * those stay until the garbage collector clears them, and cost each put more than the put's own
  * key derivations.
  */
+/** Why a finished LinkedAbort aborted: nothing is waiting for this answer any more. */
+const DONE = new Error('the work this signal guarded is done')
+
 export class LinkedAbort {
   readonly #controller = new AbortController()
   readonly #parents: AbortSignal[] = []
@@ -31,6 +34,14 @@ export class LinkedAbort {
   abort(reason?: unknown): void {
     this.release()
     this.#controller.abort(reason)
+  }
+
+  /**
+   * Aborts with one reason made once: stops what still listens (reads in flight) once the work this
+   * signal guards is done. An abort without a reason makes a DOMException, stack and all, each time.
+   */
+  finish(): void {
+    this.abort(DONE)
   }
 
   /** Stops following the parents; call once the work this signal guards has ended. */

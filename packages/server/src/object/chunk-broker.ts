@@ -42,12 +42,6 @@ export interface BrokeredChunk {
 
 const EMPTY = Buffer.alloc(0)
 
-/**
- * Why the sources' reads stop once the reader is done: one error made once, as an abort without a
- * reason makes a DOMException (and its stack) on every get.
- */
-const READER_DONE = new Error('the reader of these chunks is done')
-
 interface Batch {
   first: number
   count: number
@@ -140,7 +134,7 @@ export class ChunkBroker {
         this.#wake = undefined
       }
     } finally {
-      link.abort(READER_DONE)
+      link.finish()
     }
   }
 

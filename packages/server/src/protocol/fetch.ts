@@ -7,6 +7,7 @@ import {
   ReplicaMismatchError,
   SizeMismatchError,
 } from '../errors.js'
+import { LinkedAbort } from '../linked-abort.js'
 import {
   chunkMatches,
   MAX_SIGNED_COMMIT_BYTES,
@@ -154,8 +155,8 @@ export async function fetchCommit(
   locator: string,
   signal: AbortSignal,
 ): Promise<SignedCommit> {
-  const abort = new AbortController()
-  const sig = AbortSignal.any([abort.signal, signal])
+  const link = new LinkedAbort([signal])
+  const sig = link.signal
   try {
     const res = await peer.request(
       { op: 'fetch', v: 2, ownerId, locator, part: 'commit' },
@@ -166,7 +167,7 @@ export async function fetchCommit(
     if (!res.data) throw new SizeMismatchError('peer answered without data')
     const parts: Uint8Array[] = []
     for await (const piece of limited(
-      idleTimeout(res.data, ctx.fetchTimeout, peer.nodeId, () => abort.abort()),
+      idleTimeout(res.data, ctx.fetchTimeout, peer.nodeId, () => link.abort()),
       size,
       true,
     )) {
@@ -178,7 +179,7 @@ export async function fetchCommit(
     }
     return signed
   } finally {
-    abort.abort()
+    link.finish()
   }
 }
 
@@ -198,8 +199,8 @@ export async function* fetchChunks(
   checkHashes = true,
 ): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
   const { ownerId, locator, chunks } = signed.commit
-  const abort = new AbortController()
-  const sig = AbortSignal.any([abort.signal, signal])
+  const link = new LinkedAbort([signal])
+  const sig = link.signal
   try {
     const res = await peer.request(
       { op: 'fetch', v: 2, ownerId, locator, part: 'chunks', first, count },
@@ -211,7 +212,7 @@ export async function* fetchChunks(
     if (size !== expected) throw new SizeMismatchError(`peer declared ${size} bytes for ${expected}`)
     if (!res.data) throw new SizeMismatchError('peer answered without data')
     const data = limited(
-      idleTimeout(res.data, stallMs, peer.nodeId, () => abort.abort()),
+      idleTimeout(res.data, stallMs, peer.nodeId, () => link.abort()),
       size,
       true,
     )
@@ -224,6 +225,6 @@ export async function* fetchChunks(
       yield chunk
     }
   } finally {
-    abort.abort()
+    link.finish()
   }
 }
