@@ -138,6 +138,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #held: HeldReplicas
   readonly #lifetime = new AbortController()
   readonly #inflight = new Set<Promise<unknown>>()
+  /** Requests from peers being served. */
+  readonly #serving = new Set<Promise<unknown>>()
   readonly #getter = new Getter({
     onBadHolders: (cid, holders) => this.#heal(cid, holders),
     onLocalDamaged: (cid) => this.#refetchLocal(cid),
@@ -302,15 +304,24 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       onRound: () => ctx.members.trim(),
     })
     this.#discovery = discovery
-    this.#transport.handle(
-      createRequestHandler({
-        ctx,
-        held: this.#held,
-        discovery,
-        maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
-        checkDisk: (coming) => this.#disk.check(coming),
-      }),
-    )
+    const handler = createRequestHandler({
+      ctx,
+      held: this.#held,
+      discovery,
+      maxClockSkew: DEFAULT_MAX_CLOCK_SKEW,
+      checkDisk: (coming) => this.#disk.check(coming),
+    })
+    // Each request served is kept until it settles: stop waits for them (a store still renaming its
+    // replica into place) before it closes the catalogue and the store.
+    this.#transport.handle((req) => {
+      const served = handler(req)
+      this.#serving.add(served)
+      const done = (): void => {
+        this.#serving.delete(served)
+      }
+      served.then(done, done)
+      return served
+    })
     this.#transport.on('peer', this.#onPeer)
     this.#transport.on('peer:close', this.#onPeerClose)
     await this.#transport.listen()
@@ -366,6 +377,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     clearTimeout(timer)
     this.#lifetime.abort()
     await this.#transport.close()
+    // Closing the connections ended the requests being served; their writes finish or are discarded first.
+    await Promise.allSettled([...this.#serving])
     await this.#catalogue?.close()
     // A store passed in belongs to the caller, who closes it.
     if (!this.#o.store) await this.#store.close()

@@ -1,5 +1,17 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Store } from '@cas/store'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Progress, TransferEvent } from '../src/index.js'
+import {
+  type Progress,
+  RECORD_CHUNK,
+  RECORD_COMMIT,
+  recordHead,
+  signCommit,
+  type TransferEvent,
+} from '../src/index.js'
 import { Cluster, connectedCount, waitFor } from './helpers/cluster.js'
 import { randomFile, readAll } from './helpers/data.js'
 
@@ -65,6 +77,79 @@ describe('FileServer lifecycle and hooks', () => {
     await cluster.stop(a)
     await failed
     await expect(a.server.put(new Uint8Array(1))).rejects.toMatchObject({ code: 'ERR_NOT_RUNNING' })
+  })
+
+  it('stops only once the stores it was serving have finished with the disk', async () => {
+    cluster = new Cluster('memory')
+    const a = await cluster.add()
+    // The holder's store holds each replica's final write (commit) until the test lets it go.
+    const storeDir = await mkdtemp(join(tmpdir(), 'cas-gated-store-'))
+    const store = new Store({ root: storeDir, packBelow: 64 * 1024 })
+    let entered: () => void = () => {}
+    const inCommit = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    let open: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const writer = store.writer.bind(store)
+    store.writer = async (opts) => {
+      const w = await writer(opts)
+      const commit = w.commit.bind(w)
+      w.commit = async (key) => {
+        entered()
+        await gate
+        return commit(key)
+      }
+      return w
+    }
+    try {
+      const b = await cluster.add({ store, bootstrap: [a.addr] })
+      await waitFor(() => a.transport.peer(b.server.nodeId) !== undefined, { what: 'a connected to b' })
+      const peer = a.transport.peer(b.server.nodeId)
+      if (!peer) throw new Error('not connected')
+      const chunk = randomFile(1024)
+      const signed = signCommit(a.ownerKey, {
+        ownerId: a.ownerKey.ownerId,
+        locator: randomBytes(32).toString('hex'),
+        issuedAt: Date.now(),
+        chunks: [{ length: chunk.byteLength, hash: createHash('sha256').update(chunk).digest() }],
+        keyBox: randomBytes(60),
+        manifestBox: randomBytes(80),
+      })
+      const records = [
+        recordHead(RECORD_CHUNK, chunk.byteLength),
+        chunk,
+        recordHead(RECORD_COMMIT, signed.bytes.byteLength),
+        signed.bytes,
+      ]
+      const storing = peer.request(
+        { op: 'store', v: 2, ownerId: a.ownerKey.ownerId },
+        {
+          data: (async function* () {
+            yield* records
+          })(),
+        },
+      )
+      storing.catch(() => {})
+      await inCommit
+      let stopped = false
+      const stop = cluster.stop(b).then(() => {
+        stopped = true
+      })
+      // Stopping closes the connections at once; the replica being renamed into place is still waited for.
+      await waitFor(() => b.transport.peers().length === 0, { what: 'b to close its connections' })
+      for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+      expect(stopped).toBe(false)
+      open()
+      await stop
+      expect(stopped).toBe(true)
+    } finally {
+      open()
+      await store.close()
+      await rm(storeDir, { recursive: true, force: true })
+    }
   })
 
   it('holds at most maxPeers connections, and every node it learnt of stays a member', async () => {
