@@ -1,3 +1,6 @@
+/** Why a finished LinkedAbort aborted: nothing is waiting for this answer any more. */
+const DONE = new Error('the work this signal guarded is done')
+
 /**
  * An abort that follows its parents: it aborts when any of them does, or when told to. Unlike
  * `AbortSignal.any`, it unhooks itself from its parents on `release` (or its own abort), so a
@@ -5,9 +8,6 @@
  * those stay until the garbage collector clears them, and cost each put more than the put's own
  * key derivations.
  */
-/** Why a finished LinkedAbort aborted: nothing is waiting for this answer any more. */
-const DONE = new Error('the work this signal guarded is done')
-
 export class LinkedAbort {
   readonly #controller = new AbortController()
   readonly #parents: AbortSignal[] = []

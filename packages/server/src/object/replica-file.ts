@@ -118,8 +118,6 @@ export async function* readChunks(
   signal?: AbortSignal,
 ): AsyncGenerator<{ index: number; ciphertext: Buffer }> {
   if (last < first) return
-  const start = head.offsets[first] as number
-  const end = (head.offsets[last + 1] as number) - 1
   if (head.whole) {
     for (let index = first; index <= last; index++) {
       signal?.throwIfAborted()
@@ -128,6 +126,8 @@ export async function* readChunks(
     }
     return
   }
+  const start = head.offsets[first] as number
+  const end = (head.offsets[last + 1] as number) - 1
   const stream = store.read(key, { namespace, start, end })
   try {
     yield* splitChunks(stream, head.signed.commit.chunks, first, last, signal)
