@@ -5,7 +5,7 @@
 // against Store.put; start-up and membership).
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { appendFile, mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/api'
@@ -21,6 +21,7 @@ import {
   startNode,
   until,
 } from './cluster.js'
+import { CORES, type CpuSpan, cpuBound, cpuMark, cpuSince, totalCpu } from './cpu-meter.js'
 import { folderBench } from './folder-bench.js'
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
@@ -46,6 +47,8 @@ const FOLDER_FILES = QUICK ? 1_000 : 10_000
 const CLUSTERS = QUICK || ONLY_SIZES ? [3] : [3, 10]
 const R = 2
 const TIMEOUT = 10 * 60_000
+/** Transfers from this size on also record their CPU bound (the sizes whose ratios have targets). */
+const BOUND_FROM = 256 * MiB
 
 const records: BenchRecord[] = []
 function record(r: Omit<BenchRecord, 'suite'>, suite = 'system'): void {
@@ -153,42 +156,43 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
       const pids = [...nodes.map((n) => n.process.info.pid)]
       await Promise.all(pids.map(resetPeakRss))
 
-      const cpu0 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      const measured = [lone.process.info.pid, ...pids]
+      let mark = await cpuMark(measured)
       const local = await timedPut(lone, file, size)
-      const cpu1 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      const localCpu = await cpuSince(mark)
+      mark = await cpuMark(measured)
       const put = await timedPut(client, file, size)
-      const cpu2 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
-      printCpu(`put ${sizeName(size)}`, size, cpu0, cpu1, cpu2, local.seconds, put.seconds)
+      const putCpu = await cpuSince(mark)
+      printCpu(`put ${sizeName(size)}`, size, localCpu, putCpu)
       if (put.cid !== digest || put.replicas < R)
         throw new Error(`put of ${sizeName(size)} gave ${put.replicas} replicas`)
+      const putBaseline = { name: 'local put, lone node', value: size / MiB / local.seconds }
       record(
         {
           name: `put ${sizeName(size)}, R=${R}`,
           unit: 'MiB/s',
           value: size / MiB / put.seconds,
-          baseline: { name: 'local put, lone node', value: size / MiB / local.seconds },
+          baseline: putBaseline,
         },
         suite,
       )
+      if (size >= BOUND_FROM)
+        recordBound(`put ${sizeName(size)}, R=${R}`, putCpu, size / MiB, 'MiB/s', putBaseline, suite)
 
       const evicted = await client.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${put.cid}?local=1`)
       if (!evicted.local) throw new Error('no local copy to delete')
-      const cpu3 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      mark = await cpuMark(measured)
       const localGet = await timedGet(lone, local.cid)
-      const cpu4 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
+      const localGetCpu = await cpuSince(mark)
+      mark = await cpuMark(measured)
       const get = await timedGet(client, put.cid)
-      const cpu5 = await Promise.all([lone.process.info.pid, ...pids].map(cpuSeconds))
-      printCpu(`get ${sizeName(size)}`, size, cpu3, cpu4, cpu5, localGet.seconds, get.seconds)
+      const getCpu = await cpuSince(mark)
+      printCpu(`get ${sizeName(size)}`, size, localGetCpu, getCpu)
       if (get.digest !== digest) throw new Error(`get of ${sizeName(size)} returned other bytes`)
-      record(
-        {
-          name: `get ${sizeName(size)} after local delete`,
-          unit: 'MiB/s',
-          value: size / MiB / get.seconds,
-          baseline: { name: 'local get, lone node', value: size / MiB / localGet.seconds },
-        },
-        suite,
-      )
+      const getBaseline = { name: 'local get, lone node', value: size / MiB / localGet.seconds }
+      const getName = `get ${sizeName(size)} after local delete`
+      record({ name: getName, unit: 'MiB/s', value: size / MiB / get.seconds, baseline: getBaseline }, suite)
+      if (size >= BOUND_FROM) recordBound(getName, getCpu, size / MiB, 'MiB/s', getBaseline, suite)
       if (TTFB_SIZES.includes(size)) await timeToFirstByte(client, put.cid, size, suite)
       const peaks = await Promise.all(pids.map(peakRssMiB))
       record(
@@ -207,36 +211,50 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
   }
 }
 
-/** CPU time (user + system) a process has used so far, in seconds (Linux). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
+/**
+ * Prints where the CPU went, in CPU seconds per GiB moved: the lone node for its run, then each cluster node
+ * for the cluster's run, and the bench process (the HTTP client, which hashes what it gets) in each; with
+ * each run's CPU as a share of its wall time (100 % = one core busy throughout).
+ */
+function printCpu(what: string, size: number, lone: CpuSpan, cluster: CpuSpan): void {
+  const gib = size / (1024 * MiB)
+  const perGib = (cpu: number) => (cpu / gib).toFixed(2)
+  const share = (span: CpuSpan) => `${Math.round((totalCpu(span) / span.seconds) * 100)}%`
+  const nodes = cluster.processes.slice(1)
+  console.log(
+    `cpu        ${what}: lone ${perGib(lone.processes[0] ?? 0)} + client ${perGib(lone.bench)} s/GiB (${share(lone)}); ` +
+      `cluster ${nodes.map(perGib).join(' + ')} + client ${perGib(cluster.bench)} = ${perGib(totalCpu(cluster) - (cluster.processes[0] ?? 0))} s/GiB (${share(cluster)})`,
+  )
+}
+
+/** Prints each process's CPU per put (the bench process is the HTTP client) and the share of the wall time. */
+function printPutCpu(what: string, count: number, span: CpuSpan): void {
+  const perPut = (cpu: number) => Math.round((cpu / count) * 1e6)
+  console.log(
+    `cpu        ${what}: ${span.processes.map(perPut).join(' + ')} + client ${perPut(span.bench)} = ${perPut(totalCpu(span))} µs per put (${Math.round((totalCpu(span) / span.seconds) * 100)}%)`,
+  )
 }
 
 /**
- * Prints where the CPU went: the lone node for its run, then each cluster node for the cluster's run, in
- * CPU seconds per GiB moved and as a share of the wall time (this bench process itself is not counted).
+ * Records the CPU bound of a figure (`cpuBound`: every core busy, no wait) against the figure's own
+ * baseline, so that the ratio column shows the best ratio this machine allows the code as measured.
  */
-function printCpu(
-  what: string,
-  size: number,
-  before: number[],
-  between: number[],
-  after: number[],
-  loneSeconds: number,
-  clusterSeconds: number,
+function recordBound(
+  name: string,
+  span: CpuSpan,
+  units: number,
+  unit: string,
+  baseline: BenchRecord['baseline'],
+  suite: string,
 ): void {
-  const gib = size / (1024 * MiB)
-  const lone = ((between[0] ?? 0) - (before[0] ?? 0)) / gib
-  const nodes = after.slice(1).map((v, i) => (v - (between[i + 1] ?? 0)) / gib)
-  const sum = nodes.reduce((a, b) => a + b, 0)
-  const share = (cpu: number, seconds: number) => `${Math.round(((cpu * gib) / seconds) * 100)}%`
-  console.log(
-    `cpu        ${what}: lone ${lone.toFixed(2)} s/GiB (${share(lone, loneSeconds)}); cluster ${nodes
-      .map((n) => n.toFixed(2))
-      .join(' + ')} = ${sum.toFixed(2)} s/GiB (${share(sum, clusterSeconds)})`,
+  record(
+    {
+      name: `${name}: CPU bound on ${CORES} cores`,
+      unit,
+      value: cpuBound(span, units),
+      ...(baseline && { baseline }),
+    },
+    suite,
   )
 }
 
@@ -268,15 +286,20 @@ async function timeToFirstByte(node: ClusterNode, cid: string, size: number, sui
   }
 }
 
-/** `count` puts of 1 KiB with SMALL_IN_FLIGHT in flight; ops/s and the sorted latencies in ms. */
+/**
+ * `count` puts of 1 KiB with SMALL_IN_FLIGHT in flight; ops/s, the sorted latencies in ms, and the CPU the
+ * processes `pids` and the bench spent on them.
+ */
 async function putMany(
   node: ClusterNode,
   count: number,
-): Promise<{ perSecond: number; latencies: number[] }> {
+  pids: readonly number[],
+): Promise<{ perSecond: number; latencies: number[]; cpu: CpuSpan }> {
   const latencies: number[] = []
   // Made before the clock starts: the generator's cost is the load generator's, not the node's.
   const bodies = Array.from({ length: count }, () => randomBytes(1024))
   let next = 0
+  const mark = await cpuMark(pids)
   const start = performance.now()
   await Promise.all(
     Array.from({ length: SMALL_IN_FLIGHT }, async () => {
@@ -290,7 +313,7 @@ async function putMany(
     }),
   )
   const perSecond = count / ((performance.now() - start) / 1000)
-  return { perSecond, latencies: latencies.sort((x, y) => x - y) }
+  return { perSecond, latencies: latencies.sort((x, y) => x - y), cpu: await cpuSince(mark) }
 }
 
 /**
@@ -303,35 +326,51 @@ async function lonePut(dir: string, lone: ClusterNode): Promise<void> {
   try {
     const root = join(dir, 'store-put')
     const store = new Store({ root })
+    const measured = [lone.process.info.pid]
+    let mark = await cpuMark(measured)
     const start = performance.now()
     await store.put(createReadStream(file, { highWaterMark: MiB }))
     const storeSeconds = (performance.now() - start) / 1000
+    const storeCpu = await cpuSince(mark)
     await store.close()
     await rm(root, { recursive: true, force: true })
+    mark = await cpuMark(measured)
     const put = await timedPut(lone, file, LONE_PUT_SIZE)
+    const putCpu = await cpuSince(mark)
     if (put.cid !== cid) throw new Error(`the lone put gave cid ${put.cid}, not ${cid}`)
     await lone.client.json(DeleteResultSchema, 'DELETE', `/v1/objects/${cid}`)
-    record(
-      {
-        name: `lone node: put ${sizeName(LONE_PUT_SIZE)} through the HTTP API`,
-        unit: 'MiB/s',
-        value: LONE_PUT_SIZE / MiB / put.seconds,
-        baseline: { name: 'Store.put of the same file', value: LONE_PUT_SIZE / MiB / storeSeconds },
-      },
-      'system-1',
+    const gib = LONE_PUT_SIZE / 1024 / MiB
+    console.log(
+      `cpu        lone put ${sizeName(LONE_PUT_SIZE)}: Store.put ${(storeCpu.bench / gib).toFixed(2)} s/GiB; ` +
+        `HTTP put: node ${((putCpu.processes[0] ?? 0) / gib).toFixed(2)} + client ${(putCpu.bench / gib).toFixed(2)} s/GiB`,
     )
+    const name = `lone node: put ${sizeName(LONE_PUT_SIZE)} through the HTTP API`
+    const baseline = { name: 'Store.put of the same file', value: LONE_PUT_SIZE / MiB / storeSeconds }
+    record({ name, unit: 'MiB/s', value: LONE_PUT_SIZE / MiB / put.seconds, baseline }, 'system-1')
+    recordBound(name, putCpu, LONE_PUT_SIZE / MiB, 'MiB/s', baseline, 'system-1')
   } finally {
     await rm(file, { force: true })
   }
 }
 
 async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
-  const localFirst = await putMany(lone, SMALL_WARMUP)
-  const local = await putMany(lone, SMALL_PUTS)
+  const lonePids = [lone.process.info.pid]
+  const localFirst = await putMany(lone, SMALL_WARMUP, lonePids)
+  const local = await putMany(lone, SMALL_PUTS, lonePids)
+  printPutCpu('local puts, lone node', SMALL_PUTS, local.cpu)
+  record(
+    {
+      name: `local puts of 1 KiB, lone node: CPU bound on ${CORES} cores`,
+      unit: 'ops/s',
+      value: cpuBound(local.cpu, SMALL_PUTS),
+    },
+    'system-1',
+  )
   const nodes = await startCluster(join(dir, 'small'), 3, ['--replication', String(R)])
   try {
     const owner = nodes[0] as ClusterNode
-    const first = await putMany(owner, SMALL_WARMUP)
+    const pids = nodes.map((n) => n.process.info.pid)
+    const first = await putMany(owner, SMALL_WARMUP, pids)
     record(
       {
         name: `first ${SMALL_WARMUP} puts of 1 KiB on new nodes, ${SMALL_IN_FLIGHT} in flight, R=${R}`,
@@ -341,7 +380,8 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
       },
       'system-3',
     )
-    const { perSecond, latencies } = await putMany(owner, SMALL_PUTS)
+    const { perSecond, latencies, cpu } = await putMany(owner, SMALL_PUTS, pids)
+    printPutCpu(`puts, R=${R}`, SMALL_PUTS, cpu)
     const at = (sorted: number[], q: number) =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
     record(
@@ -351,6 +391,14 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
         value: perSecond,
         baseline: { name: 'local puts, lone node', value: local.perSecond },
       },
+      'system-3',
+    )
+    recordBound(
+      `puts of 1 KiB, R=${R}`,
+      cpu,
+      SMALL_PUTS,
+      'ops/s',
+      { name: 'local puts, lone node', value: local.perSecond },
       'system-3',
     )
     for (const q of [0.5, 0.99]) {
