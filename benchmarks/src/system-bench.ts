@@ -154,7 +154,7 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
       const file = join(dir, `file-${size}`)
       const digest = await makeFile(file, size)
       const pids = [...nodes.map((n) => n.process.info.pid)]
-      await Promise.all(pids.map(resetPeakRss))
+      await Promise.all([lone.process.info.pid, ...pids].map(resetPeakRss))
 
       const measured = [lone.process.info.pid, ...pids]
       let mark = await cpuMark(measured)
@@ -204,6 +204,18 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
         },
         suite,
       )
+      // The lone node does the same put and get in every cluster's run: recorded once.
+      if (count === CLUSTERS[0]) {
+        record(
+          {
+            name: `peak RSS, lone node, ${sizeName(size)} put+get`,
+            unit: 'MiB',
+            value: await peakRssMiB(lone.process.info.pid),
+            higherIsBetter: false,
+          },
+          suite,
+        )
+      }
       await rm(file)
     }
   } finally {
