@@ -49,6 +49,11 @@ export function totalCpu(span: CpuSpan): number {
   return span.processes.reduce((a, b) => a + b, 0) + span.bench
 }
 
+/** The span's CPU as a share of its wall time, in percent (100 = one core busy throughout). */
+export function busyPercent(span: CpuSpan): number {
+  return Math.round((totalCpu(span) / span.seconds) * 100)
+}
+
 /**
  * The most units (MiB, puts) per second that the CPU measured in `span` for `units` allows on CORES cores:
  * the rate if every core did nothing else and never waited. A figure cannot pass it by removing waits; only

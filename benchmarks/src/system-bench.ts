@@ -21,7 +21,7 @@ import {
   startNode,
   until,
 } from './cluster.js'
-import { CORES, type CpuSpan, cpuBound, cpuMark, cpuSince, totalCpu } from './cpu-meter.js'
+import { busyPercent, CORES, type CpuSpan, cpuBound, cpuMark, cpuSince, totalCpu } from './cpu-meter.js'
 import { folderBench } from './folder-bench.js'
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
@@ -231,11 +231,10 @@ async function transfers(dir: string, count: number, lone: ClusterNode): Promise
 function printCpu(what: string, size: number, lone: CpuSpan, cluster: CpuSpan): void {
   const gib = size / (1024 * MiB)
   const perGib = (cpu: number) => (cpu / gib).toFixed(2)
-  const share = (span: CpuSpan) => `${Math.round((totalCpu(span) / span.seconds) * 100)}%`
   const nodes = cluster.processes.slice(1)
   console.log(
-    `cpu        ${what}: lone ${perGib(lone.processes[0] ?? 0)} + client ${perGib(lone.bench)} s/GiB (${share(lone)}); ` +
-      `cluster ${nodes.map(perGib).join(' + ')} + client ${perGib(cluster.bench)} = ${perGib(totalCpu(cluster) - (cluster.processes[0] ?? 0))} s/GiB (${share(cluster)})`,
+    `cpu        ${what}: lone ${perGib(lone.processes[0] ?? 0)} + client ${perGib(lone.bench)} s/GiB (${busyPercent(lone)}%); ` +
+      `cluster ${nodes.map(perGib).join(' + ')} + client ${perGib(cluster.bench)} = ${perGib(totalCpu(cluster) - (cluster.processes[0] ?? 0))} s/GiB (${busyPercent(cluster)}%)`,
   )
 }
 
@@ -243,7 +242,7 @@ function printCpu(what: string, size: number, lone: CpuSpan, cluster: CpuSpan): 
 function printPutCpu(what: string, count: number, span: CpuSpan): void {
   const perPut = (cpu: number) => Math.round((cpu / count) * 1e6)
   console.log(
-    `cpu        ${what}: ${span.processes.map(perPut).join(' + ')} + client ${perPut(span.bench)} = ${perPut(totalCpu(span))} µs per put (${Math.round((totalCpu(span) / span.seconds) * 100)}%)`,
+    `cpu        ${what}: ${span.processes.map(perPut).join(' + ')} + client ${perPut(span.bench)} = ${perPut(totalCpu(span))} µs per put (${busyPercent(span)}%)`,
   )
 }
 
@@ -256,7 +255,7 @@ function recordBound(
   span: CpuSpan,
   units: number,
   unit: string,
-  baseline: BenchRecord['baseline'],
+  baseline: NonNullable<BenchRecord['baseline']>,
   suite: string,
 ): void {
   record(
@@ -264,7 +263,7 @@ function recordBound(
       name: `${name}: CPU bound on ${CORES} cores`,
       unit,
       value: cpuBound(span, units),
-      ...(baseline && { baseline }),
+      baseline,
     },
     suite,
   )
