@@ -215,10 +215,17 @@ export class Catalogue {
 
   /**
    * Adds or merges an object record, and points each of its names at it; `ops` (this device's put
-   * of it) go to the log in the same transaction, so the log never lacks what the tables list.
+   * of it) go to the log in the same transaction, so the log never lacks what the tables list. With
+   * `replicas`, what sending its replicas came to is recorded in the same transaction too (see
+   * recordReplicas), and the refusals not already on record are resolved.
    */
-  async putObject(rec: ObjectRecord, ops: readonly CatalogueOp[] = []): Promise<void> {
-    await this.#durably(() => {
+  async putObject(
+    rec: ObjectRecord,
+    ops: readonly CatalogueOp[] = [],
+    replicas?: ReplicaOutcome,
+    at = Date.now(),
+  ): Promise<Refusal[]> {
+    return this.#durably(() => {
       for (const op of ops) this.#journal.put(op.id, op)
       const prev = this.#objects.get(rec.cid)
       const merged: ObjectRecord = prev
@@ -233,8 +240,14 @@ export class Catalogue {
             locator: rec.locator ?? prev.locator,
           }
         : rec
-      this.#objects.put(rec.cid, merged)
       for (const name of rec.names) this.#names.put(name, rec.cid)
+      if (!replicas) {
+        this.#objects.put(rec.cid, merged)
+        return []
+      }
+      const { record, fresh } = withReplicas(merged, replicas, at)
+      this.#objects.put(rec.cid, record)
+      return fresh
     })
   }
 
@@ -286,11 +299,7 @@ export class Catalogue {
    * one forgotten. Resolves with the refusals not already on record (same peer, same code), so that
    * each is reported once.
    */
-  async recordReplicas(
-    cid: string,
-    outcome: { holders: string[]; replace?: boolean; proven: string[]; failed: Omit<Refusal, 'at'>[] },
-    at = Date.now(),
-  ): Promise<Refusal[]> {
+  async recordReplicas(cid: string, outcome: ReplicaOutcome, at = Date.now()): Promise<Refusal[]> {
     const { holders, replace = false, proven, failed } = outcome
     const known = this.#objects.get(cid)
     if (!known) return []
@@ -306,24 +315,9 @@ export class Catalogue {
     return this.#durably(() => {
       const prev = this.#objects.get(cid)
       if (!prev) return []
-      const before = prev.refusals ?? []
-      const fresh = failed.filter((f) => !before.some((b) => b.nodeId === f.nodeId && b.code === f.code))
-      const gone = new Set([...holders, ...proven, ...failed.map((f) => f.nodeId)])
-      const refusals = [...before.filter((b) => !gone.has(b.nodeId)), ...failed.map((f) => ({ ...f, at }))]
-      const provenAt = { ...prev.proven }
-      const damaged = { ...prev.damaged }
-      for (const nodeId of proven) {
-        provenAt[nodeId] = at
-        delete damaged[nodeId]
-      }
-      this.#objects.put(cid, {
-        ...prev,
-        holders: trusted(prev, replace ? holders : [...prev.holders, ...holders]),
-        proven: provenAt,
-        damaged,
-        ...((refusals.length > 0 || before.length > 0) && { refusals }),
-      })
-      return fresh.map((f) => ({ ...f, at }))
+      const { record, fresh } = withReplicas(prev, outcome, at)
+      this.#objects.put(cid, record)
+      return fresh
     })
   }
 
@@ -503,4 +497,39 @@ export class Catalogue {
 /** `holders` once each, less those that failed an audit of the object (a pass that read it earlier may list them). */
 function trusted(rec: ObjectRecord, holders: string[]): string[] {
   return [...new Set(holders)].filter((h) => rec.auditFailed?.[h] === undefined)
+}
+
+/** What sending replicas of an object came to (Catalogue.recordReplicas). */
+export interface ReplicaOutcome {
+  holders: string[]
+  replace?: boolean
+  proven: string[]
+  failed: Omit<Refusal, 'at'>[]
+}
+
+/** `prev` with a replica outcome applied, and the refusals in it not already on record. */
+function withReplicas(
+  prev: ObjectRecord,
+  outcome: ReplicaOutcome,
+  at: number,
+): { record: ObjectRecord; fresh: Refusal[] } {
+  const { holders, replace = false, proven, failed } = outcome
+  const before = prev.refusals ?? []
+  const fresh = failed.filter((f) => !before.some((b) => b.nodeId === f.nodeId && b.code === f.code))
+  const gone = new Set([...holders, ...proven, ...failed.map((f) => f.nodeId)])
+  const refusals = [...before.filter((b) => !gone.has(b.nodeId)), ...failed.map((f) => ({ ...f, at }))]
+  const provenAt = { ...prev.proven }
+  const damaged = { ...prev.damaged }
+  for (const nodeId of proven) {
+    provenAt[nodeId] = at
+    delete damaged[nodeId]
+  }
+  const record: ObjectRecord = {
+    ...prev,
+    holders: trusted(prev, replace ? holders : [...prev.holders, ...holders]),
+    proven: provenAt,
+    damaged,
+    ...((refusals.length > 0 || before.length > 0) && { refusals }),
+  }
+  return { record, fresh: fresh.map((f) => ({ ...f, at })) }
 }

@@ -6,6 +6,7 @@ import type { DeviceLog } from './catalogue-log.js'
 import type { Logger } from './logger.js'
 import type { Membership } from './membership.js'
 import type { CommitSigner } from './object/commit-signer.js'
+import type { SmallReplicaSender } from './protocol/store.js'
 import type { RateLimiter } from './rate-limiter.js'
 
 /** A finished transfer, for metrics. */
@@ -34,6 +35,8 @@ export interface ServerContext {
   readonly ownerKey: OwnerKey
   /** Signs the commits of this node's puts, those that end together with one signature. */
   readonly commitSigner: CommitSigner
+  /** Sends the replicas of small puts that end together to each holder in one request. */
+  readonly smallReplicas: SmallReplicaSender
   readonly secrets: OwnerSecrets
   readonly ownerId: string
   readonly logger: Logger

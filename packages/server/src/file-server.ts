@@ -72,6 +72,7 @@ import { PeerRecordSigner } from './peer-record.js'
 import { PeerTraffic } from './peer-traffic.js'
 import { livePeers, wantedReplicas } from './placement.js'
 import { createRequestHandler } from './protocol/request-handler.js'
+import { SmallReplicaSender } from './protocol/store.js'
 import { type PutTuning, putObject } from './put-object.js'
 import { RateLimiter } from './rate-limiter.js'
 import { rebuildCatalogue } from './rebuild.js'
@@ -234,6 +235,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       }),
       ownerKey: this.#o.ownerKey,
       commitSigner: new CommitSigner(this.#o.ownerKey),
+      smallReplicas: new SmallReplicaSender(this.ownerId, fetchTimeout),
       secrets: this.#secrets,
       ownerId: this.ownerId,
       logger: this.#logger,

@@ -1,4 +1,6 @@
 import { locatorOf, OBJECT_CHUNK_SIZE, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
+import type { Peer } from '@cas/p2p'
+import type { ObjectRecord, ReplicaOutcome } from './catalogue.js'
 import type { ServerContext } from './context.js'
 import type { Deleter } from './delete.js'
 import { ObjectTooLargeError } from './errors.js'
@@ -14,8 +16,16 @@ import {
   rankedCandidates,
   wantedReplicas,
 } from './placement.js'
+import { MAX_SMALL_REPLICA_BYTES } from './protocol/messages.js'
 import { HolderUpload } from './protocol/store.js'
-import { failureOf, localRecords, type ReplicateResult, recordReplicas, replicate } from './replicate.js'
+import {
+  failureOf,
+  localRecords,
+  type ReplicateResult,
+  recordObject,
+  recordReplicas,
+  replicate,
+} from './replicate.js'
 import { iterate } from './stream-utils.js'
 import type { PutOptions, PutResult, Replication, Source } from './types.js'
 
@@ -55,26 +65,33 @@ export async function putObject(
   const ranked = rankedCandidates(putPlacementKey(), live, groups, [], distrusted(ctx))
   // The best-ranked members, connected to now where they are not: one that does not answer is left
   // out of this put, and the next candidates take its replica once the put is done.
-  const peers = await ctx.members.peers(ranked.slice(0, wanted))
-  for (const peer of peers) {
-    if (!peer) continue
-    uploads.push(
-      new HolderUpload(peer, ctx.ownerId, {
-        queueBytes: tuning.holderQueueBytes,
-        stallMs: tuning.holderStallMs,
-        answerMs: ctx.fetchTimeout,
-        signal: opts.signal,
-        limiter: ctx.replicationLimiter,
-        onBytes: (n) => {
-          sent += n
-          const total = ingestTotal === undefined ? undefined : ingestTotal * uploads.length
-          opts.onProgress?.({ phase: 'replicate', done: sent, total })
-        },
-      }),
-    )
+  const peers = (await ctx.members.peers(ranked.slice(0, wanted))).filter((p): p is Peer => p !== undefined)
+  // Each holder's stream starts with the first full chunk: an object of one small chunk goes whole
+  // instead, with the other small puts that end in the same turn (SmallReplicaSender).
+  let streaming = false
+  const startUploads = (): void => {
+    if (streaming) return
+    streaming = true
+    for (const peer of peers) {
+      uploads.push(
+        new HolderUpload(peer, ctx.ownerId, {
+          queueBytes: tuning.holderQueueBytes,
+          stallMs: tuning.holderStallMs,
+          answerMs: ctx.fetchTimeout,
+          signal: opts.signal,
+          limiter: ctx.replicationLimiter,
+          onBytes: (n) => {
+            sent += n
+            const total = ingestTotal === undefined ? undefined : ingestTotal * uploads.length
+            opts.onProgress?.({ phase: 'replicate', done: sent, total })
+          },
+        }),
+      )
+    }
   }
   const local = await ctx.store.writer({ namespace: 'self' })
   const emit = async (chunk: SealedChunk): Promise<void> => {
+    startUploads()
     const head = recordHead(RECORD_CHUNK, chunk.ciphertext.byteLength)
     await Promise.all([
       local.append(chunk.ciphertext),
@@ -96,7 +113,17 @@ export async function putObject(
     }
     opts.signal.throwIfAborted()
     const { last, object } = sealer.final()
-    if (last) await emit(last)
+    // One chunk, small enough to go whole: kept locally now, sent once its commit is signed.
+    const whole =
+      !streaming && last !== undefined && last.ciphertext.byteLength <= MAX_SMALL_REPLICA_BYTES
+        ? last
+        : undefined
+    if (whole) {
+      await local.append(whole.ciphertext)
+    } else {
+      startUploads()
+      if (last) await emit(last)
+    }
     cid = object.cid
     const locator = locatorOf(ctx.secrets, cid)
     const signed = await ctx.commitSigner.sign({
@@ -114,41 +141,58 @@ export async function putObject(
         if (await u.push(recordHead(RECORD_COMMIT, signed.bytes.byteLength))) await u.push(signed.bytes)
       }),
     )
+    const holders = whole ? peers.map((p) => p.nodeId) : uploads.map((u) => u.nodeId)
+    const stored = whole
+      ? peers.map(async (peer) => {
+          await ctx.replicationLimiter?.take(whole.ciphertext.byteLength, opts.signal)
+          await ctx.smallReplicas.send(peer, whole.ciphertext, signed.bytes, opts.signal)
+          sent += whole.ciphertext.byteLength
+          opts.onProgress?.({ phase: 'replicate', done: sent, total: object.size * peers.length })
+        })
+      : []
+    for (const p of stored) p.catch(() => {})
     await local.append(replicaTrailer(signed))
     await local.commit(cid)
-    // The catalogue lists the object before its holders are known: keep repair off it until this put is done.
+    // Repair stays off the object until this put is done: a streamed put lists it before its holders are known.
     ctx.replicating.set(cid, (ctx.replicating.get(cid) ?? 0) + 1)
     marked = true
     const prev = ctx.catalogue.getObject(cid)
-    const op =
-      opts.internal === true
-        ? undefined
-        : ctx.log.put({ cid, size: object.size, replication, name: opts.name })
-    await ctx.catalogue.putObject(
-      {
-        cid,
-        size: object.size,
-        names: opts.name === undefined ? [] : [opts.name],
-        created: Date.now(),
-        replication,
-        holders: [],
-        shared: false,
-        objectKey: object.objectKey,
-        ...(opts.internal === true && { kind: 'catalogue' as const }),
-      },
-      // A segment of the log is not itself in the log.
-      op === undefined ? [] : [op],
-    )
-    // The objects this put's name was taken from keep their other names, not this one.
-    if (op) {
-      const others = [...ctx.log.state.touchedBy(op)].filter((other) => other !== cid)
-      await ctx.catalogue.putLogged(ctx.log.state.listed(others))
+    const record: ObjectRecord = {
+      cid,
+      size: object.size,
+      names: opts.name === undefined ? [] : [opts.name],
+      created: Date.now(),
+      replication,
+      holders: [],
+      shared: false,
+      objectKey: object.objectKey,
+      ...(opts.internal === true && { kind: 'catalogue' as const }),
     }
-    const settled = await Promise.allSettled(uploads.map((u) => u.finish()))
+    /**
+     * Lists the object (with what its replicas came to, when given) and logs this device's put of it,
+     * in one durable write. The op is made here, not earlier, so that a put that fails before never
+     * enters the log. A segment of the log is not itself in the log.
+     */
+    const list = async (replicas?: ReplicaOutcome): Promise<void> => {
+      const op =
+        opts.internal === true
+          ? undefined
+          : ctx.log.put({ cid: record.cid, size: object.size, replication, name: opts.name })
+      await recordObject(ctx, record, op === undefined ? [] : [op], replicas)
+      // The objects this put's name was taken from keep their other names, not this one.
+      if (op) {
+        const others = [...ctx.log.state.touchedBy(op)].filter((other) => other !== record.cid)
+        await ctx.catalogue.putLogged(ctx.log.state.listed(others))
+      }
+    }
+    // A streamed put lists the object now, as its holders may take minutes; a whole one, whose
+    // holders answer within a turn or two, lists it once with them (one flush instead of two).
+    if (!whole) await list()
+    const settled = await Promise.allSettled(whole ? stored : uploads.map((u) => u.finish()))
     const acked: string[] = []
     const failed: ReplicateResult['failed'] = []
     settled.forEach((r, i) => {
-      const nodeId = (uploads[i] as HolderUpload).nodeId
+      const nodeId = holders[i] as string
       if (r.status === 'fulfilled') {
         acked.push(nodeId)
         ctx.onTransfer({ direction: 'out', kind: 'replica', nodeId, bytes: signed.dataBytes })
@@ -170,7 +214,9 @@ export async function putObject(
       acked.push(...more.acked)
       failed.push(...more.failed)
     }
-    await recordReplicas(ctx, cid, { holders: acked, proven: acked, failed })
+    const outcome = { holders: acked, proven: acked, failed }
+    if (whole) await list(outcome)
+    else await recordReplicas(ctx, cid, outcome)
     // Putting the same content again: live holders of the earlier upload still hold a valid replica.
     const earlier = (prev?.holders ?? []).filter((h) => live.includes(h) && !acked.includes(h))
     const replicas = [...acked, ...earlier]

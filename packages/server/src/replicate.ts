@@ -1,9 +1,12 @@
+import type { ObjectRecord, ReplicaOutcome } from './catalogue.js'
+import type { CatalogueOp } from './catalogue-log.js'
 import type { ServerContext } from './context.js'
 import { errorCode, NotFoundError } from './errors.js'
 import { RECORD_CHUNK, RECORD_COMMIT, recordHead } from './object/record-stream.js'
 import { readChunks, readReplicaHead } from './object/replica-file.js'
 import { fetchChunks, fetchCommit } from './protocol/fetch.js'
 import { sendReplica } from './protocol/store.js'
+import type { Refusal } from './types.js'
 
 export interface ReplicateJob {
   cid: string
@@ -37,9 +40,23 @@ export function failureOf(nodeId: string, reason: unknown): ReplicateResult['fai
 export async function recordReplicas(
   ctx: ServerContext,
   cid: string,
-  outcome: Parameters<ServerContext['catalogue']['recordReplicas']>[1],
+  outcome: ReplicaOutcome,
 ): Promise<void> {
-  for (const r of await ctx.catalogue.recordReplicas(cid, outcome)) {
+  logRefusals(ctx, cid, await ctx.catalogue.recordReplicas(cid, outcome))
+}
+
+/** Lists an object with its log `ops` and, when given, what its replicas came to: one durable write. */
+export async function recordObject(
+  ctx: ServerContext,
+  record: ObjectRecord,
+  ops: CatalogueOp[],
+  replicas?: ReplicaOutcome,
+): Promise<void> {
+  logRefusals(ctx, record.cid, await ctx.catalogue.putObject(record, ops, replicas))
+}
+
+function logRefusals(ctx: ServerContext, cid: string, refusals: Refusal[]): void {
+  for (const r of refusals) {
     ctx.logger.warn({ nodeId: r.nodeId, cid, code: r.code, err: r.message }, 'replica refused or failed')
   }
 }

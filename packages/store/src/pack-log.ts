@@ -6,11 +6,13 @@ import { syncDir } from './atomic-write.js'
 
 /**
  * Small objects appended to pack files instead of a file (and eight folders) each, as restic and
- * Haystack pack small blobs. Appends that arrive together are written with one `writev` and made
- * durable with one `fdatasync` (group commit); each resolves only once its batch is durable, and a
- * lone append is written at once, with no timer. The packs are the record: the index (key → pack,
- * offset, size) is rebuilt by reading their record headers at open, and a record cut short by a
- * crash (never acknowledged) is cut off there.
+ * Haystack pack small blobs. Appends that arrive together are written with one `writev` (group
+ * commit) to a pack opened with O_DSYNC, so that the write returns once it is durable: one call to the
+ * thread pool per batch rather than a write and an `fdatasync`, each waiting its turn on a busy event
+ * loop. Each append resolves only once its batch is durable. A batch starts at the end of the event
+ * loop turn its first append arrived in (`setImmediate`, no timer), so the appends of that turn join
+ * it. The packs are the record: the index (key → pack, offset, size) is rebuilt by reading their
+ * record headers at open, and a record cut short by a crash (never acknowledged) is cut off there.
  */
 
 /** Record: magic, type, namespace length, key length, data length, time (ms), check, then namespace, key, data. */
@@ -51,7 +53,7 @@ export class PackLog {
   #flushing = false
   /** Bytes of records no longer in the index (replaced or removed): what a compaction would free. */
   dead = 0
-  /** Batches made durable so far (each one fdatasync), and the records they held. */
+  /** Batches made durable so far (each one durable write), and the records they held. */
   readonly stats = { flushes: 0, records: 0 }
 
   private constructor(dir: string, maxPackBytes: number) {
@@ -136,11 +138,14 @@ export class PackLog {
   #append(record: Buffer, apply: Pending['apply']): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, apply, resolve, reject })
-      if (!this.#flushing) void this.#flush()
+      if (!this.#flushing) {
+        this.#flushing = true
+        setImmediate(() => void this.#flush())
+      }
     })
   }
 
-  /** Writes what is queued as one batch, syncs it, acknowledges it; again while more arrived meanwhile. */
+  /** Writes what is queued as one durable batch, acknowledges it; again while more arrived meanwhile. */
   async #flush(): Promise<void> {
     this.#flushing = true
     while (this.#queue.length > 0) {
@@ -156,7 +161,6 @@ export class PackLog {
           const { bytesWritten } = await handle.writev(sliceFrom(records, written), at + written)
           written += bytesWritten
         }
-        await handle.datasync()
         this.stats.flushes++
         this.stats.records += batch.length
         this.#end = at + total
@@ -177,10 +181,11 @@ export class PackLog {
   }
 
   async #startPack(pack: number): Promise<void> {
-    // Read-write, created if missing; not O_APPEND, which would ignore the positions of writes.
+    // Read-write, created if missing, each write durable when it returns (O_DSYNC); not O_APPEND, which
+    // would ignore the positions of writes.
     const handle = await open(
       join(this.#dir, packName(pack)),
-      constants.O_RDWR | constants.O_CREAT,
+      constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC,
       FILE_MODE,
     )
     this.#handles.set(pack, handle)
@@ -192,7 +197,7 @@ export class PackLog {
   async #handle(pack: number): Promise<FileHandle> {
     let handle = this.#handles.get(pack)
     if (!handle) {
-      handle = await open(join(this.#dir, packName(pack)), 'r+')
+      handle = await open(join(this.#dir, packName(pack)), constants.O_RDWR | constants.O_DSYNC)
       this.#handles.set(pack, handle)
     }
     return handle

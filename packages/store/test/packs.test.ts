@@ -56,6 +56,16 @@ describe('packed small objects', () => {
     expect(store.packStats()?.flushes).toBe((stats?.flushes ?? 0) + 1)
   })
 
+  it('writes the commits issued in one turn as one batch, the first of them included', async () => {
+    const store = await packedStore()
+    const writers = await Promise.all(Array.from({ length: 16 }, () => store.writer({ keyBytes: 8 })))
+    for (const w of writers) await w.append(randomBytes(1000))
+    const before = store.packStats()?.flushes ?? 0
+    await Promise.all(writers.map((w, i) => w.commit(`key-${String(i).padStart(4, '0')}`)))
+    expect(store.packStats()?.flushes).toBe(before + 1)
+    expect(store.packStats()?.records).toBe(16)
+  })
+
   it('lists, counts, replaces and deletes packed objects beside filed ones', async () => {
     const root = await tempDir()
     const store = await packedStore(root)

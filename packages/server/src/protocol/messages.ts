@@ -6,6 +6,12 @@ import { ID_PATTERN } from '../ids.js'
 export const MAX_GOSSIP_RECORDS = 32
 /** Most chunks one `fetch` request may ask for: bounds what a holder reads for one request. */
 export const MAX_FETCH_CHUNKS = 64
+/** Most replicas one `store-small` request may carry, and their most bytes in all (it is one frame). */
+export const MAX_SMALL_REPLICAS = 64
+export const MAX_SMALL_BATCH_BYTES = 768 * 1024
+/** Largest replica sent whole in a `store-small` (its one chunk of ciphertext), and largest commit with it. */
+export const MAX_SMALL_REPLICA_BYTES = 64 * 1024
+export const MAX_SMALL_COMMIT_BYTES = 8 * 1024
 /** Most locators one `has` request may ask about. */
 export const MAX_HAS_LOCATORS = 256
 
@@ -45,6 +51,16 @@ export const requestSchema = z.discriminatedUnion('op', [
     ownerId: id,
   }),
   z.object({
+    op: z.literal('store-small'),
+    /** Replicas of one chunk each, sent whole: the chunk's ciphertext and the owner's signed commit. */
+    v: z.literal(2),
+    ownerId: id,
+    replicas: z
+      .array(z.object({ chunk: bytes(MAX_SMALL_REPLICA_BYTES), commit: bytes(MAX_SMALL_COMMIT_BYTES) }))
+      .min(1)
+      .max(MAX_SMALL_REPLICAS),
+  }),
+  z.object({
     op: z.literal('fetch'),
     v: z.literal(2),
     ownerId: id,
@@ -71,6 +87,7 @@ export const requestSchema = z.discriminatedUnion('op', [
 ])
 export type Request = z.infer<typeof requestSchema>
 export type StoreRequest = Extract<Request, { op: 'store' }>
+export type StoreSmallRequest = Extract<Request, { op: 'store-small' }>
 export type FetchRequest = Extract<Request, { op: 'fetch' }>
 export type HasRequest = Extract<Request, { op: 'has' }>
 export type DeleteRequest = Extract<Request, { op: 'delete' }>
@@ -79,6 +96,17 @@ export type HeadRequest = Extract<Request, { op: 'head' }>
 export type HeadsRequest = Extract<Request, { op: 'heads' }>
 
 export const storeResponseSchema = z.object({ stored: z.literal(true), size: z.number().int().nonnegative() })
+/** One answer per replica of a `store-small`, in order: stored, or refused with an error code. */
+export const storeSmallResponseSchema = z.object({
+  results: z
+    .array(
+      z.union([
+        z.object({ stored: z.literal(true), size: z.number().int().nonnegative() }),
+        z.object({ code: z.string().max(64), message: z.string().max(300) }),
+      ]),
+    )
+    .max(MAX_SMALL_REPLICAS),
+})
 export const fetchResponseSchema = z.object({ size: z.number().int().nonnegative() })
 export const hasResponseSchema = z.object({ present: z.array(z.boolean()).max(MAX_HAS_LOCATORS) })
 export const deleteResponseSchema = z.object({ deleted: z.boolean() })

@@ -9,7 +9,7 @@ import { handleGossip } from './gossip.js'
 import { handleHas } from './has.js'
 import { handleHead, handleHeads } from './heads.js'
 import { requestSchema } from './messages.js'
-import { handleStore } from './store.js'
+import { handleStore, handleStoreSmall } from './store.js'
 
 export interface HandlerDeps {
   ctx: ServerContext
@@ -70,6 +70,8 @@ async function serve(deps: HandlerDeps, req: IncomingRequest): ReturnType<Reques
   switch (body.op) {
     case 'store':
       return { body: await handleStore(owned, req, body) }
+    case 'store-small':
+      return { body: await handleStoreSmall(owned, req, body) }
     case 'fetch':
       return handleFetch(deps.ctx, req, body)
     case 'has':

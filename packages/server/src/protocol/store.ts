@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MAX_OBJECT_CHUNK_SIZE } from '@cas/crypto'
-import type { IncomingRequest, Peer } from '@cas/p2p'
+import { describeError, forPeer, type IncomingRequest, type Peer, RemoteError } from '@cas/p2p'
+import type { ObjectWriter } from '@cas/store'
 import type { ServerContext } from '../context.js'
 import {
   BadRequestError,
@@ -21,7 +22,14 @@ import {
 import { RECORD_CHUNK, readRecords } from '../object/record-stream.js'
 import { replicaTrailer } from '../object/replica-file.js'
 import { type RateLimiter, throttled } from '../rate-limiter.js'
-import { type StoreRequest, storeResponseSchema } from './messages.js'
+import {
+  MAX_SMALL_BATCH_BYTES,
+  MAX_SMALL_REPLICAS,
+  type StoreRequest,
+  type StoreSmallRequest,
+  storeResponseSchema,
+  storeSmallResponseSchema,
+} from './messages.js'
 
 /**
  * The `store` operation, both sides. The owner streams a replica as records
@@ -78,42 +86,8 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
         signed = openSignedCommit(Buffer.concat(rec.parts))
       }
     }
+    const size = await keepReplica(deps, ownerId, writer, signed as SignedCommit, received, reserve)
     const s = signed as SignedCommit
-    const { commit } = s
-    if (commit.ownerId !== ownerId) throw new UnauthorizedError('the commit names another namespace')
-    deps.checkFresh(commit.issuedAt)
-    if (!chunksMatch(commit, received)) {
-      throw new ReplicaMismatchError(
-        `the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`,
-      )
-    }
-    const trailer = replicaTrailer(s)
-    reserve(trailer.byteLength)
-    await writer.append(trailer)
-    const size = s.dataBytes + trailer.byteLength
-    // From the tombstone and the record read to the record written, alone for this replica.
-    await held.exclusive(ownerId, commit.locator, async () => {
-      const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
-      if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
-        throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
-      }
-      const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
-      if (
-        prev &&
-        (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))
-      ) {
-        throw new StaleReplicaError(
-          'a store signed before the replica already held (an older upload, or a replay)',
-        )
-      }
-      await writer.commit(commit.locator)
-      await ctx.catalogue.putHeld(ownerId, commit.locator, {
-        size,
-        writtenAt: commit.issuedAt,
-        digest: s.digest,
-      })
-      held.stored(ownerId, prev?.size)
-    })
     ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: s.dataBytes })
     return { stored: true as const, size }
   } catch (err) {
@@ -121,6 +95,93 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
     held.release(ownerId, reserved)
     throw err
   }
+}
+
+/**
+ * A batch of small replicas sent whole (`store-small`): each is checked and kept as a streamed store
+ * keeps it, all at once so that their pack appends and held records share one flush each, and each
+ * gets its own answer: one refused replica (a replay, a full quota) does not refuse the others.
+ */
+export async function handleStoreSmall(deps: StoreDeps, req: IncomingRequest, body: StoreSmallRequest) {
+  const { ctx, held } = deps
+  const ownerId = body.ownerId
+  await deps.checkDisk(body.replicas.reduce((n, r) => n + r.chunk.byteLength + r.commit.byteLength, 0))
+  const results = await Promise.all(
+    body.replicas.map(async ({ chunk, commit }) => {
+      const writer = await ctx.store.writer({ namespace: ownerId })
+      let reserved = 0
+      const reserve = (n: number) => {
+        held.reserve(ownerId, n)
+        reserved += n
+      }
+      try {
+        reserve(HELD_REPLICA_OVERHEAD + chunk.byteLength)
+        const signed = openSignedCommit(Buffer.from(commit.buffer, commit.byteOffset, commit.byteLength))
+        await writer.append(chunk)
+        const received = [{ length: chunk.byteLength, hash: createHash('sha256').update(chunk).digest() }]
+        const size = await keepReplica(deps, ownerId, writer, signed, received, reserve)
+        ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: signed.dataBytes })
+        return { stored: true as const, size }
+      } catch (err) {
+        await writer.discard()
+        held.release(ownerId, reserved)
+        return forPeer(describeError(err))
+      }
+    }),
+  )
+  return { results }
+}
+
+/**
+ * The end of a store, whole or streamed: checks that the owner signed exactly the chunks received, for
+ * this namespace, and not before what is held or a delete; then appends the commit as the replica's
+ * trailer, commits the file and records it as held (flushed). Resolves with the replica's size.
+ */
+async function keepReplica(
+  deps: StoreDeps,
+  ownerId: string,
+  writer: ObjectWriter,
+  s: SignedCommit,
+  received: readonly CommitChunk[],
+  reserve: (n: number) => void,
+): Promise<number> {
+  const { ctx, held } = deps
+  const { commit } = s
+  if (commit.ownerId !== ownerId) throw new UnauthorizedError('the commit names another namespace')
+  deps.checkFresh(commit.issuedAt)
+  if (!chunksMatch(commit, received)) {
+    throw new ReplicaMismatchError(
+      `the bytes received are not those the owner signed for ${commit.locator.slice(0, 12)}`,
+    )
+  }
+  const trailer = replicaTrailer(s)
+  reserve(trailer.byteLength)
+  await writer.append(trailer)
+  const size = s.dataBytes + trailer.byteLength
+  // From the tombstone and the record read to the record written, alone for this replica.
+  await held.exclusive(ownerId, commit.locator, async () => {
+    const deletedAt = ctx.catalogue.getTombstone(ownerId, commit.locator)
+    if (deletedAt !== undefined && commit.issuedAt < deletedAt) {
+      throw new StaleReplicaError('a store signed before the owner deleted this replica (a replay)')
+    }
+    const prev = ctx.catalogue.getHeld(ownerId, commit.locator)
+    if (
+      prev &&
+      (commit.issuedAt < prev.writtenAt || (commit.issuedAt === prev.writtenAt && prev.digest !== s.digest))
+    ) {
+      throw new StaleReplicaError(
+        'a store signed before the replica already held (an older upload, or a replay)',
+      )
+    }
+    await writer.commit(commit.locator)
+    await ctx.catalogue.putHeld(ownerId, commit.locator, {
+      size,
+      writtenAt: commit.issuedAt,
+      digest: s.digest,
+    })
+    held.stored(ownerId, prev?.size)
+  })
+  return size
 }
 
 /** Sends a whole replica (records from `records`) to one peer and resolves once it is stored there. */
@@ -298,4 +359,97 @@ export class HolderUpload {
       this.#wakeReader = undefined
     }
   }
+}
+
+/**
+ * The owner's side of `store-small`: replicas of one chunk queued for a holder during one turn of the
+ * event loop leave together in one request (at most MAX_SMALL_REPLICAS, MAX_SMALL_BATCH_BYTES), so
+ * that concurrent small puts cost each holder one request, one pack flush and one catalogue flush
+ * between them instead of one each. Nothing waits on a timer: a lone put's replica leaves at the end
+ * of its turn.
+ */
+export class SmallReplicaSender {
+  readonly #queues = new Map<string, { peer: Peer; items: SmallItem[] }>()
+  #scheduled = false
+
+  /** `timeout`: how long a holder has to store a batch and answer, in ms. */
+  constructor(
+    private readonly ownerId: string,
+    private readonly timeout: number,
+  ) {}
+
+  /** Resolves once `peer` stored the replica (`chunk`, then the signed commit); rejects with why not. */
+  send(peer: Peer, chunk: Uint8Array, commit: Uint8Array, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let queue = this.#queues.get(peer.nodeId)
+      if (!queue) {
+        queue = { peer, items: [] }
+        this.#queues.set(peer.nodeId, queue)
+      }
+      queue.items.push({ chunk, commit, signal, resolve, reject })
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        setImmediate(this.#flush)
+      }
+    })
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false
+    const queues = [...this.#queues.values()]
+    this.#queues.clear()
+    for (const { peer, items } of queues) {
+      let batch: SmallItem[] = []
+      let bytes = 0
+      for (const item of items) {
+        if (item.signal.aborted) {
+          item.reject(item.signal.reason)
+          continue
+        }
+        const size = item.chunk.byteLength + item.commit.byteLength
+        if (
+          batch.length >= MAX_SMALL_REPLICAS ||
+          (batch.length > 0 && bytes + size > MAX_SMALL_BATCH_BYTES)
+        ) {
+          void this.#request(peer, batch)
+          batch = []
+          bytes = 0
+        }
+        batch.push(item)
+        bytes += size
+      }
+      if (batch.length > 0) void this.#request(peer, batch)
+    }
+  }
+
+  async #request(peer: Peer, batch: SmallItem[]): Promise<void> {
+    try {
+      const res = await peer.request(
+        {
+          op: 'store-small',
+          v: 2,
+          ownerId: this.ownerId,
+          replicas: batch.map((i) => ({ chunk: i.chunk, commit: i.commit })),
+        },
+        { timeout: this.timeout },
+      )
+      const { results } = storeSmallResponseSchema.parse(res.body)
+      batch.forEach((item, i) => {
+        const r = results[i]
+        if (r && 'stored' in r) item.resolve()
+        else if (r) item.reject(new RemoteError(r.code, r.message))
+        else item.reject(new RemoteError('ERR_BAD_RESPONSE', 'the holder answered fewer replicas than sent'))
+      })
+    } catch (err) {
+      for (const item of batch) item.reject(err)
+    }
+  }
+}
+
+interface SmallItem {
+  chunk: Uint8Array
+  commit: Uint8Array
+  signal: AbortSignal
+  resolve: () => void
+  reject: (err: unknown) => void
 }
