@@ -341,6 +341,39 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
     },
   },
   {
+    name: "a batch of small replicas replaying the owner's commits with other bytes",
+    async run(from) {
+      const f = await fake()
+      const replicas = []
+      for (const o of heldForHonest) {
+        const res = await f.request({
+          op: 'fetch',
+          v: 2,
+          ownerId: honestOwner.ownerId,
+          locator: o.locator,
+          part: 'commit',
+        })
+        expect(res.kind).toBe('res')
+        const commit = (res as { data: Buffer }).data
+        // These replicas are one chunk each: the shape a batch carries whole.
+        const [length] = commitChunkLengths(commit)
+        replicas.push({ chunk: randomBytes(length as number), commit })
+      }
+      const reply = await f.request({ op: 'store-small', v: 2, ownerId: honestOwner.ownerId, replicas })
+      expect(reply).toMatchObject({
+        kind: 'res',
+        body: { results: replicas.map(() => ({ code: 'ERR_REPLICA_MISMATCH' })) },
+      })
+      for (const o of heldForHonest) expect(await replicaState(victim, honestNodeOwner, o.cid)).toBe('ok')
+      await expectLogged(
+        from,
+        'replayed small replicas with other bytes',
+        refusedRequest('store-small', 'ERR_REPLICA_MISMATCH'),
+      )
+      f.close()
+    },
+  },
+  {
     name: '10,000 fake peer records in one gossip message',
     async run(from) {
       const f = await fake()

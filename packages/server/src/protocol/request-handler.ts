@@ -1,7 +1,7 @@
 import type { IncomingRequest, RequestHandler } from '@cas/p2p'
 import type { ServerContext } from '../context.js'
 import type { Discovery } from '../discovery.js'
-import { BadRequestError, errorCode, UnauthorizedError } from '../errors.js'
+import { BadRequestError, UnauthorizedError } from '../errors.js'
 import type { HeldReplicas } from '../held-replicas.js'
 import { handleDelete } from './delete.js'
 import { handleFetch } from './fetch.js'
@@ -9,6 +9,7 @@ import { handleGossip } from './gossip.js'
 import { handleHas } from './has.js'
 import { handleHead, handleHeads } from './heads.js'
 import { requestSchema } from './messages.js'
+import { logRefusal } from './refusals.js'
 import { handleStore, handleStoreSmall } from './store.js'
 
 export interface HandlerDeps {
@@ -20,35 +21,14 @@ export interface HandlerDeps {
   checkDisk: (coming: number) => Promise<void>
 }
 
-/** Refusals worth an operator's eye: a peer that forges, sends garbage or breaks a bound. */
-const LOGGED_REFUSALS = new Set([
-  'ERR_UNAUTHORIZED',
-  'ERR_BAD_REQUEST',
-  'ERR_REPLICA_MISMATCH',
-  'ERR_STALE_REPLICA',
-])
-
 /** Serves other FileServers: store and delete (owner-signed), fetch and has (open), gossip. */
 export function createRequestHandler(deps: HandlerDeps): RequestHandler {
   return async (req) => {
     try {
       return await serve(deps, req)
     } catch (err) {
-      // p2p only logs handler failures at debug; a refused forgery must leave a reason in the log.
       // (Gossip over its rate bound is logged by Discovery, once per window, not once per message.)
-      const code = errorCode(err)
-      if (code !== undefined && LOGGED_REFUSALS.has(code)) {
-        const op = (req.body as { op?: unknown } | null)?.op
-        deps.ctx.logger.warn(
-          {
-            nodeId: req.peer.nodeId,
-            op: typeof op === 'string' ? op.slice(0, 32) : undefined,
-            code,
-            err: String(err),
-          },
-          'refused a peer request',
-        )
-      }
+      logRefusal(deps.ctx.logger, req.peer.nodeId, (req.body as { op?: unknown } | null)?.op, err)
       throw err
     }
   }

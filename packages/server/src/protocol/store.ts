@@ -30,6 +30,7 @@ import {
   storeResponseSchema,
   storeSmallResponseSchema,
 } from './messages.js'
+import { logRefusal } from './refusals.js'
 
 /**
  * The `store` operation, both sides. The owner streams a replica as records
@@ -125,6 +126,7 @@ export async function handleStoreSmall(deps: StoreDeps, req: IncomingRequest, bo
       } catch (err) {
         await writer.discard()
         held.release(ownerId, reserved)
+        logRefusal(ctx.logger, req.peer.nodeId, body.op, err)
         return forPeer(describeError(err))
       }
     }),
