@@ -119,6 +119,13 @@ async function expectLogged(from: number, what: string, match: (l: LogLine) => b
 
 const logMark = async (): Promise<number> => (await readLog(logFile)).length
 
+/** The signed commit of a replica the victim holds for the honest owner: anyone may read it, a hostile holder has it anyway. */
+async function heldCommit(f: FakePeer, locator: string): Promise<Buffer> {
+  const res = await f.request({ op: 'fetch', v: 2, ownerId: honestOwner.ownerId, locator, part: 'commit' })
+  expect(res.kind).toBe('res')
+  return (res as { data: Buffer }).data
+}
+
 /**
  * After every attack: the victim is up, its own objects and the replicas it holds for the
  * honest node are intact, and an honest put then get (through the victim's replica) works.
@@ -316,16 +323,7 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
     async run(from) {
       const f = await fake()
       for (const o of heldForHonest) {
-        // Anyone may read a replica's commit; a hostile holder has it anyway.
-        const res = await f.request({
-          op: 'fetch',
-          v: 2,
-          ownerId: honestOwner.ownerId,
-          locator: o.locator,
-          part: 'commit',
-        })
-        expect(res.kind).toBe('res')
-        const commit = (res as { data: Buffer }).data
+        const commit = await heldCommit(f, o.locator)
         const garbage = commitChunkLengths(commit).map((n) => randomBytes(n))
         const reply = await f.request(storeBody(honestOwner.ownerId), { data: storeRecords(garbage, commit) })
         expect(reply).toMatchObject({ kind: 'error', code: 'ERR_REPLICA_MISMATCH' })
@@ -346,15 +344,7 @@ const attacks: { name: string; run: (from: number) => Promise<void> }[] = [
       const f = await fake()
       const replicas = []
       for (const o of heldForHonest) {
-        const res = await f.request({
-          op: 'fetch',
-          v: 2,
-          ownerId: honestOwner.ownerId,
-          locator: o.locator,
-          part: 'commit',
-        })
-        expect(res.kind).toBe('res')
-        const commit = (res as { data: Buffer }).data
+        const commit = await heldCommit(f, o.locator)
         // These replicas are one chunk each: the shape a batch carries whole.
         const [length] = commitChunkLengths(commit)
         replicas.push({ chunk: randomBytes(length as number), commit })

@@ -33,10 +33,10 @@ import {
 import { logRefusal } from './refusals.js'
 
 /**
- * The `store` operation, both sides. The owner streams a replica as records
- * (ciphertext chunks, then its signed commit); the holder hashes each chunk as
- * it arrives and keeps the file only if the owner signed exactly those bytes,
- * for this namespace, and not before what it already holds or a delete.
+ * The `store` and `store-small` operations, both sides. The owner streams a replica as records
+ * (ciphertext chunks, then its signed commit), or sends small ones whole, several to a request; the
+ * holder hashes each chunk and keeps the replica only if the owner signed exactly those bytes, for
+ * this namespace, and not before what it already holds or a delete.
  */
 
 export interface StoreDeps {
@@ -52,23 +52,14 @@ export interface StoreDeps {
 const DISK_CHECK_BYTES = 64 * 1024 * 1024
 
 export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: StoreRequest) {
-  const { ctx, held } = deps
-  if (!req.data) throw new BadRequestError('a store request carries the replica as data')
-  const ownerId = body.ownerId
-  const writer = await ctx.store.writer({ namespace: ownerId })
-  let reserved = 0
-  const reserve = (n: number) => {
-    held.reserve(ownerId, n)
-    reserved += n
-  }
-  try {
-    // The replica's fixed cost first: a stream of empty replicas is refused by the quota too.
-    reserve(HELD_REPLICA_OVERHEAD)
+  const data = req.data
+  if (!data) throw new BadRequestError('a store request carries the replica as data')
+  const size = await storeReplica(deps, req, body.ownerId, async (writer, reserve) => {
     let sinceDiskCheck = 0
     await deps.checkDisk(0)
     const received: CommitChunk[] = []
     let signed: SignedCommit | undefined
-    for await (const rec of readRecords(req.data, MAX_OBJECT_CHUNK_SIZE)) {
+    for await (const rec of readRecords(data, MAX_OBJECT_CHUNK_SIZE)) {
       if (rec.type === RECORD_CHUNK) {
         if (received.length >= MAX_CHUNKS) throw new BadRequestError(`more than ${MAX_CHUNKS} chunks`)
         reserve(rec.length)
@@ -87,15 +78,9 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
         signed = openSignedCommit(Buffer.concat(rec.parts))
       }
     }
-    const size = await keepReplica(deps, ownerId, writer, signed as SignedCommit, received, reserve)
-    const s = signed as SignedCommit
-    ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: s.dataBytes })
-    return { stored: true as const, size }
-  } catch (err) {
-    await writer.discard()
-    held.release(ownerId, reserved)
-    throw err
-  }
+    return { signed: signed as SignedCommit, received }
+  })
+  return { stored: true as const, size }
 }
 
 /**
@@ -104,34 +89,60 @@ export async function handleStore(deps: StoreDeps, req: IncomingRequest, body: S
  * gets its own answer: one refused replica (a replay, a full quota) does not refuse the others.
  */
 export async function handleStoreSmall(deps: StoreDeps, req: IncomingRequest, body: StoreSmallRequest) {
-  const { ctx, held } = deps
-  const ownerId = body.ownerId
   await deps.checkDisk(body.replicas.reduce((n, r) => n + r.chunk.byteLength + r.commit.byteLength, 0))
   const results = await Promise.all(
     body.replicas.map(async ({ chunk, commit }) => {
-      const writer = await ctx.store.writer({ namespace: ownerId })
-      let reserved = 0
-      const reserve = (n: number) => {
-        held.reserve(ownerId, n)
-        reserved += n
-      }
       try {
-        reserve(HELD_REPLICA_OVERHEAD + chunk.byteLength)
-        const signed = openSignedCommit(Buffer.from(commit.buffer, commit.byteOffset, commit.byteLength))
-        await writer.append(chunk)
-        const received = [{ length: chunk.byteLength, hash: createHash('sha256').update(chunk).digest() }]
-        const size = await keepReplica(deps, ownerId, writer, signed, received, reserve)
-        ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: signed.dataBytes })
+        const size = await storeReplica(deps, req, body.ownerId, async (writer, reserve) => {
+          reserve(chunk.byteLength)
+          const signed = openSignedCommit(Buffer.from(commit.buffer, commit.byteOffset, commit.byteLength))
+          await writer.append(chunk)
+          const received = [{ length: chunk.byteLength, hash: createHash('sha256').update(chunk).digest() }]
+          return { signed, received }
+        })
         return { stored: true as const, size }
       } catch (err) {
-        await writer.discard()
-        held.release(ownerId, reserved)
-        logRefusal(ctx.logger, req.peer.nodeId, body.op, err)
+        logRefusal(deps.ctx.logger, req.peer.nodeId, body.op, err)
         return forPeer(describeError(err))
       }
     }),
   )
   return { results }
+}
+
+/**
+ * One replica coming in, by stream or whole: a writer in the owner's namespace, the replica's charge
+ * reserved as its bytes come (`receive` writes them and says what arrived), then kept (keepReplica).
+ * On any failure the writer is discarded and the reservation given back. Resolves with its size.
+ */
+async function storeReplica(
+  deps: StoreDeps,
+  req: IncomingRequest,
+  ownerId: string,
+  receive: (
+    writer: ObjectWriter,
+    reserve: (n: number) => void,
+  ) => Promise<{ signed: SignedCommit; received: CommitChunk[] }>,
+): Promise<number> {
+  const { ctx, held } = deps
+  const writer = await ctx.store.writer({ namespace: ownerId })
+  let reserved = 0
+  const reserve = (n: number) => {
+    held.reserve(ownerId, n)
+    reserved += n
+  }
+  try {
+    // The replica's fixed cost first: a stream of empty replicas is refused by the quota too.
+    reserve(HELD_REPLICA_OVERHEAD)
+    const { signed, received } = await receive(writer, reserve)
+    const size = await keepReplica(deps, ownerId, writer, signed, received, reserve)
+    ctx.onTransfer({ direction: 'in', kind: 'replica', nodeId: req.peer.nodeId, bytes: signed.dataBytes })
+    return size
+  } catch (err) {
+    await writer.discard()
+    held.release(ownerId, reserved)
+    throw err
+  }
 }
 
 /**
