@@ -150,6 +150,8 @@ export class FileServer extends EventEmitter<FileServerEvents> {
   readonly #counters = { chunksRead: 0 }
   readonly #traffic = new PeerTraffic()
   #state: State = 'new'
+  /** Set once stop closes the catalogue: late work (a damaged replica found by a stream) leaves it alone. */
+  #closing = false
   #catalogue: Catalogue | undefined
   #discovery: Discovery | undefined
   #repairer: Repairer | undefined
@@ -246,14 +248,21 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       auditFailures: new Map(),
       counters: this.#counters,
       onDamagedReplica: (ownerId: string, locator: string) =>
-        // Under the replica's lock, as stores and deletes account for it: a store replacing it at the
-        // same moment must not have its new size given back.
-        this.#held.exclusive(ownerId, locator, async () => {
-          const prev = catalogue.getHeld(ownerId, locator)
-          if (!prev) return
-          await catalogue.removeHeld(ownerId, locator)
-          this.#held.removed(ownerId, prev.size)
-        }),
+        // Counted as serving: a fetch's answer streams on after its request settled and may find a
+        // damaged chunk then, and stop must not close the catalogue under this write. Once the
+        // catalogue is closing, the record stays; the next scrub finds the replica gone.
+        this.#serve(
+          this.#closing
+            ? Promise.resolve()
+            : // Under the replica's lock, as stores and deletes account for it: a store replacing it at
+              // the same moment must not have its new size given back.
+              this.#held.exclusive(ownerId, locator, async () => {
+                const prev = catalogue.getHeld(ownerId, locator)
+                if (!prev) return
+                await catalogue.removeHeld(ownerId, locator)
+                this.#held.removed(ownerId, prev.size)
+              }),
+        ),
       onTransfer: (e: TransferEvent) => {
         this.#traffic.count(e.nodeId, e.direction, e.bytes)
         this.emit('transfer', e)
@@ -315,15 +324,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     })
     // Each request served is kept until it settles: stop waits for them (a store still renaming its
     // replica into place) before it closes the catalogue and the store.
-    this.#transport.handle((req) => {
-      const served = handler(req)
-      this.#serving.add(served)
-      const done = (): void => {
-        this.#serving.delete(served)
-      }
-      served.then(done, done)
-      return served
-    })
+    this.#transport.handle((req) => this.#serve(handler(req)))
     this.#transport.on('peer', this.#onPeer)
     this.#transport.on('peer:close', this.#onPeerClose)
     await this.#transport.listen()
@@ -379,8 +380,10 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     clearTimeout(timer)
     this.#lifetime.abort()
     await this.#transport.close()
-    // Closing the connections ended the requests being served; their writes finish or are discarded first.
-    await Promise.allSettled([...this.#serving])
+    // Closing the connections ended the requests being served; their writes finish or are discarded first
+    // (again while any settling started more).
+    while (this.#serving.size > 0) await Promise.allSettled([...this.#serving])
+    this.#closing = true
     await this.#catalogue?.close()
     // A store passed in belongs to the caller, who closes it.
     if (!this.#o.store) await this.#store.close()
@@ -909,6 +912,16 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       this.#getTuning,
     )
     return readAtMost(got.stream, max)
+  }
+
+  /** Keeps `work` (a request being served, or a write one started) until it settles: stop waits for it. */
+  #serve<T>(work: Promise<T>): Promise<T> {
+    this.#serving.add(work)
+    const done = (): void => {
+      this.#serving.delete(work)
+    }
+    work.then(done, done)
+    return work
   }
 
   async #track<T>(
