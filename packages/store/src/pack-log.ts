@@ -20,6 +20,8 @@ const MAGIC = 0x43415350 // "CASP"
 const HEADER_BYTES = 24
 const TYPE_PUT = 1
 const TYPE_REMOVE = 2
+/** O_DSYNC where the platform has it: a write to a pack returns once the bytes are durable. */
+const DSYNC: number | undefined = constants.O_DSYNC
 /** A pack is closed for appends past this size and a new one started. */
 export const DEFAULT_MAX_PACK_BYTES = 64 * 1024 * 1024
 const PACK_NAME = /^pack-(\d{6})\.dat$/
@@ -161,6 +163,8 @@ export class PackLog {
           const { bytesWritten } = await handle.writev(sliceFrom(records, written), at + written)
           written += bytesWritten
         }
+        // Where the platform has no O_DSYNC (Windows), the batch is made durable the long way.
+        if (DSYNC === undefined) await handle.datasync()
         this.stats.flushes++
         this.stats.records += batch.length
         this.#end = at + total
@@ -185,7 +189,7 @@ export class PackLog {
     // would ignore the positions of writes.
     const handle = await open(
       join(this.#dir, packName(pack)),
-      constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC,
+      constants.O_RDWR | constants.O_CREAT | (DSYNC ?? 0),
       FILE_MODE,
     )
     this.#handles.set(pack, handle)
@@ -197,7 +201,7 @@ export class PackLog {
   async #handle(pack: number): Promise<FileHandle> {
     let handle = this.#handles.get(pack)
     if (!handle) {
-      handle = await open(join(this.#dir, packName(pack)), constants.O_RDWR | constants.O_DSYNC)
+      handle = await open(join(this.#dir, packName(pack)), constants.O_RDWR | (DSYNC ?? 0))
       this.#handles.set(pack, handle)
     }
     return handle
