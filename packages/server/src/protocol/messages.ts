@@ -96,13 +96,16 @@ export type HeadRequest = Extract<Request, { op: 'head' }>
 export type HeadsRequest = Extract<Request, { op: 'heads' }>
 
 export const storeResponseSchema = z.object({ stored: z.literal(true), size: z.number().int().nonnegative() })
-/** One answer per replica of a `store-small`, in order: stored, or refused with an error code. */
+/**
+ * One answer per replica of a `store-small`, in order: stored, or refused with an error code. A refusal
+ * is bounded as @cas/p2p's `forPeer` bounds it (and its error frames accept): 64 and 1,024 characters.
+ */
 export const storeSmallResponseSchema = z.object({
   results: z
     .array(
       z.union([
         z.object({ stored: z.literal(true), size: z.number().int().nonnegative() }),
-        z.object({ code: z.string().max(64), message: z.string().max(300) }),
+        z.object({ code: z.string().max(64), message: z.string().max(1024) }),
       ]),
     )
     .max(MAX_SMALL_REPLICAS),
