@@ -9,6 +9,7 @@ import { appendFile, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DeleteResultSchema, ObjectListSchema, PutResultSchema } from '@cas/api'
+import { FileBody } from '@cas/api/client'
 import { CidHasher } from '@cas/crypto'
 import { Store } from '@cas/store'
 import type { BenchRecord } from './bench-record.js'
@@ -81,11 +82,17 @@ async function timedPut(
   query = '',
 ): Promise<{ seconds: number; cid: string; replicas: number }> {
   const start = performance.now()
-  const result = await node.client.json(PutResultSchema, 'POST', `/v1/objects${query}`, {
-    body: createReadStream(file, { highWaterMark: MiB }),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-  })
-  return { seconds: (performance.now() - start) / 1000, cid: result.cid, replicas: result.replicas.length }
+  // Sent as `cas put` sends a file: read through a few reused buffers.
+  const handle = await open(file, 'r')
+  try {
+    const result = await node.client.json(PutResultSchema, 'POST', `/v1/objects${query}`, {
+      body: new FileBody(handle, size),
+      headers: { 'content-type': 'application/octet-stream' },
+    })
+    return { seconds: (performance.now() - start) / 1000, cid: result.cid, replicas: result.replicas.length }
+  } finally {
+    await handle.close()
+  }
 }
 
 async function timedGet(node: ClusterNode, cid: string): Promise<{ seconds: number; digest: string }> {

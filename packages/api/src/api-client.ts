@@ -3,10 +3,11 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { z } from 'zod'
 import { ApiError, ClientError, NodeUnreachableError } from './client-errors.js'
+import { FileBody, sendFile } from './file-body.js'
 
 export interface SendOptions {
-  /** A stream, JSON text (sent as application/json), or bytes in memory (sent in one write). */
-  body?: Readable | string | Uint8Array
+  /** A stream, JSON text (sent as application/json), bytes in memory (sent in one write), or a file. */
+  body?: Readable | string | Uint8Array | FileBody
   headers?: Record<string, string>
   signal?: AbortSignal
 }
@@ -34,6 +35,8 @@ export class ApiClient {
         headers['content-length'] = String(Buffer.byteLength(opts.body))
       } else if (opts.body instanceof Uint8Array) {
         headers['content-length'] = String(opts.body.byteLength)
+      } else if (opts.body instanceof FileBody) {
+        headers['content-length'] = String(opts.body.size)
       }
       // Node's global agent keeps connections alive between requests (no connect and accept per
       // request) and unrefs idle ones, so they do not keep a process alive; it closes an idle one
@@ -44,7 +47,9 @@ export class ApiClient {
         ...(opts.signal && { signal: opts.signal }),
       })
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EADDRNOTAVAIL') {
+        if (err instanceof ClientError) {
+          reject(err)
+        } else if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EADDRNOTAVAIL') {
           reject(new NodeUnreachableError(url, { cause: err }))
         } else {
           reject(
@@ -61,7 +66,8 @@ export class ApiClient {
         }
         // The node refused: read why, then stop sending (a big upload may still be flowing).
         readErrorBody(res).catch((err: unknown) => {
-          if (opts.body && typeof opts.body !== 'string' && !(opts.body instanceof Uint8Array)) {
+          if (opts.body instanceof FileBody) req.destroy()
+          else if (opts.body && typeof opts.body !== 'string' && !(opts.body instanceof Uint8Array)) {
             opts.body.destroy()
           }
           reject(err)
@@ -69,7 +75,11 @@ export class ApiClient {
       })
       if (opts.body === undefined) req.end()
       else if (typeof opts.body === 'string' || opts.body instanceof Uint8Array) req.end(opts.body)
-      else {
+      else if (opts.body instanceof FileBody) {
+        sendFile(req, opts.body).catch((err: unknown) => {
+          if (!req.destroyed) req.destroy(err as Error)
+        })
+      } else {
         pipeline(opts.body, req).catch((err: unknown) => {
           // A refused upload ends the request early; the response carries the reason.
           if (!req.destroyed) req.destroy(err as Error)

@@ -39,6 +39,13 @@ export class TempFile {
 
   /** Appends bytes. A chunk of 1 MiB or more is written as is, so its owner must not change it afterwards. */
   async append(chunk: Uint8Array): Promise<void> {
+    // A whole piece goes to the disk as it is: copying it into a staging buffer first would cost a
+    // pass over its bytes (a 1 MiB chunk of a put, once per MiB) and gain nothing.
+    if (chunk.byteLength >= WRITE_BUFFER_SIZE) {
+      await this.flush()
+      await this.enqueue(chunk)
+      return
+    }
     if (this.staged + chunk.byteLength <= WRITE_BUFFER_SIZE) {
       this.stagingBuffer(this.staged + chunk.byteLength).set(chunk, this.staged)
       this.staged += chunk.byteLength
@@ -46,12 +53,8 @@ export class TempFile {
       return
     }
     await this.flush()
-    if (chunk.byteLength >= WRITE_BUFFER_SIZE) {
-      await this.enqueue(chunk)
-    } else {
-      this.stagingBuffer(chunk.byteLength).set(chunk, 0)
-      this.staged = chunk.byteLength
-    }
+    this.stagingBuffer(chunk.byteLength).set(chunk, 0)
+    this.staged = chunk.byteLength
   }
 
   /** Writes bytes at a fixed offset (the reserved prefix), e.g. a header known only at the end. */

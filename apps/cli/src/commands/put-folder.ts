@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs'
 import { type FileHandle, lstat, open, readdir, readlink, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { type SnapshotEntry, SnapshotInfoSchema, SnapshotListSchema, SnapshotSchema } from '@cas/api'
-import type { ApiClient } from '@cas/api/client'
+import { type ApiClient, ClientError, FileBody } from '@cas/api/client'
 import type { CommandContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { EXIT_FAILURE } from '../exit-codes.js'
@@ -218,14 +218,23 @@ async function sendFile(
     await handle.close()
     throw new CliError('ERR_FILE', `cannot read ${f.path}: ${fileProblem(err as NodeJS.ErrnoException)}`)
   }
-  if (body) await handle.close()
-  const result = await upload(
-    client,
-    body ?? handle.createReadStream({ highWaterMark: 1024 * 1024 }),
-    query,
-    size,
-  )
-  return { cid: result.cid, size: result.size }
+  if (body) {
+    await handle.close()
+    const result = await upload(client, body, query)
+    return { cid: result.cid, size: result.size }
+  }
+  try {
+    const result = await upload(client, new FileBody(handle, size), query)
+    return { cid: result.cid, size: result.size }
+  } catch (err) {
+    // A file cut short while it was sent is left for the next put -r, like one that cannot be read.
+    if (err instanceof ClientError && err.code === 'ERR_FILE_CHANGED') {
+      throw new CliError('ERR_FILE', `cannot read ${f.path}: ${err.message}`)
+    }
+    throw err
+  } finally {
+    await handle.close()
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { type FileHandle, open } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Readable } from 'node:stream'
 import { PutResultSchema } from '@cas/api'
-import type { ApiClient } from '@cas/api/client'
+import { type ApiClient, FileBody } from '@cas/api/client'
 import type { z } from 'zod'
 import type { CommandContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
@@ -18,9 +18,6 @@ export interface PutOptions {
   replication?: string
 }
 
-/** Bytes per read of the file. */
-const READ_SIZE = 1024 * 1024
-
 export function fileProblem(err: NodeJS.ErrnoException): string {
   if (err.code === 'ENOENT') return 'no such file'
   if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied'
@@ -29,17 +26,19 @@ export function fileProblem(err: NodeJS.ErrnoException): string {
 }
 
 /**
- * Sends one object's bytes to the node (`POST /v1/objects`), streamed or from memory (sent in one
- * write); resolves with its answer. `size` is the stream's length when known.
+ * Sends one object's bytes to the node (`POST /v1/objects`): streamed, from memory (sent in one
+ * write) or from a file; resolves with its answer. `size` is a stream's length when known.
  */
 export function upload(
   client: ApiClient,
-  body: Readable | Uint8Array,
+  body: Readable | Uint8Array | FileBody,
   query: URLSearchParams,
   size?: number,
 ): Promise<PutResult> {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' }
-  if (size !== undefined && !(body instanceof Uint8Array)) headers['content-length'] = String(size)
+  if (size !== undefined && !(body instanceof Uint8Array) && !(body instanceof FileBody)) {
+    headers['content-length'] = String(size)
+  }
   return client.json(PutResultSchema, 'POST', `/v1/objects?${query}`, { body, headers })
 }
 
@@ -72,15 +71,28 @@ export async function put(ctx: CommandContext, file: string, opts: PutOptions): 
     await handle?.close()
     throw err
   })
-  const source: Readable = handle ? handle.createReadStream({ highWaterMark: READ_SIZE }) : process.stdin
-  let body: Readable = source
-  if (out.progress) {
-    const bar = new ProgressBar({ stream: out.stderr, label: `put ${name ?? 'stdin'}`, total: size })
-    body = source.pipe(byteCounter((n) => bar.add(n)))
-    source.on('error', (err) => body.destroy(err))
-    body.on('end', () => bar.finish('sent; replicating…'))
+  const bar = out.progress
+    ? new ProgressBar({ stream: out.stderr, label: `put ${name ?? 'stdin'}`, total: size })
+    : undefined
+  let body: Readable | FileBody
+  if (handle && size !== undefined) {
+    let sent = 0
+    const sentAll = (): void => bar?.finish('sent; replicating…')
+    body = new FileBody(handle, size, (n) => {
+      bar?.add(n)
+      sent += n
+      if (sent === size) sentAll()
+    })
+    if (size === 0) sentAll()
+  } else if (bar) {
+    const counted = process.stdin.pipe(byteCounter((n) => bar.add(n)))
+    process.stdin.on('error', (err) => counted.destroy(err))
+    counted.on('end', () => bar.finish('sent; replicating…'))
+    body = counted
+  } else {
+    body = process.stdin
   }
-  const result = await upload(client, body, query, size)
+  const result = await upload(client, body, query, size).finally(() => handle?.close())
   out.result(result, () => result.cid)
   out.info(
     `stored ${name ?? 'stdin'} (${formatBytes(result.size)}): ${result.replicas.length}/${result.wanted} replicas`,
