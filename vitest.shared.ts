@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
 // Tests run against sources: the `@cas/source` export condition points every
-// workspace import at `src/*.ts`, so no build is needed first.
+// workspace import at `src/*.ts`. Suites that start built code (the apps, the
+// seal thread's worker file) build it first (vitest.build-first.ts).
 export const sharedConfig = defineConfig({
   resolve: { conditions: ['@cas/source'] },
   ssr: { resolve: { conditions: ['@cas/source'] } },

@@ -8,9 +8,7 @@ import { build } from 'esbuild'
 
 const EXTERNAL = ['lmdb', 'msgpackr', 'hyperdht', 'pino-pretty', '@cas/dashboard']
 
-await build({
-  entryPoints: [new URL('../dist/main.js', import.meta.url).pathname],
-  outfile: new URL('../dist/daemon.js', import.meta.url).pathname,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -24,4 +22,17 @@ await build({
   minify: false,
   legalComments: 'none',
   logLevel: 'warning',
+}
+
+await build({
+  ...common,
+  entryPoints: [new URL('../dist/main.js', import.meta.url).pathname],
+  outfile: new URL('../dist/daemon.js', import.meta.url).pathname,
+})
+
+// The seal thread's file (@cas/crypto's SealThread), which it looks for beside the code that starts it.
+await build({
+  ...common,
+  entryPoints: [new URL('../../../packages/crypto/dist/seal-worker.js', import.meta.url).pathname],
+  outfile: new URL('../dist/seal-worker.js', import.meta.url).pathname,
 })

@@ -92,3 +92,10 @@ export class InvalidRecoveryPhraseError extends CryptoError {
     super('ERR_INVALID_RECOVERY_PHRASE', `not a valid recovery phrase: ${problem}`)
   }
 }
+
+/** The seal thread stopped (it failed, or was closed) before it sealed a chunk it was given. */
+export class SealThreadError extends CryptoError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SEAL_THREAD', message, options)
+  }
+}

@@ -10,6 +10,7 @@ export {
   KeyFileError,
   KeyPermissionsError,
   PassphraseRequiredError,
+  SealThreadError,
   WrongPassphraseError,
 } from './errors.js'
 export { type LoadOwnerKeyOptions, loadOwnerKey, type SaveOwnerKeyOptions, saveOwnerKey } from './key-file.js'
@@ -60,6 +61,7 @@ export {
   RECOVERY_PHRASE_WORDS,
 } from './recovery-phrase.js'
 export { seal, unseal } from './seal.js'
+export { SealThread } from './seal-thread.js'
 export {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MAX_CHUNK_SIZE,
@@ -86,3 +88,4 @@ export {
 export { createDecryptStream, createEncryptStream } from './sealed-streams.js'
 export { sign, verify } from './signature.js'
 export type { Source } from './source.js'
+export { ThreadedSealer, type ThreadedSealerOptions } from './threaded-sealer.js'

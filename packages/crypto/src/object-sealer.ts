@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto'
-import { cryptChunk } from './chunk-cipher.js'
 import { InvalidArgumentError } from './errors.js'
 import {
   cidOfManifest,
@@ -10,6 +8,7 @@ import {
   sealManifest,
 } from './manifest.js'
 import { checkObjectKey, newObjectKey, objectSubkeys } from './object-key.js'
+import { sealChunk } from './seal-chunk.js'
 
 /** The staging buffer's first size. */
 const MIN_STAGE = 4096
@@ -63,15 +62,11 @@ export class ObjectSealer {
   #done = false
 
   constructor(opts: ObjectSealerOptions = {}) {
-    this.chunkSize = opts.chunkSize ?? OBJECT_CHUNK_SIZE
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1 || this.chunkSize > MAX_OBJECT_CHUNK_SIZE) {
-      throw new InvalidArgumentError(`chunkSize must be an integer from 1 to ${MAX_OBJECT_CHUNK_SIZE}`)
-    }
-    if (opts.objectKey) checkObjectKey(opts.objectKey)
-    this.#objectKey = opts.objectKey ? Buffer.from(opts.objectKey) : newObjectKey()
-    const { chunkKey, manifestKey } = objectSubkeys(this.#objectKey)
-    this.#chunkKey = chunkKey
-    this.#manifestKey = manifestKey
+    const keys = sealerKeys(opts)
+    this.chunkSize = keys.chunkSize
+    this.#objectKey = keys.objectKey
+    this.#chunkKey = keys.chunkKey
+    this.#manifestKey = keys.manifestKey
   }
 
   /** Plaintext bytes taken so far. */
@@ -126,26 +121,52 @@ export class ObjectSealer {
     if (this.#done) throw new Error('ObjectSealer.final called twice')
     this.#done = true
     const last = this.#staged > 0 ? this.#seal((this.#stage as Buffer).subarray(0, this.#staged)) : undefined
-    const manifest = encodeManifest(this.#plain)
     return {
       last,
-      object: {
-        cid: cidOfManifest(manifest),
-        size: this.#size,
-        objectKey: this.#objectKey,
-        manifest,
-        manifestBox: sealManifest(this.#manifestKey, manifest),
-        chunks: this.#cipher,
-      },
+      object: describeObject(this.#objectKey, this.#manifestKey, this.#size, this.#plain, this.#cipher),
     }
   }
 
   #seal(plain: Uint8Array): SealedChunk {
     const index = this.#plain.length
-    this.#plain.push({ length: plain.byteLength, hash: createHash('sha256').update(plain).digest() })
-    const ciphertext = cryptChunk(this.#chunkKey, index, plain)
-    const hash = createHash('sha256').update(ciphertext).digest()
+    const { plainHash, ciphertext, hash } = sealChunk(this.#chunkKey, index, plain)
+    this.#plain.push({ length: plain.byteLength, hash: plainHash })
     this.#cipher.push({ length: ciphertext.byteLength, hash })
     return { index, ciphertext, hash }
   }
+}
+
+/** The end of a put: the manifest of the plaintext chunks, its cid and its sealed box. */
+export function describeObject(
+  objectKey: Buffer,
+  manifestKey: Buffer,
+  size: number,
+  plain: ManifestChunk[],
+  cipher: { length: number; hash: Buffer }[],
+): SealedObject {
+  const manifest = encodeManifest(plain)
+  return {
+    cid: cidOfManifest(manifest),
+    size,
+    objectKey,
+    manifest,
+    manifestBox: sealManifest(manifestKey, manifest),
+    chunks: cipher,
+  }
+}
+
+/** The options of a sealer, checked, with the object key and its subkeys. */
+export function sealerKeys(opts: ObjectSealerOptions): {
+  chunkSize: number
+  objectKey: Buffer
+  chunkKey: Buffer
+  manifestKey: Buffer
+} {
+  const chunkSize = opts.chunkSize ?? OBJECT_CHUNK_SIZE
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_OBJECT_CHUNK_SIZE) {
+    throw new InvalidArgumentError(`chunkSize must be an integer from 1 to ${MAX_OBJECT_CHUNK_SIZE}`)
+  }
+  if (opts.objectKey) checkObjectKey(opts.objectKey)
+  const objectKey = opts.objectKey ? Buffer.from(opts.objectKey) : newObjectKey()
+  return { chunkSize, objectKey, ...objectSubkeys(objectKey) }
 }

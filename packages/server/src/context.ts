@@ -1,4 +1,4 @@
-import type { OwnerKey, OwnerSecrets } from '@cas/crypto'
+import type { OwnerKey, OwnerSecrets, SealThread } from '@cas/crypto'
 import type { Transport } from '@cas/p2p'
 import type { Store } from '@cas/store'
 import type { Catalogue } from './catalogue.js'
@@ -37,6 +37,8 @@ export interface ServerContext {
   readonly commitSigner: CommitSigner
   /** Sends the replicas of small puts that end together to each holder in one request. */
   readonly smallReplicas: SmallReplicaSender
+  /** Where puts seal their full chunks; undefined: on the main thread (`sealThread: false`). */
+  readonly sealThread: SealThread | undefined
   readonly secrets: OwnerSecrets
   readonly ownerId: string
   readonly logger: Logger

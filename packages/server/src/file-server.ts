@@ -8,6 +8,7 @@ import {
   type OwnerSecrets,
   openObjectKey,
   ownerIdOf,
+  SealThread,
 } from '@cas/crypto'
 import { backoffDelay, type Peer, type Transport } from '@cas/p2p'
 import { Store } from '@cas/store'
@@ -238,6 +239,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
       ownerKey: this.#o.ownerKey,
       commitSigner: new CommitSigner(this.#o.ownerKey),
       smallReplicas: new SmallReplicaSender(this.ownerId, fetchTimeout),
+      sealThread: this.#o.sealThread === false ? undefined : new SealThread(),
       secrets: this.#secrets,
       ownerId: this.ownerId,
       logger: this.#logger,
@@ -384,6 +386,7 @@ export class FileServer extends EventEmitter<FileServerEvents> {
     // (again while any settling started more).
     while (this.#serving.size > 0) await Promise.allSettled([...this.#serving])
     this.#closing = true
+    await this.#ctx?.sealThread?.close()
     await this.#catalogue?.close()
     // A store passed in belongs to the caller, who closes it.
     if (!this.#o.store) await this.#store.close()

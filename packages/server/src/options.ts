@@ -177,6 +177,11 @@ export interface FileServerOptions {
   peerBook?: PeerBookOptions
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
+  /**
+   * Seal the full chunks of a put on a worker thread, beside the thread that receives the bytes.
+   * Default true; false seals them on the main thread.
+   */
+  sealThread?: boolean
   /** Default DEFAULT_HOLDER_QUEUE_BYTES (8 MiB). */
   holderQueueBytes?: number
   /** Default DEFAULT_HOLDER_STALL (2 s). */

@@ -1,4 +1,4 @@
-import { locatorOf, OBJECT_CHUNK_SIZE, ObjectSealer, type SealedChunk, sealObjectKey } from '@cas/crypto'
+import { locatorOf, OBJECT_CHUNK_SIZE, type SealedChunk, sealObjectKey, ThreadedSealer } from '@cas/crypto'
 import type { Peer } from '@cas/p2p'
 import type { ObjectRecord, ReplicaOutcome } from './catalogue.js'
 import type { ServerContext } from './context.js'
@@ -103,16 +103,17 @@ export async function putObject(
   let cid: string | undefined
   let marked = false
   try {
-    const sealer = new ObjectSealer()
+    // Full chunks are sealed on the seal thread while the next is received, and emitted in order.
+    const sealer = new ThreadedSealer(emit, { thread: ctx.sealThread })
     for await (const piece of iterate(source)) {
       opts.signal.throwIfAborted()
       ingested += piece.byteLength
       opts.onProgress?.({ phase: 'ingest', done: ingested, total: ingestTotal })
-      for (const chunk of sealer.update(piece)) await emit(chunk)
+      await sealer.update(piece)
       if (ingested > MAX_OBJECT_BYTES) throw new ObjectTooLargeError(MAX_OBJECT_BYTES)
     }
     opts.signal.throwIfAborted()
-    const { last, object } = sealer.final()
+    const { last, object } = await sealer.final()
     // One chunk, small enough to go whole: kept locally now, sent once its commit is signed.
     const whole =
       !streaming && last !== undefined && last.ciphertext.byteLength <= MAX_SMALL_REPLICA_BYTES
