@@ -1,32 +1,16 @@
-// The seal thread's entry (run by SealThread as a worker): seals the chunks it is sent, in order.
+// The seal thread's entry (run by SealThread as a worker): hashes the plaintext chunks it is sent.
+import { createHash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
-import { sealChunk } from './seal-chunk.js'
-import type { SealReply, SealRequest } from './seal-thread.js'
+import type { HashReply, HashRequest } from './seal-thread.js'
 
 const port = parentPort
 if (!port) throw new Error('seal-worker.js runs as a worker thread (SealThread starts it)')
 
-port.on('message', (req: SealRequest) => {
-  const plain = Buffer.from(req.plain, 0, req.length)
-  const sealed = sealChunk(req.chunkKey, req.index, plain)
-  const ciphertext = owned(sealed.ciphertext)
-  const reply: SealReply = {
-    id: req.id,
-    plainHash: new Uint8Array(sealed.plainHash),
-    hash: new Uint8Array(sealed.hash),
-    ciphertext,
-    plain: req.plain,
-  }
-  // Both buffers move back without a copy: the ciphertext, and the plaintext's buffer for its next chunk.
-  port.postMessage(reply, [ciphertext, req.plain])
+port.on('message', (req: HashRequest) => {
+  const digest = createHash('sha256')
+    .update(new Uint8Array(req.plain, 0, req.length))
+    .digest()
+  const reply: HashReply = { ...req, hash: new Uint8Array(digest) }
+  // The buffer goes back as it came, moved, not copied; nothing is allocated here but the hash.
+  port.postMessage(reply, [req.plain])
 })
-
-/** The bytes in an ArrayBuffer of their own: only such a buffer can move to another thread. */
-function owned(bytes: Buffer): ArrayBuffer {
-  const whole = bytes.buffer
-  if (whole instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === whole.byteLength)
-    return whole
-  const copy = new ArrayBuffer(bytes.byteLength)
-  new Uint8Array(copy).set(bytes)
-  return copy
-}

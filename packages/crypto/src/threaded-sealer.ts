@@ -1,4 +1,5 @@
-import type { ManifestChunk } from './manifest.js'
+import { createHash } from 'node:crypto'
+import { cryptChunk } from './chunk-cipher.js'
 import {
   describeObject,
   type ObjectSealerOptions,
@@ -7,7 +8,7 @@ import {
   sealerKeys,
 } from './object-sealer.js'
 import { sealChunk } from './seal-chunk.js'
-import type { SealThread, ThreadSeal } from './seal-thread.js'
+import type { SealThread } from './seal-thread.js'
 
 /** The staging buffer's first size: a small object does not cost a whole chunk of memory. */
 const MIN_STAGE = 4096
@@ -17,16 +18,17 @@ const DEFAULT_AHEAD = 2
 export interface ThreadedSealerOptions extends ObjectSealerOptions {
   /** Where full chunks are sealed; without one, on the caller's thread (as ObjectSealer does). */
   thread?: SealThread | undefined
-  /** Full chunks given to the thread and not yet emitted, at most (1 or more). Default 2. */
+  /** Plaintext chunks on the thread at once, at most (1 or more). Default 2. */
   ahead?: number
 }
 
 /**
- * ObjectSealer with each full chunk sealed on a SealThread: the same bytes, while the caller's
- * thread goes on taking the next chunk's plaintext. Full chunks come out through `emit`, in order,
- * one at a time; `update` waits while `ahead` chunks are on the thread or being emitted, so memory
- * stays at a few chunks. A short last chunk (a small object's only one) is sealed here at `final`:
- * handing it to the thread would only add a round trip.
+ * ObjectSealer with the SHA-256 of each full chunk's plaintext taken on a SealThread: the same
+ * bytes, while the caller's thread encrypts, hashes the ciphertext and emits the chunk, and goes on
+ * taking the next chunk's plaintext. Each full chunk goes to `emit` as soon as it is sealed, in order;
+ * its plaintext hash is needed only for the manifest, at `final`. `update` waits while `ahead`
+ * chunks' plaintext is on the thread, so memory stays at a few chunks. A short last chunk (a small
+ * object's only one) is sealed here at `final`: handing it to the thread would only add a round trip.
  */
 export class ThreadedSealer {
   readonly chunkSize: number
@@ -36,27 +38,27 @@ export class ThreadedSealer {
   readonly #objectKey: Buffer
   readonly #chunkKey: Uint8Array
   readonly #manifestKey: Buffer
-  readonly #plain: ManifestChunk[] = []
+  /** Each chunk's plaintext length and hash, in order; a hash still on the thread is a promise. */
+  readonly #plain: { length: number; hash: Buffer | Promise<Buffer> }[] = []
   readonly #cipher: { length: number; hash: Buffer }[] = []
-  readonly #inFlight: { index: number; length: number; sealed: Promise<ThreadSeal> }[] = []
+  /** Plaintext hashes on the thread, oldest first. */
+  readonly #onThread: Promise<Buffer>[] = []
+  /** Staging buffers back from the thread, staged into again: a large put allocates only ciphertext. */
   readonly #free: Buffer[] = []
   #stage: Buffer | undefined
   #staged = 0
   #size = 0
-  #nextIndex = 0
   #done = false
 
   constructor(emit: (chunk: SealedChunk) => Promise<void>, opts: ThreadedSealerOptions = {}) {
     const keys = sealerKeys(opts)
     this.chunkSize = keys.chunkSize
     this.#objectKey = keys.objectKey
-    // A copy of its own: a key that is a view into a shared pool would send the whole pool each time.
-    this.#chunkKey = new Uint8Array(keys.chunkKey)
+    this.#chunkKey = keys.chunkKey
     this.#manifestKey = keys.manifestKey
     this.#thread = opts.thread
     this.#emit = emit
-    // Sealed here, a chunk is ready at once: waiting for the next before emitting it would gain nothing.
-    this.#ahead = opts.thread ? Math.max(1, opts.ahead ?? DEFAULT_AHEAD) : 1
+    this.#ahead = Math.max(1, opts.ahead ?? DEFAULT_AHEAD)
   }
 
   /** Plaintext bytes taken so far. */
@@ -64,7 +66,10 @@ export class ThreadedSealer {
     return this.#size
   }
 
-  /** Takes plaintext; resolves once it is staged, waiting while `ahead` chunks are on their way. The caller may reuse `data` afterwards. */
+  /**
+   * Takes plaintext; resolves once it is staged and each chunk it completed is emitted. The caller
+   * may reuse `data` afterwards.
+   */
   async update(data: Uint8Array): Promise<void> {
     if (this.#done) throw new Error('ThreadedSealer.update after final')
     this.#size += data.byteLength
@@ -76,64 +81,71 @@ export class ThreadedSealer {
       this.#staged += n
       off += n
       if (this.#staged === this.chunkSize) {
-        this.#stage = undefined
         this.#staged = 0
-        const index = this.#nextIndex++
-        const length = stage.byteLength // read first: sealing on the thread detaches the buffer
-        const sealed = this.#thread
-          ? this.#thread.seal(this.#chunkKey, index, stage)
-          : Promise.resolve({ ...sealChunk(this.#chunkKey, index, stage), plain: stage })
-        // Failures surface when the chunk's turn to be emitted comes; this only keeps them handled.
-        sealed.catch(() => {})
-        this.#inFlight.push({ index, length, sealed })
-        while (this.#inFlight.length >= this.#ahead) await this.#emitOldest()
+        await this.#sealFull(stage)
       }
     }
   }
 
-  /** Emits every chunk still on the thread, seals what is staged (a short last chunk) and describes the object. */
+  /** Seals what is staged (a short last chunk), waits for the thread, and describes the object. */
   async final(): Promise<{ last: SealedChunk | undefined; object: SealedObject }> {
     if (this.#done) throw new Error('ThreadedSealer.final called twice')
     this.#done = true
-    while (this.#inFlight.length > 0) await this.#emitOldest()
     let last: SealedChunk | undefined
     if (this.#staged > 0) {
-      const index = this.#nextIndex++
+      const index = this.#plain.length
       const plain = (this.#stage as Buffer).subarray(0, this.#staged)
       const { plainHash, ciphertext, hash } = sealChunk(this.#chunkKey, index, plain)
-      this.#record(plain.byteLength, plainHash, ciphertext.byteLength, hash)
+      this.#plain.push({ length: plain.byteLength, hash: plainHash })
+      this.#cipher.push({ length: ciphertext.byteLength, hash })
       last = { index, ciphertext, hash }
     }
     this.#stage = undefined
     this.#free.length = 0
+    const plain = await Promise.all(this.#plain.map(async (c) => ({ length: c.length, hash: await c.hash })))
     return {
       last,
-      object: describeObject(this.#objectKey, this.#manifestKey, this.#size, this.#plain, this.#cipher),
+      object: describeObject(this.#objectKey, this.#manifestKey, this.#size, plain, this.#cipher),
     }
   }
 
-  async #emitOldest(): Promise<void> {
-    const next = this.#inFlight.shift()
-    if (!next) return
-    const { plainHash, ciphertext, hash, plain } = await next.sealed
-    this.#free.push(plain)
-    this.#record(next.length, plainHash, ciphertext.byteLength, hash)
-    await this.#emit({ index: next.index, ciphertext, hash })
+  async #sealFull(stage: Buffer): Promise<void> {
+    const index = this.#plain.length
+    const length = stage.byteLength // read first: a buffer that moved to the thread reads as empty
+    const ciphertext = cryptChunk(this.#chunkKey, index, stage)
+    const hash = createHash('sha256').update(ciphertext).digest()
+    if (this.#thread) {
+      // The stage moves to the thread for its hash and comes back to stage a later chunk.
+      this.#stage = undefined
+      const onThread = this.#thread.hash(stage).then(({ hash, plain }) => {
+        this.#free.push(plain)
+        return hash
+      })
+      // A failure surfaces at the next wait for the thread (here or in `final`); this keeps it handled.
+      onThread.catch(() => {})
+      this.#plain.push({ length, hash: onThread })
+      this.#onThread.push(onThread)
+    } else {
+      this.#plain.push({ length, hash: createHash('sha256').update(stage).digest() })
+    }
+    this.#cipher.push({ length: ciphertext.byteLength, hash })
+    await this.#emit({ index, ciphertext, hash })
+    while (this.#onThread.length >= this.#ahead) await this.#onThread.shift()
   }
 
-  #record(plainLength: number, plainHash: Buffer, cipherLength: number, hash: Buffer): void {
-    this.#plain.push({ length: plainLength, hash: plainHash })
-    this.#cipher.push({ length: cipherLength, hash })
-  }
-
-  /** The staging buffer, grown to hold `need` bytes (up to a chunk); a full one comes back from the thread to be used again. */
+  /**
+   * The staging buffer, grown to hold `need` bytes (up to a chunk). Once a chunk has filled, the
+   * object is a large one and each new stage is a whole chunk at once, one back from the thread
+   * where there is one.
+   */
   #room(need: number): Buffer {
     const old = this.#stage
     if (old && old.byteLength >= need) return old
-    const reused = this.#free.pop()
-    const stage =
-      reused ??
-      Buffer.allocUnsafeSlow(Math.min(this.chunkSize, Math.max(need, 2 * (old?.byteLength ?? 0), MIN_STAGE)))
+    const size =
+      this.#plain.length > 0
+        ? this.chunkSize
+        : Math.min(this.chunkSize, Math.max(need, 2 * (old?.byteLength ?? 0), MIN_STAGE))
+    const stage = this.#free.pop() ?? Buffer.allocUnsafeSlow(size)
     if (old) old.copy(stage, 0, 0, this.#staged)
     this.#stage = stage
     return stage

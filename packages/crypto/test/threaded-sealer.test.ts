@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   newObjectKey,
@@ -120,39 +120,49 @@ describe('ThreadedSealer', () => {
 })
 
 describe('SealThread', () => {
-  it('fails the chunks it held with SealThreadError when closed, and refuses more', async () => {
+  const MiB = 1024 * 1024
+  function plainOf(size: number): Buffer {
+    const plain = Buffer.allocUnsafeSlow(size)
+    randomBytes(size).copy(plain)
+    return plain
+  }
+
+  it("hashes a chunk's plaintext, moving its buffer there and back", async () => {
     const thread = newThread()
-    const sealing = thread
-      .seal(Buffer.alloc(32, 1), 0, Buffer.allocUnsafeSlow(4 * 1024 * 1024))
-      .catch((e: unknown) => e)
-    await thread.close()
-    expect(await sealing).toBeInstanceOf(SealThreadError)
-    await expect(thread.seal(Buffer.alloc(32, 1), 1, Buffer.allocUnsafeSlow(16))).rejects.toMatchObject({
-      code: 'ERR_SEAL_THREAD',
-    })
+    const plain = plainOf(MiB)
+    const copy = Buffer.from(plain)
+    const got = await thread.hash(plain)
+    expect(plain.byteLength).toBe(0) // moved, not copied
+    expect(got.plain.equals(copy)).toBe(true)
+    expect(got.hash).toEqual(createHash('sha256').update(copy).digest())
   })
 
-  it('fails what a failing thread held, and the next chunk starts a new thread', async () => {
+  it('fails the chunks it held with SealThreadError when closed, and refuses more', async () => {
     const thread = newThread()
-    // A key of the wrong length makes the cipher throw on the thread: its uncaught error ends it.
-    const bad = thread.seal(Buffer.alloc(5), 0, Buffer.allocUnsafeSlow(1024))
-    await expect(bad).rejects.toMatchObject({ code: 'ERR_SEAL_THREAD', message: /seal thread failed/ })
-    const plain = randomBytes(1024)
-    const copy = Buffer.allocUnsafeSlow(1024)
-    plain.copy(copy)
-    const key = Buffer.alloc(32, 2)
-    const sealed = await thread.seal(key, 3, copy)
-    const want = sealInline(plain, newObjectKey(), 1024)
-    expect(sealed.ciphertext.byteLength).toBe(1024)
-    expect(sealed.plain.equals(plain)).toBe(true)
-    expect(sealed.plainHash).toEqual(want.object.manifest.subarray(-32))
+    const hashing = thread.hash(plainOf(4 * MiB)).catch((e: unknown) => e)
+    await thread.close()
+    expect(await hashing).toBeInstanceOf(SealThreadError)
+    await expect(thread.hash(plainOf(16))).rejects.toMatchObject({ code: 'ERR_SEAL_THREAD' })
+  })
+
+  it('fails what a failing thread held, and starts a new thread for the next chunk', async () => {
+    const thread = new SealThread({
+      workerUrl: new URL('./fixtures/failing-seal-worker.mjs', import.meta.url),
+    })
+    threads.push(thread)
+    for (const round of [1, 2]) {
+      const err = await thread.hash(plainOf(1024)).catch((e: unknown) => e)
+      expect(err, `round ${round}`).toBeInstanceOf(SealThreadError)
+      expect((err as Error).message).toMatch(/seal thread failed: .*fails every chunk/)
+      expect(thread.pending).toBe(0)
+    }
   })
 
   it('takes only a buffer that is its whole ArrayBuffer: moving a view would move what is around it', () => {
     const thread = newThread()
-    const whole = Buffer.allocUnsafeSlow(128)
-    expect(() => thread.seal(Buffer.alloc(32), 0, whole.subarray(64))).toThrow(RangeError)
-    expect(() => thread.seal(Buffer.alloc(32), 0, whole.subarray(0, 64))).toThrow(RangeError)
-    expect(whole.byteLength).toBe(128)
+    const whole = Buffer.allocUnsafeSlow(4096)
+    expect(() => thread.hash(whole.subarray(2048))).toThrow(RangeError)
+    expect(() => thread.hash(whole.subarray(0, 2048))).toThrow(RangeError)
+    expect(whole.byteLength).toBe(4096)
   })
 })
