@@ -1,2 +1,2 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env node
 import '../dist/daemon.js'

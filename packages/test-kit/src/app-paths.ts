@@ -7,14 +7,6 @@ import { fileURLToPath } from 'node:url'
  * so one relative path serves both.
  */
 
-/**
- * Options for node itself that the daemon runs with wherever it is started: here, in
- * `apps/node/bin/cas-node.js`'s first line and in apps/node's `start` script (a test holds the
- * three to the same). V8's collector on one thread: on two cores its helper threads cost more
- * CPU than they save (docs/decisions.md, "The daemon's collector on one thread").
- */
-export const DAEMON_NODE_OPTIONS: readonly string[] = ['--single-threaded-gc']
-
 /** The built daemon: `CAS_NODE_MAIN` if set, else `apps/node/dist/daemon.js` (the daemon in one file). */
 export function nodeMainPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CAS_NODE_MAIN) return resolve(env.CAS_NODE_MAIN)

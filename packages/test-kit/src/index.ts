@@ -1,4 +1,4 @@
-export { casBinPath, DAEMON_NODE_OPTIONS, nodeMainPath } from './app-paths.js'
+export { casBinPath, nodeMainPath } from './app-paths.js'
 export {
   type AddNodeOptions,
   type ClusterNode,

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { existsSync, openSync, readFileSync } from 'node:fs'
 import { ClientError } from '@cas/api/client'
 import { type RuntimeInfo, readRuntimeInfo } from '@cas/api/runtime-info'
-import { DAEMON_NODE_OPTIONS, nodeMainPath } from './app-paths.js'
+import { nodeMainPath } from './app-paths.js'
 
 export const DEFAULT_START_TIMEOUT = 30_000
 export const DEFAULT_STOP_TIMEOUT = 15_000
@@ -44,7 +44,7 @@ export async function startNodeProcess(opts: StartNodeOptions): Promise<NodeProc
   const log = openSync(opts.logFile, 'a')
   const child = spawn(
     process.execPath,
-    [...DAEMON_NODE_OPTIONS, ...(opts.nodeArgs ?? []), main, '--home', opts.home, ...(opts.args ?? [])],
+    [...(opts.nodeArgs ?? []), main, '--home', opts.home, ...(opts.args ?? [])],
     {
       stdio: ['ignore', log, log],
       env: { ...process.env, CAS_LOG_FORMAT: 'json', ...opts.env },
