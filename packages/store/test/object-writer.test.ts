@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { text } from 'node:stream/consumers'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { buffer, text } from 'node:stream/consumers'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { Store } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
@@ -25,6 +25,29 @@ describe('Store.writer', () => {
     expect(await text(store.read(key, { namespace: 'ns' }))).toBe('hello world')
     expect(await store.stat(key, { namespace: 'ns' })).toMatchObject({ size: 11 })
     expect([...(await collect(store.list('ns')))]).toEqual([key])
+  })
+
+  it('starts flushing a large object to the disk while it is written, and keeps every byte', async () => {
+    const MiB = 1024 * 1024
+    const piece = randomBytes(MiB)
+    const w = await store.writer({ namespace: 'ns' })
+    // A FileHandle's datasync, counted: the early flushes are the only ones before commit.
+    const handle = await (await import('node:fs/promises')).open(join(store.root, 'probe'), 'w')
+    const proto = Object.getPrototypeOf(handle) as { datasync: () => Promise<void> }
+    await handle.close()
+    const datasync = vi.spyOn(proto, 'datasync')
+    try {
+      for (let i = 0; i < 130; i++) await w.append(piece)
+      expect(datasync.mock.calls.length).toBeGreaterThanOrEqual(1)
+      const key = randomBytes(32).toString('hex')
+      await w.commit(key)
+      expect(datasync).toHaveBeenCalledTimes(2) // at 64 and 128 MiB
+      const back = await buffer(store.read(key, { namespace: 'ns' }))
+      expect(back.byteLength).toBe(130 * MiB)
+      expect(back.subarray(129 * MiB).equals(piece)).toBe(true)
+    } finally {
+      datasync.mockRestore()
+    }
   })
 
   it('replaces an object already under the key', async () => {
