@@ -93,7 +93,7 @@ export class InvalidRecoveryPhraseError extends CryptoError {
   }
 }
 
-/** The seal thread stopped (it failed, or was closed) before it sealed a chunk it was given. */
+/** The seal thread stopped (it failed, or was closed) before it hashed a chunk it was given. */
 export class SealThreadError extends CryptoError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_SEAL_THREAD', message, options)

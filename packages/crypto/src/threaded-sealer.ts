@@ -12,11 +12,11 @@ import type { SealThread } from './seal-thread.js'
 
 /** The staging buffer's first size: a small object does not cost a whole chunk of memory. */
 const MIN_STAGE = 4096
-/** Full chunks on the thread at once by default: one sealing while the next is received. */
+/** Plaintext chunks on the thread at once by default: one hashed there while the next is received. */
 const DEFAULT_AHEAD = 2
 
 export interface ThreadedSealerOptions extends ObjectSealerOptions {
-  /** Where full chunks are sealed; without one, on the caller's thread (as ObjectSealer does). */
+  /** Where full chunks' plaintext is hashed; without one, on the caller's thread (as ObjectSealer does). */
   thread?: SealThread | undefined
   /** Plaintext chunks on the thread at once, at most (1 or more). Default 2. */
   ahead?: number

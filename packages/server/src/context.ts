@@ -37,7 +37,7 @@ export interface ServerContext {
   readonly commitSigner: CommitSigner
   /** Sends the replicas of small puts that end together to each holder in one request. */
   readonly smallReplicas: SmallReplicaSender
-  /** Where puts seal their full chunks; undefined: on the main thread (`sealThread: false`). */
+  /** Where puts hash their full chunks' plaintext; undefined: on the main thread (`sealThread: false`). */
   readonly sealThread: SealThread | undefined
   readonly secrets: OwnerSecrets
   readonly ownerId: string

@@ -178,8 +178,8 @@ export interface FileServerOptions {
   /** Default DEFAULT_FETCH_TIMEOUT (15 s). */
   fetchTimeout?: number
   /**
-   * Seal the full chunks of a put on a worker thread, beside the thread that receives the bytes.
-   * Default true; false seals them on the main thread.
+   * Hash the full chunks' plaintext of a put on a worker thread, beside the thread that receives
+   * the bytes. Default true; false seals everything on the main thread.
    */
   sealThread?: boolean
   /** Default DEFAULT_HOLDER_QUEUE_BYTES (8 MiB). */

@@ -103,7 +103,7 @@ export async function putObject(
   let cid: string | undefined
   let marked = false
   try {
-    // Full chunks are sealed on the seal thread while the next is received, and emitted in order.
+    // Each full chunk is emitted once sealed, in order; its plaintext is hashed on the seal thread meanwhile.
     const sealer = new ThreadedSealer(emit, { thread: ctx.sealThread })
     for await (const piece of iterate(source)) {
       opts.signal.throwIfAborted()
