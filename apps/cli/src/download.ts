@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import {
+  closeSync,
+  createWriteStream,
+  fchmodSync,
+  futimesSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join } from 'node:path'
@@ -75,6 +84,84 @@ export async function saveDownload(
     throw transferError(err, d.cid)
   }
   await rename(tmp, final)
+}
+
+/**
+ * Objects up to this size are downloaded whole (`saveWholeDownload`): for the small files a folder is
+ * mostly made of, a stream pipeline and six trips through the thread pool cost the CLI more than the
+ * bytes themselves.
+ */
+export const WHOLE_DOWNLOAD_BYTES = 1024 * 1024
+
+/** What a whole download sets on its file before it is renamed into place. */
+export interface FileAttributes {
+  mode?: number | undefined
+  /** Access and modification times, in seconds. */
+  times?: [number, number] | undefined
+}
+
+/**
+ * `saveDownload` for an object of at most WHOLE_DOWNLOAD_BYTES: its bytes are taken into one buffer
+ * and checked against the cid (ERR_INTEGRITY, else ERR_TRANSFER as `saveDownload`), then written to
+ * a temporary file, given `attrs`, and renamed into place, by synchronous calls: a small file's write
+ * is shorter than a trip through the thread pool, and the CLI's loop has nothing else to serve but
+ * other downloads.
+ */
+export async function saveWholeDownload(
+  d: Download,
+  final: string,
+  attrs: FileAttributes = {},
+  onBytes?: (n: number) => void,
+): Promise<void> {
+  let bytes: Buffer
+  try {
+    bytes = await readWhole(d, onBytes)
+  } catch (err) {
+    throw transferError(err, d.cid)
+  }
+  const tmp = partialName(final)
+  let fd: number | undefined
+  try {
+    fd = openSync(tmp, 'wx')
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done)
+    if (attrs.mode !== undefined) fchmodSync(fd, attrs.mode)
+    if (attrs.times) futimesSync(fd, ...attrs.times)
+    closeSync(fd)
+    fd = undefined
+    renameSync(tmp, final)
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd)
+    rmSync(tmp, { force: true })
+    throw err
+  }
+}
+
+/** A download's bytes in one buffer, checked to be `size` bytes that hash to its cid. */
+async function readWhole(d: Download, onBytes?: (n: number) => void): Promise<Buffer> {
+  if (!Number.isSafeInteger(d.size) || d.size < 0 || d.size > WHOLE_DOWNLOAD_BYTES) {
+    d.res.destroy()
+    throw new CliError(
+      'ERR_TRANSFER',
+      `a whole download takes at most ${WHOLE_DOWNLOAD_BYTES} bytes, not ${d.size}`,
+    )
+  }
+  const bytes = Buffer.allocUnsafe(d.size)
+  let received = 0
+  for await (const chunk of d.res as AsyncIterable<Buffer>) {
+    if (received + chunk.byteLength > d.size) {
+      d.res.destroy()
+      throw new IntegrityError(`the node sent more than the ${d.size} bytes it announced`)
+    }
+    chunk.copy(bytes, received)
+    received += chunk.byteLength
+    onBytes?.(chunk.byteLength)
+  }
+  if (received !== d.size) throw new IntegrityError(`the node sent ${received} bytes of ${d.size}`)
+  const digest = new CidHasher().update(bytes).digest()
+  if (digest !== d.cid) {
+    throw new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${d.cid}`)
+  }
+  return bytes
 }
 
 export function transferError(err: unknown, what: string): CliError {

@@ -4,7 +4,7 @@ import { ObjectListSchema, type SnapshotEntry, SnapshotListSchema, SnapshotSchem
 import type { ApiClient } from '@cas/api/client'
 import type { z } from 'zod'
 import type { CommandContext } from '../context.js'
-import { saveDownload, startDownload } from '../download.js'
+import { saveDownload, saveWholeDownload, startDownload, WHOLE_DOWNLOAD_BYTES } from '../download.js'
 import { CliError, UsageError } from '../errors.js'
 import { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_USAGE } from '../exit-codes.js'
 import { formatBytes } from '../output.js'
@@ -99,9 +99,15 @@ export async function getFolder(ctx: CommandContext, ref: string, opts: GetFolde
           kept++
           continue
         }
-        await saveDownload(await startDownload(client, f.cid), file, { onBytes: (n) => bar?.add(n) })
-        if (f.mode !== undefined) await chmod(file, f.mode)
-        if (f.mtime !== undefined) await utimes(file, ...timesOf(f.mtime))
+        const d = await startDownload(client, f.cid)
+        const times = f.mtime === undefined ? undefined : timesOf(f.mtime)
+        if (d.size <= WHOLE_DOWNLOAD_BYTES) {
+          await saveWholeDownload(d, file, { mode: f.mode, times }, (n) => bar?.add(n))
+        } else {
+          await saveDownload(d, file, { onBytes: (n) => bar?.add(n) })
+          if (f.mode !== undefined) await chmod(file, f.mode)
+          if (times) await utimes(file, ...times)
+        }
         written++
         bytes += f.size
       } catch (err) {

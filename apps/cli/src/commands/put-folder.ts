@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs'
 import { type FileHandle, lstat, open, readdir, readlink, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { type SnapshotEntry, SnapshotInfoSchema, SnapshotListSchema, SnapshotSchema } from '@cas/api'
@@ -201,27 +201,32 @@ async function sendFile(
   name: string,
   base: URLSearchParams,
 ): Promise<{ cid: string; size: number }> {
-  let handle: Awaited<ReturnType<typeof open>>
+  const query = new URLSearchParams(base)
+  query.set('name', name)
+  const problem = (err: unknown) =>
+    new CliError('ERR_FILE', `cannot read ${f.path}: ${fileProblem(err as NodeJS.ErrnoException)}`)
+  let body: Uint8Array | undefined
+  try {
+    body = readSmall(f.abs)
+  } catch (err) {
+    throw problem(err)
+  }
+  if (body) {
+    const result = await upload(client, body, query)
+    return { cid: result.cid, size: result.size }
+  }
+  let handle: FileHandle
+  let size: number
   try {
     handle = await open(f.abs, 'r')
   } catch (err) {
-    throw new CliError('ERR_FILE', `cannot read ${f.path}: ${fileProblem(err as NodeJS.ErrnoException)}`)
+    throw problem(err)
   }
-  const query = new URLSearchParams(base)
-  query.set('name', name)
-  let body: Uint8Array | undefined
-  let size: number
   try {
     size = (await handle.stat()).size
-    if (size <= WHOLE_FILE_BYTES) body = await readWhole(handle, size)
   } catch (err) {
     await handle.close()
-    throw new CliError('ERR_FILE', `cannot read ${f.path}: ${fileProblem(err as NodeJS.ErrnoException)}`)
-  }
-  if (body) {
-    await handle.close()
-    const result = await upload(client, body, query)
-    return { cid: result.cid, size: result.size }
+    throw problem(err)
   }
   try {
     const result = await upload(client, new FileBody(handle, size), query)
@@ -238,18 +243,27 @@ async function sendFile(
 }
 
 /**
- * The first `size` bytes of a file (fewer if it shrank meanwhile; what it grew by is left for the next
- * put -r), read into one buffer of that size.
+ * The bytes of a file of at most WHOLE_FILE_BYTES (fewer if it shrank meanwhile; what it grew by is
+ * left for the next put -r), read into one buffer by synchronous calls: open, size, read and close
+ * of a small file take less than one trip through the thread pool each would cost. Undefined for a
+ * larger file, which is sent from an open handle instead.
  */
-async function readWhole(handle: FileHandle, size: number): Promise<Uint8Array> {
-  const bytes = Buffer.allocUnsafe(size)
-  let done = 0
-  while (done < size) {
-    const { bytesRead } = await handle.read(bytes, done, size - done, done)
-    if (bytesRead === 0) break
-    done += bytesRead
+function readSmall(abs: string): Buffer | undefined {
+  const fd = openSync(abs, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > WHOLE_FILE_BYTES) return undefined
+    const bytes = Buffer.allocUnsafe(size)
+    let done = 0
+    while (done < size) {
+      const n = readSync(fd, bytes, done, size - done, done)
+      if (n === 0) break
+      done += n
+    }
+    return bytes.subarray(0, done)
+  } finally {
+    closeSync(fd)
   }
-  return bytes.subarray(0, done)
 }
 
 function modeOf(info: Stats): number {
