@@ -19,13 +19,19 @@ afterEach(async () => {
   dir = undefined
 })
 
-async function lyingNode(body: Buffer, cid: string): Promise<string> {
-  server = createServer((_req, res) => {
+/** Serves `handler` on a port of 127.0.0.1 (closed after each test); resolves with its address. */
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const s = createServer(handler)
+  server = s
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`
+}
+
+function lyingNode(body: Buffer, cid: string): Promise<string> {
+  return serve((_req, res) => {
     res.writeHead(200, { 'content-length': body.length, 'x-cas-cid': cid })
     res.end(body)
   })
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 describe('cas get integrity check', () => {
@@ -44,7 +50,7 @@ describe('cas get integrity check', () => {
 })
 
 /** A node with one snapshot of two small files, one of which it answers with other bytes than its cid's. */
-async function lyingSnapshotNode(good: Buffer, bad: { sent: Buffer; cid: string }): Promise<string> {
+function lyingSnapshotNode(good: Buffer, bad: { sent: Buffer; cid: string }): Promise<string> {
   const goodCid = cidOf(good)
   const info = { id: 'dev:1', root: 'r', at: 1_700_000_000_000, tree: 'ab'.repeat(32), files: 2, bytes: 0 }
   const file = (path: string, cid: string, size: number) => ({
@@ -74,7 +80,7 @@ async function lyingSnapshotNode(good: Buffer, bad: { sent: Buffer; cid: string 
     [`/v1/objects/${goodCid}`]: () => [{ 'x-cas-cid': goodCid }, good],
     [`/v1/objects/${bad.cid}`]: () => [{ 'x-cas-cid': bad.cid }, bad.sent],
   }
-  server = createServer((req, res) => {
+  return serve((req, res) => {
     const route = routes[req.url ?? '']
     if (!route) {
       res.writeHead(404).end()
@@ -84,8 +90,6 @@ async function lyingSnapshotNode(good: Buffer, bad: { sent: Buffer; cid: string 
     res.writeHead(200, { ...headers, 'content-length': body.length })
     res.end(body)
   })
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 describe('cas get -r integrity check', () => {
