@@ -53,13 +53,17 @@ export function verifier(cid: string, size: number, onBytes?: (n: number) => voi
       done(null, chunk)
     },
     flush(done) {
-      const digest = hash.digest()
-      if (received !== size) done(new IntegrityError(`the node sent ${received} bytes of ${size}`))
-      else if (digest !== cid)
-        done(new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`))
-      else done()
+      done(mismatch(received, size, hash.digest(), cid))
     },
   })
+}
+
+/** What is wrong with a download of `received` bytes hashing to `digest`, if it is not `size` bytes of `cid`. */
+function mismatch(received: number, size: number, digest: string, cid: string): IntegrityError | undefined {
+  if (received !== size) return new IntegrityError(`the node sent ${received} bytes of ${size}`)
+  if (digest !== cid)
+    return new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${cid}`)
+  return undefined
 }
 
 /** The temporary name a download is written under beside its final one. */
@@ -156,11 +160,13 @@ async function readWhole(d: Download, onBytes?: (n: number) => void): Promise<Bu
     received += chunk.byteLength
     onBytes?.(chunk.byteLength)
   }
-  if (received !== d.size) throw new IntegrityError(`the node sent ${received} bytes of ${d.size}`)
-  const digest = new CidHasher().update(bytes).digest()
-  if (digest !== d.cid) {
-    throw new IntegrityError(`the data read back hashes to ${digest}, not to its cid ${d.cid}`)
-  }
+  const wrong = mismatch(
+    received,
+    d.size,
+    new CidHasher().update(bytes.subarray(0, received)).digest(),
+    d.cid,
+  )
+  if (wrong) throw wrong
   return bytes
 }
 
