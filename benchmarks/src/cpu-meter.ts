@@ -12,6 +12,8 @@ import { availableParallelism } from 'node:os'
 export interface CpuSpan {
   /** CPU seconds of each process, in the order of the pids given. */
   processes: number[]
+  /** CPU seconds of each process's main thread (its event loop), in the same order. */
+  mainThreads: number[]
   /** CPU seconds of the bench process. */
   bench: number
   /** Wall seconds. */
@@ -21,6 +23,7 @@ export interface CpuSpan {
 export interface CpuMark {
   pids: readonly number[]
   processes: number[]
+  mainThreads: number[]
   bench: NodeJS.CpuUsage
   at: number
 }
@@ -29,16 +32,19 @@ export interface CpuMark {
 export const CORES = availableParallelism()
 
 export async function cpuMark(pids: readonly number[]): Promise<CpuMark> {
-  const processes = await Promise.all(pids.map(cpuSeconds))
-  return { pids, processes, bench: process.cpuUsage(), at: performance.now() }
+  const processes = await Promise.all(pids.map((pid) => cpuSeconds(pid)))
+  const mainThreads = await Promise.all(pids.map(mainThreadSeconds))
+  return { pids, processes, mainThreads, bench: process.cpuUsage(), at: performance.now() }
 }
 
 /** The CPU spent since `from`, by the same processes. */
 export async function cpuSince(from: CpuMark): Promise<CpuSpan> {
-  const now = await Promise.all(from.pids.map(cpuSeconds))
+  const now = await Promise.all(from.pids.map((pid) => cpuSeconds(pid)))
+  const mains = await Promise.all(from.pids.map(mainThreadSeconds))
   const bench = process.cpuUsage(from.bench)
   return {
     processes: now.map((v, i) => v - (from.processes[i] ?? 0)),
+    mainThreads: mains.map((v, i) => v - (from.mainThreads[i] ?? 0)),
     bench: (bench.user + bench.system) / 1e6,
     seconds: (performance.now() - from.at) / 1000,
   }
@@ -63,10 +69,27 @@ export function cpuBound(span: CpuSpan, units: number): number {
   return (units * CORES) / totalCpu(span)
 }
 
-/** CPU time (user + system) a process has used so far, in seconds (Linux). */
-export async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+/**
+ * The most units per second one process's main thread allows, from its CPU in `span`: a node runs its
+ * event loop (HTTP, sealing small objects, signing, the catalogue's transactions) on one thread, so no
+ * number of cores lets it pass this. Index `i` is the process's place in the pids given.
+ */
+export function mainThreadBound(span: CpuSpan, units: number, i: number): number {
+  return units / (span.mainThreads[i] ?? Number.NaN)
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux); with `tid`, of that thread only. */
+export async function cpuSeconds(pid: number, tid?: number): Promise<number> {
+  const stat = await readFile(
+    tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`,
+    'utf8',
+  )
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU time of a process's main thread (the thread whose id is the process's), in seconds (Linux). */
+function mainThreadSeconds(pid: number): Promise<number> {
+  return cpuSeconds(pid, pid)
 }

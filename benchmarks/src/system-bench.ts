@@ -22,7 +22,16 @@ import {
   startNode,
   until,
 } from './cluster.js'
-import { busyPercent, CORES, type CpuSpan, cpuBound, cpuMark, cpuSince, totalCpu } from './cpu-meter.js'
+import {
+  busyPercent,
+  CORES,
+  type CpuSpan,
+  cpuBound,
+  cpuMark,
+  cpuSince,
+  mainThreadBound,
+  totalCpu,
+} from './cpu-meter.js'
 import { folderBench } from './folder-bench.js'
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
@@ -245,11 +254,35 @@ function printCpu(what: string, size: number, lone: CpuSpan, cluster: CpuSpan): 
   )
 }
 
-/** Prints each process's CPU per put (the bench process is the HTTP client) and the share of the wall time. */
+/**
+ * Prints each process's CPU per put (the bench process is the HTTP client) and the share of the wall time,
+ * then the first node's main thread: its CPU per put and how busy it was.
+ */
 function printPutCpu(what: string, count: number, span: CpuSpan): void {
   const perPut = (cpu: number) => Math.round((cpu / count) * 1e6)
+  const main = span.mainThreads[0] ?? Number.NaN
   console.log(
-    `cpu        ${what}: ${span.processes.map(perPut).join(' + ')} + client ${perPut(span.bench)} = ${perPut(totalCpu(span))} µs per put (${busyPercent(span)}%)`,
+    `cpu        ${what}: ${span.processes.map(perPut).join(' + ')} + client ${perPut(span.bench)} = ${perPut(totalCpu(span))} µs per put (${busyPercent(span)}%); ` +
+      `its node's main thread ${perPut(main)} µs per put (${Math.round((main / span.seconds) * 100)}% busy)`,
+  )
+}
+
+/** Records the rate the first node's main thread allows (`mainThreadBound`), against the figure's baseline. */
+function recordMainThreadBound(
+  name: string,
+  span: CpuSpan,
+  units: number,
+  baseline: BenchRecord['baseline'],
+  suite: string,
+): void {
+  record(
+    {
+      name: `${name}: its node's main-thread bound`,
+      unit: 'ops/s',
+      value: mainThreadBound(span, units, 0),
+      ...(baseline && { baseline }),
+    },
+    suite,
   )
 }
 
@@ -384,6 +417,7 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
     },
     'system-1',
   )
+  recordMainThreadBound('local puts of 1 KiB, lone node', local.cpu, SMALL_PUTS, undefined, 'system-1')
   const nodes = await startCluster(join(dir, 'small'), 3, ['--replication', String(R)])
   try {
     const owner = nodes[0] as ClusterNode
@@ -416,6 +450,13 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
       cpu,
       SMALL_PUTS,
       'ops/s',
+      { name: 'local puts, lone node', value: local.perSecond },
+      'system-3',
+    )
+    recordMainThreadBound(
+      `puts of 1 KiB, R=${R} (the owner)`,
+      cpu,
+      SMALL_PUTS,
       { name: 'local puts, lone node', value: local.perSecond },
       'system-3',
     )
