@@ -5,24 +5,9 @@
 // addons or optional native parts (lmdb, msgpackr), those loaded only when asked for (hyperdht for --dht,
 // pino-pretty for human-readable logs), and the dashboard, which finds its page files next to itself.
 import { build } from 'esbuild'
+import { appBundleOptions } from '../../../scripts/app-bundle-options.mjs'
 
-const EXTERNAL = ['lmdb', 'msgpackr', 'hyperdht', 'pino-pretty', '@cas/dashboard']
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  external: EXTERNAL,
-  // CommonJS dependencies inside an ES module bundle still call require() for Node's built-in modules.
-  banner: {
-    js: "import { createRequire as __casRequire } from 'node:module'; const require = __casRequire(import.meta.url);",
-  },
-  // Not minified: stack traces in the logs keep the names and lines of the code they come from.
-  minify: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-}
+const common = appBundleOptions(['lmdb', 'msgpackr', 'hyperdht', 'pino-pretty', '@cas/dashboard'])
 
 await build({
   ...common,

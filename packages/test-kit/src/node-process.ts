@@ -35,7 +35,7 @@ export interface NodeProcess {
   stop(timeout?: number): Promise<number | null>
 }
 
-/** Spawns `node apps/node/dist/main.js` and waits until it has written <home>/node.json. */
+/** Spawns the built daemon (`nodeMainPath`) and waits until it has written <home>/node.json. */
 export async function startNodeProcess(opts: StartNodeOptions): Promise<NodeProcess> {
   const main = nodeMainPath()
   if (!existsSync(main)) {
