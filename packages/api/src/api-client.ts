@@ -24,8 +24,24 @@ export interface ApiConnection {
 export class ApiClient {
   constructor(readonly connection: ApiConnection) {}
 
-  /** Sends a request; resolves with a response whose status is below 400. */
-  send(method: string, path: string, opts: SendOptions = {}): Promise<IncomingMessage> {
+  /**
+   * Sends a request; resolves with a response whose status is below 400. A request that fails because
+   * the kept-alive connection it went out on had been closed by the node meanwhile (the node closes idle
+   * ones after its keep-alive timeout; a client whose event loop was busy may not have seen it yet) is
+   * sent once more on a new connection when its body can be sent again (none, text or bytes in memory):
+   * such a request never reached the node. A stream or a file is not sent twice; that error surfaces.
+   */
+  async send(method: string, path: string, opts: SendOptions = {}): Promise<IncomingMessage> {
+    try {
+      return await this.#attempt(method, path, opts)
+    } catch (err) {
+      if (!(err instanceof StaleConnectionError)) throw err
+      if (!resendable(opts.body)) throw err.failure
+      return this.#attempt(method, path, opts)
+    }
+  }
+
+  #attempt(method: string, path: string, opts: SendOptions): Promise<IncomingMessage> {
     const { url, token } = this.connection
     return new Promise<IncomingMessage>((resolve, reject) => {
       const headers: Record<string, string> = { ...opts.headers }
@@ -46,20 +62,17 @@ export class ApiClient {
         headers,
         ...(opts.signal && { signal: opts.signal }),
       })
+      let answered = false
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err instanceof ClientError) {
-          reject(err)
-        } else if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EADDRNOTAVAIL') {
-          reject(new NodeUnreachableError(url, { cause: err }))
+        const failure = clientErrorOf(url, err)
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !answered) {
+          reject(new StaleConnectionError(failure))
         } else {
-          reject(
-            new ClientError('ERR_HTTP', `the request to ${url} failed: ${err.message}`, undefined, {
-              cause: err,
-            }),
-          )
+          reject(failure)
         }
       })
       req.on('response', (res) => {
+        answered = true
         if ((res.statusCode ?? 500) < 400) {
           resolve(res)
           return
@@ -111,6 +124,29 @@ export class ApiClient {
     }
     return parsed.data
   }
+}
+
+/** A request that went out on a kept-alive connection the node had closed: no byte of it reached the node. */
+class StaleConnectionError extends Error {
+  constructor(readonly failure: Error) {
+    super(failure.message)
+  }
+}
+
+/** Whether a body can be sent a second time as it was the first. */
+function resendable(body: SendOptions['body']): boolean {
+  return body === undefined || typeof body === 'string' || body instanceof Uint8Array
+}
+
+/** What a failed request is to the caller: the node unreachable, or the request failed. */
+function clientErrorOf(url: string, err: NodeJS.ErrnoException): Error {
+  if (err instanceof ClientError) return err
+  if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EADDRNOTAVAIL') {
+    return new NodeUnreachableError(url, { cause: err })
+  }
+  return new ClientError('ERR_HTTP', `the request to ${url} failed: ${err.message}`, undefined, {
+    cause: err,
+  })
 }
 
 /** The whole answer as text; events, not an async iterator: a small answer then costs no more than its bytes. */

@@ -1,19 +1,59 @@
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
+import * as z from 'zod'
 import { ApiClient, ApiError, ClientError, NodeUnreachableError } from '../src/client.js'
 import { EXIT_NO_NODE, EXIT_NOT_FOUND, StatusSchema } from '../src/index.js'
 import { readRuntimeInfo, readToken, removeRuntimeInfo, writeRuntimeInfo } from '../src/runtime-info.js'
 
 let server: Server | undefined
+let tcpServer: TcpServer | undefined
 afterEach(async () => {
   server?.close()
   server = undefined
+  tcpServer?.close()
+  tcpServer = undefined
 })
+
+/**
+ * An HTTP server that answers the first request on each connection (keeping the connection alive)
+ * and closes the connection when a second request arrives on it: what a node's keep-alive timeout
+ * does to a client that sends on an idle connection the moment the node gives up on it.
+ */
+async function closingOnReuse(): Promise<{ url: string; connections: () => number; answered: string[] }> {
+  let connections = 0
+  const answered: string[] = []
+  tcpServer = createTcpServer((socket) => {
+    connections += 1
+    let served = false
+    let head = ''
+    socket.on('data', (data: Buffer) => {
+      if (served) {
+        socket.destroy()
+        return
+      }
+      head += data.toString('latin1')
+      if (!head.includes('\r\n\r\n')) return
+      served = true
+      answered.push(head.slice(0, head.indexOf('\r\n')))
+      const body = JSON.stringify({ ok: true })
+      socket.write(
+        `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: keep-alive\r\n\r\n${body}`,
+      )
+    })
+  })
+  tcpServer.listen(0, '127.0.0.1')
+  await once(tcpServer, 'listening')
+  const url = `http://127.0.0.1:${(tcpServer.address() as AddressInfo).port}`
+  return { url, connections: () => connections, answered }
+}
+
+const OkSchema = z.object({ ok: z.literal(true) })
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
   server = createServer(handler)
@@ -59,6 +99,39 @@ describe('ApiClient', () => {
     const err = await new ApiClient({ url }).send('GET', '/v1/status').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NodeUnreachableError)
     expect((err as NodeUnreachableError).exitCode).toBe(EXIT_NO_NODE)
+  })
+})
+
+describe('ApiClient on a connection the node has closed', () => {
+  it('sends a request again on a new connection when its kept-alive one was closed as it went out', async () => {
+    const node = await closingOnReuse()
+    const client = new ApiClient({ url: node.url })
+    await expect(client.json(OkSchema, 'GET', '/v1/status')).resolves.toEqual({ ok: true })
+    await expect(client.json(OkSchema, 'GET', '/v1/objects')).resolves.toEqual({ ok: true })
+    await expect(client.json(OkSchema, 'POST', '/v1/objects', { body: new Uint8Array(10) })).resolves.toEqual(
+      {
+        ok: true,
+      },
+    )
+    expect(node.connections()).toBe(3)
+    expect(node.answered).toEqual([
+      'GET /v1/status HTTP/1.1',
+      'GET /v1/objects HTTP/1.1',
+      'POST /v1/objects HTTP/1.1',
+    ])
+  })
+
+  it('does not send a streamed body twice: the failure is reported', async () => {
+    const node = await closingOnReuse()
+    const client = new ApiClient({ url: node.url })
+    await client.json(OkSchema, 'GET', '/v1/status')
+    const err = await client
+      .json(OkSchema, 'POST', '/v1/objects', { body: Readable.from([Buffer.alloc(10)]) })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ClientError)
+    expect(err).toMatchObject({ code: 'ERR_HTTP' })
+    expect(node.connections()).toBe(1)
+    expect(node.answered).toEqual(['GET /v1/status HTTP/1.1'])
   })
 })
 
