@@ -22,10 +22,31 @@ export async function* seededBytes(seed: string, size: number): AsyncGenerator<B
   }
 }
 
-export function seededBuffer(seed: string, size: number): Buffer {
+/**
+ * `size` bytes of seeded content from byte `start` on (the same bytes as `seededBytes` gives there),
+ * computed from there: the keystream's counter is advanced by the blocks before `start`, so a slice
+ * from deep inside a large object costs only its own size.
+ */
+export function seededBuffer(seed: string, size: number, start = 0): Buffer {
   const key = createHash('sha256').update(`key:${seed}`).digest()
   const iv = createHash('sha256').update(`iv:${seed}`).digest().subarray(0, 16)
-  return createCipheriv('aes-256-ctr', key, iv).update(Buffer.alloc(size))
+  const skip = start % 16
+  const out = createCipheriv('aes-256-ctr', key, counterAfter(iv, Math.floor(start / 16))).update(
+    Buffer.alloc(skip + size),
+  )
+  return out.subarray(skip)
+}
+
+/** The 128-bit big-endian counter `iv` advanced by `blocks`, as AES-CTR advances it. */
+function counterAfter(iv: Buffer, blocks: number): Buffer {
+  const counter = Buffer.from(iv)
+  let carry = blocks
+  for (let i = 15; i >= 0 && carry > 0; i--) {
+    const sum = (counter[i] as number) + (carry % 256)
+    counter[i] = sum % 256
+    carry = Math.floor(carry / 256) + Math.floor(sum / 256)
+  }
+  return counter
 }
 
 /** The cid of seeded content. */

@@ -74,6 +74,10 @@ describe('seeded data', () => {
       expect(bytes.equals(seededBuffer('other', size))).toBe(false)
       const { cidOf } = await import('@cas/crypto')
       expect(await seededCid('seed', size)).toBe(cidOf(bytes))
+      // A slice from any offset is the same bytes, computed from there (the counter carried across bytes).
+      for (const start of [1, 15, 16, 17, 4095, 70_001, 1024 * 1024 + 3, 3 * 1024 * 1024 - 100]) {
+        expect(seededBuffer('seed', 105, start).equals(bytes.subarray(start, start + 105))).toBe(true)
+      }
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
