@@ -1,6 +1,6 @@
 // Bundles the `cas` command (dist/main.js and everything it imports) into dist/cas.js, the file bin/cas.js runs.
-// Why: every `cas` command is a new process, and loading some 150 small modules (resolving, reading and
-// compiling each: the CLI, @cas/api, zod, commander) took about a third of a small file's `cas put`
+// Why: every `cas` command is a new process, and loading its separate modules (resolving, reading and
+// compiling each: the CLI's, @cas/api's, zod's, commander's) took about a third of a small file's `cas put`
 // (docs/decisions.md, "The `cas` command runs as one file"). Commands stay loaded on first use: the
 // bundle keeps each dynamically imported module's code behind its own initialiser.
 // Left outside, resolved from this app's own dependencies at run time: @cas/server, whose data folder

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash } from 'node:crypto'
+import { type Cipher, createCipheriv, createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -11,9 +11,7 @@ const PIECE = 1024 * 1024
  * can stream a GiB to a node and regenerate it to compare, without holding it in memory.
  */
 export async function* seededBytes(seed: string, size: number): AsyncGenerator<Buffer> {
-  const key = createHash('sha256').update(`key:${seed}`).digest()
-  const iv = createHash('sha256').update(`iv:${seed}`).digest().subarray(0, 16)
-  const cipher = createCipheriv('aes-256-ctr', key, iv)
+  const cipher = keystreamAt(seed, 0)
   const zeros = Buffer.alloc(PIECE)
   for (let done = 0; done < size; ) {
     const n = Math.min(PIECE, size - done)
@@ -28,13 +26,17 @@ export async function* seededBytes(seed: string, size: number): AsyncGenerator<B
  * from deep inside a large object costs only its own size.
  */
 export function seededBuffer(seed: string, size: number, start = 0): Buffer {
+  const skip = start % 16
+  return keystreamAt(seed, start - skip)
+    .update(Buffer.alloc(skip + size))
+    .subarray(skip)
+}
+
+/** The seed's AES-256-CTR keystream from byte `at` on, a multiple of the 16-byte block. */
+function keystreamAt(seed: string, at: number): Cipher {
   const key = createHash('sha256').update(`key:${seed}`).digest()
   const iv = createHash('sha256').update(`iv:${seed}`).digest().subarray(0, 16)
-  const skip = start % 16
-  const out = createCipheriv('aes-256-ctr', key, counterAfter(iv, Math.floor(start / 16))).update(
-    Buffer.alloc(skip + size),
-  )
-  return out.subarray(skip)
+  return createCipheriv('aes-256-ctr', key, counterAfter(iv, at / 16))
 }
 
 /** The 128-bit big-endian counter `iv` advanced by `blocks`, as AES-CTR advances it. */
