@@ -32,6 +32,7 @@ import {
   mainThreadBound,
   totalCpu,
 } from './cpu-meter.js'
+import { startFloor } from './floor.js'
 import { folderBench } from './folder-bench.js'
 
 const QUICK = process.env.CAS_BENCH_QUICK === '1'
@@ -342,7 +343,7 @@ async function timeToFirstByte(node: ClusterNode, cid: string, size: number, sui
  * processes `pids` and the bench spent on them.
  */
 async function putMany(
-  node: ClusterNode,
+  node: Pick<ClusterNode, 'client'>,
   count: number,
   pids: readonly number[],
 ): Promise<{ perSecond: number; latencies: number[]; cpu: CpuSpan }> {
@@ -418,6 +419,25 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
     'system-1',
   )
   recordMainThreadBound('local puts of 1 KiB, lone node', local.cpu, SMALL_PUTS, undefined, 'system-1')
+  // The same puts on a floor node (floor-node.ts): their essential work with no layers between its steps.
+  const floorNode = await startFloor()
+  let floor: Awaited<ReturnType<typeof putMany>>
+  try {
+    await putMany(floorNode, SMALL_WARMUP, [floorNode.pid])
+    floor = await putMany(floorNode, SMALL_PUTS, [floorNode.pid])
+  } finally {
+    await floorNode.stop()
+  }
+  printPutCpu('local puts, the floor', SMALL_PUTS, floor.cpu)
+  record(
+    {
+      name: `local puts of 1 KiB, ${SMALL_IN_FLIGHT} in flight, lone node`,
+      unit: 'ops/s',
+      value: local.perSecond,
+      baseline: { name: 'the same puts, their essential work alone (the floor)', value: floor.perSecond },
+    },
+    'system-1',
+  )
   const nodes = await startCluster(join(dir, 'small'), 3, ['--replication', String(R)])
   try {
     const owner = nodes[0] as ClusterNode
