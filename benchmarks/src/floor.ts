@@ -1,39 +1,55 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { ApiClient } from '@cas/api/client'
 
-/** A running floor node (`floor-node.ts`): the bench's client reaches it as it reaches a node. */
-export interface FloorNode {
+/**
+ * A floor owner and its holders (`floor-node.ts`), each in its own process as nodes are: the bench's
+ * client reaches the owner as it reaches a node.
+ */
+export interface Floor {
   client: ApiClient
-  pid: number
+  /** The owner's process first, then each holder's. */
+  pids: number[]
   stop(): Promise<void>
 }
 
 const SCRIPT = fileURLToPath(new URL('./floor-node.ts', import.meta.url))
 
-/** Starts a floor node in its own process (as a node runs in its own), on a free loopback port. */
-export async function startFloor(): Promise<FloorNode> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = once(child, 'exit')
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (data: Buffer) => {
-      out += data.toString()
-      const line = out.split('\n')
-      if (line.length > 1) resolve(Number(line[0]))
+/** Starts a floor owner with `holders` holders (0: a lone one) on free loopback ports. */
+export async function startFloor(holders: number): Promise<Floor> {
+  const started: { child: ChildProcess; exited: Promise<unknown> }[] = []
+  const stop = async (): Promise<void> => {
+    for (const { child } of started) if (child.exitCode === null) child.kill('SIGTERM')
+    await Promise.all(started.map((s) => s.exited))
+  }
+  const start = async (args: string[]): Promise<number> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
     })
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`the floor node exited (${code}) before it listened`)))
-  })
-  const pid = child.pid
-  if (pid === undefined || !(port > 0)) throw new Error('the floor node did not start')
-  return {
-    client: new ApiClient({ url: `http://127.0.0.1:${port}` }),
-    pid,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      await exited
-    },
+    started.push({ child, exited: once(child, 'exit') })
+    return new Promise<number>((resolve, reject) => {
+      let out = ''
+      child.stdout?.on('data', (data: Buffer) => {
+        out += data.toString()
+        const [line, rest] = out.split('\n')
+        if (rest !== undefined) resolve(Number(line))
+      })
+      child.once('error', reject)
+      child.once('exit', (code) => reject(new Error(`a floor process exited (${code}) before it listened`)))
+    })
+  }
+  try {
+    const holderPorts = await Promise.all(Array.from({ length: holders }, () => start(['holder'])))
+    const port = await start(['owner', ...holderPorts.map(String)])
+    const pids = started.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined)
+    return {
+      client: new ApiClient({ url: `http://127.0.0.1:${port}` }),
+      pids: [pids.at(-1) as number, ...pids.slice(0, -1)],
+      stop,
+    }
+  } catch (err) {
+    await stop()
+    throw err
   }
 }

@@ -369,6 +369,20 @@ async function putMany(
 }
 
 /**
+ * The small puts' floor (`floor-node.ts`: their essential work with no layers between its steps) with
+ * `holders` holders, warmed and timed as the nodes are.
+ */
+async function floorPuts(holders: number): Promise<Awaited<ReturnType<typeof putMany>>> {
+  const floor = await startFloor(holders)
+  try {
+    await putMany(floor, SMALL_WARMUP, floor.pids)
+    return await putMany(floor, SMALL_PUTS, floor.pids)
+  } finally {
+    await floor.stop()
+  }
+}
+
+/**
  * A lone node's put through the HTTP API (streamed from a file, as `cas put` does) against `Store.put`
  * of the same file into a store on the same disk: what the node adds to its store's own speed.
  */
@@ -419,16 +433,8 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
     'system-1',
   )
   recordMainThreadBound('local puts of 1 KiB, lone node', local.cpu, SMALL_PUTS, undefined, 'system-1')
-  // The same puts on a floor node (floor-node.ts): their essential work with no layers between its steps.
-  const floorNode = await startFloor()
-  let floor: Awaited<ReturnType<typeof putMany>>
-  try {
-    await putMany(floorNode, SMALL_WARMUP, [floorNode.pid])
-    floor = await putMany(floorNode, SMALL_PUTS, [floorNode.pid])
-  } finally {
-    await floorNode.stop()
-  }
-  printPutCpu('local puts, the floor', SMALL_PUTS, floor.cpu)
+  const floor = await floorPuts(0)
+  printPutCpu('local puts, their floor', SMALL_PUTS, floor.cpu)
   record(
     {
       name: `local puts of 1 KiB, ${SMALL_IN_FLIGHT} in flight, lone node`,
@@ -478,6 +484,17 @@ async function smallPuts(dir: string, lone: ClusterNode): Promise<void> {
       cpu,
       SMALL_PUTS,
       { name: 'local puts, lone node', value: local.perSecond },
+      'system-3',
+    )
+    const floorR = await floorPuts(R)
+    printPutCpu(`puts, R=${R}, their floor`, SMALL_PUTS, floorR.cpu)
+    record(
+      {
+        name: `puts of 1 KiB, ${SMALL_IN_FLIGHT} in flight, R=${R} on 3 nodes`,
+        unit: 'ops/s',
+        value: perSecond,
+        baseline: { name: 'the same puts, their essential work alone (the floor)', value: floorR.perSecond },
+      },
       'system-3',
     )
     for (const q of [0.5, 0.99]) {
