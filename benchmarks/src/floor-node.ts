@@ -211,19 +211,27 @@ async function holderLink(port: number, ownerKey: Buffer) {
     socket.once('secureConnect', resolve)
     socket.once('error', reject)
   })
-  const waiting = new Map<number, () => void>()
+  const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>()
+  let closed: Error | undefined
   let next = 0
   onFrames(socket, (f) => {
     const id = f.readUInt32BE(0)
-    waiting.get(id)?.()
+    waiting.get(id)?.resolve()
     waiting.delete(id)
+  })
+  // A holder that refuses a replica closes its connection: every put waiting on it fails, none hangs.
+  socket.once('close', () => {
+    closed = new Error(`the floor holder on port ${port} closed its connection`)
+    for (const w of waiting.values()) w.reject(closed)
+    waiting.clear()
   })
   socket.write(Buffer.concat(frame(ownerKey)))
   return (batch: SignedBatch, commit: Buffer, ciphertext: Buffer): Promise<void> => {
+    if (closed) return Promise.reject(closed)
     const id = ++next
     const parts = [batch.sig, batch.leaves, commit, ciphertext].flatMap((p) => [u32(p.byteLength), p])
     socket.write(Buffer.concat(frame(u32(id), ...parts)))
-    return new Promise((resolve) => waiting.set(id, resolve))
+    return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }))
   }
 }
 
