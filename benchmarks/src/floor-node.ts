@@ -252,7 +252,9 @@ async function runOwner(): Promise<number> {
   const commitTurn = perTurn(async (puts: Sealed[]): Promise<undefined[]> => {
     const leaves = Buffer.concat(puts.map((p) => sha256(p.commit)))
     const batch = { sig: Buffer.from(sign(owner, sha256(leaves))), leaves }
-    const sent = puts.flatMap((p) => holders.map((send) => send(batch, p.commit, p.ciphertext)))
+    const sent = Promise.all(puts.flatMap((p) => holders.map((send) => send(batch, p.commit, p.ciphertext))))
+    // A holder's failure is this turn's answer once the owner's own copies are written; handled meanwhile.
+    sent.catch(() => {})
     await durable(
       puts.map((p) => ({
         key: p.cid,
@@ -269,7 +271,7 @@ async function runOwner(): Promise<number> {
         },
       })),
     )
-    await Promise.all(sent)
+    await sent
     return puts.map(() => undefined)
   })
 
