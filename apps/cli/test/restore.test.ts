@@ -136,6 +136,12 @@ describe('restore from a recovery phrase', () => {
           ? true
           : undefined
       }, 30_000)
+      // Lost only once its objects are on other machines: a put that a busy holder missed is under-replicated
+      // until repair's next pass, and this test is of the restore, not of that window.
+      await waitFor(async () => {
+        const listed = ObjectListSchema.parse(JSON.parse((await cas(['--json', 'ls'], { env })).text))
+        return listed.every((o) => o.holders.filter((h) => h.live).length >= 2) ? true : undefined
+      }, 60_000)
       const laptop = local.nodes.find((n) => n.name === 'laptop')
       await laptop?.process.stop()
       await rm(laptopHome, { recursive: true, force: true })
@@ -153,9 +159,15 @@ describe('restore from a recovery phrase', () => {
       const listedMs = Date.now() - started
       expect(names.sort()).toEqual([...expected.keys()].sort())
       expect(listedMs).toBeLessThan(10_000)
+      // The new node met one peer; the bytes are on three. A busy machine (CI runs suites side by side) can
+      // list every name before the node has heard where the other holders are: it needs them for the bytes.
+      await waitFor(async () => {
+        const s = StatusSchema.parse(JSON.parse((await cas(['--json', 'status'], { env: newEnv })).text))
+        return (s.peers.members ?? 0) >= 3 ? true : undefined
+      }, 30_000)
       const out = join(dir, 'restored')
       const r = await cas(['get', '-r', '/', '-o', out], { env: newEnv })
-      expect(r.code).toBe(0)
+      expect(r.code, r.stderr).toBe(0)
       const restoredMs = Date.now() - started
       for (const [name, hash] of expected) expect(sha(await readFile(join(out, name))), name).toBe(hash)
       console.log(
