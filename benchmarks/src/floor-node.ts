@@ -30,7 +30,7 @@ import {
   ThreadedSealer,
   verify,
 } from '@cas/crypto'
-import { createNodeIdentity } from '@cas/p2p'
+import { createNodeIdentity, FrameDecoder } from '@cas/p2p'
 import { open as openLmdb } from 'lmdb'
 
 const [role = 'owner', ...holderPorts] = process.argv.slice(2)
@@ -94,24 +94,20 @@ async function durable(
   await catalogue.flushed
 }
 
-/** Frames on a TLS stream: u32be length, then that many bytes. */
+/** Larger than any frame the floor sends: a chunk, its commit and its batch's leaves. */
+const MAX_FRAME = 4 * 1024 * 1024
+
+/** The frames on a TLS stream, as the peer protocol frames them (`u32be length | body`, FrameDecoder). */
 function onFrames(socket: TLSSocket, onFrame: (frame: Buffer) => void): void {
-  let buffered: Buffer = Buffer.alloc(0)
+  const decoder = new FrameDecoder(MAX_FRAME)
   socket.on('data', (data: Buffer) => {
-    buffered = buffered.byteLength === 0 ? data : Buffer.concat([buffered, data])
-    while (buffered.byteLength >= 4) {
-      const length = buffered.readUInt32BE(0)
-      if (buffered.byteLength < 4 + length) break
-      onFrame(buffered.subarray(4, 4 + length))
-      buffered = buffered.subarray(4 + length)
-    }
+    // Each body is its own allocation: views of it alias nothing else.
+    for (const body of decoder.push(data)) onFrame(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
   })
 }
 
 function frame(...parts: Buffer[]): Buffer[] {
-  const head = Buffer.alloc(4)
-  head.writeUInt32BE(parts.reduce((n, p) => n + p.byteLength, 0))
-  return [head, ...parts]
+  return [u32(parts.reduce((n, p) => n + p.byteLength, 0)), ...parts]
 }
 
 function sha256(bytes: Buffer): Buffer {
@@ -176,14 +172,14 @@ async function runHolder(): Promise<number> {
       socket.setNoDelay(true)
       onFrames(socket, (f) => {
         if (ownerKey === undefined) {
-          ownerKey = Buffer.from(f)
+          ownerKey = f
           return
         }
         const id = f.readUInt32BE(0)
         let at = 4
         const part = (): Buffer => {
           const length = f.readUInt32BE(at)
-          const bytes = Buffer.from(f.subarray(at + 4, at + 4 + length))
+          const bytes = f.subarray(at + 4, at + 4 + length)
           at += 4 + length
           return bytes
         }

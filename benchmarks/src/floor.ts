@@ -23,12 +23,12 @@ export async function startFloor(holders: number): Promise<Floor> {
     for (const { child } of started) if (child.exitCode === null) child.kill('SIGTERM')
     await Promise.all(started.map((s) => s.exited))
   }
-  const start = async (args: string[]): Promise<number> => {
+  const start = async (args: string[]): Promise<{ port: number; pid: number }> => {
     const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     started.push({ child, exited: once(child, 'exit') })
-    return new Promise<number>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       let out = ''
       child.stdout?.on('data', (data: Buffer) => {
         out += data.toString()
@@ -38,14 +38,15 @@ export async function startFloor(holders: number): Promise<Floor> {
       child.once('error', reject)
       child.once('exit', (code) => reject(new Error(`a floor process exited (${code}) before it listened`)))
     })
+    if (child.pid === undefined) throw new Error('a floor process has no pid')
+    return { port, pid: child.pid }
   }
   try {
-    const holderPorts = await Promise.all(Array.from({ length: holders }, () => start(['holder'])))
-    const port = await start(['owner', ...holderPorts.map(String)])
-    const pids = started.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined)
+    const held = await Promise.all(Array.from({ length: holders }, () => start(['holder'])))
+    const owner = await start(['owner', ...held.map((h) => String(h.port))])
     return {
-      client: new ApiClient({ url: `http://127.0.0.1:${port}` }),
-      pids: [pids.at(-1) as number, ...pids.slice(0, -1)],
+      client: new ApiClient({ url: `http://127.0.0.1:${owner.port}` }),
+      pids: [owner.pid, ...held.map((h) => h.pid)],
       stop,
     }
   } catch (err) {
